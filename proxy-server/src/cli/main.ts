@@ -1,0 +1,45 @@
+import { ConfigDirError } from '../config/config-dir';
+import { runCan } from './can';
+import { UsageError } from './flags';
+import { runServe } from './serve';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
+  serve: { run: runServe, summary: 'Run the sidecar in front of extension backends.' },
+  can: { run: runCan, summary: 'Check whether a subject may invoke an extension (exit 0 yes, 1 no).' },
+};
+
+const USAGE =
+  'Usage: argocd-extension-proxy COMMAND [flags]\n\nCommands:\n' +
+  Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+    .join('\n') +
+  '\n\nRun `argocd-extension-proxy COMMAND --help` for the flags of a command.\n';
+
+/** Entry point of the executable: picks the command, maps errors to exit codes. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`argocd-extension-proxy: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`argocd-extension-proxy ${name}: ${err.message}\nRun \`argocd-extension-proxy ${name} --help\` for usage.\n`);
+      return 2;
+    }
+    if (err instanceof ConfigDirError) {
+      process.stderr.write(`argocd-extension-proxy ${name}: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`argocd-extension-proxy ${name}: ${message}\n`);
+    return 1;
+  }
+}

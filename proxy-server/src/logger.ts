@@ -1,0 +1,73 @@
+/**
+ * JSON-lines logger on stdout. Kept tiny on purpose: the hot path logs one line per
+ * request and must not pay for a framework.
+ *
+ * SECURITY: callers pass structured fields, never raw headers. `redact` replaces known
+ * secret values (registered when config loads) so that a secret that slipped into an
+ * error message still never reaches the log.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** Registers values that must never appear in a log line (secrets, tokens). */
+  setSecrets(values: Iterable<string>): void;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  write?: (line: string) => void;
+}
+
+/** Secrets shorter than this are not redacted: replacing "a" everywhere would garble logs. */
+const MIN_REDACTED_LENGTH = 4;
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = LEVELS[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(line));
+  let secrets: string[] = [];
+
+  const redact = (line: string): string => {
+    for (const secret of secrets) {
+      if (line.includes(secret)) line = line.split(secret).join('[REDACTED]');
+    }
+    return line;
+  };
+
+  const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+    if (LEVELS[level] < threshold) return;
+    const entry = { time: new Date().toISOString(), level, msg, ...fields };
+    write(redact(JSON.stringify(entry)) + '\n');
+  };
+
+  return {
+    debug: (msg, fields) => log('debug', msg, fields),
+    info: (msg, fields) => log('info', msg, fields),
+    warn: (msg, fields) => log('warn', msg, fields),
+    error: (msg, fields) => log('error', msg, fields),
+    setSecrets(values) {
+      // JSON.stringify escapes some characters; redact both forms.
+      const all = new Set<string>();
+      for (const value of values) {
+        if (value.length < MIN_REDACTED_LENGTH) continue;
+        all.add(value);
+        all.add(JSON.stringify(value).slice(1, -1));
+      }
+      secrets = [...all].sort((a, b) => b.length - a.length);
+    },
+  };
+}
+
+/** A logger that drops everything; for unit tests and library use. */
+export const NOOP_LOGGER: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setSecrets: () => undefined,
+};

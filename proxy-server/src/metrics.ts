@@ -1,0 +1,69 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the sidecar exports. The first two keep Argo CD's own names and labels
+ * (server/metrics: argocd_proxy_extension_request_*) so existing dashboards work; the rest
+ * are ours, prefixed `argocd_extension_proxy_`.
+ */
+export class ProxyMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'argocd_proxy_extension_request_total',
+    help: 'Requests to extensions, by extension and HTTP status.',
+    labelNames: ['extension', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly duration = new Histogram({
+    name: 'argocd_proxy_extension_request_duration_seconds',
+    help: 'Time to answer extension requests, by extension.',
+    labelNames: ['extension'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly authFailures = new Counter({
+    name: 'argocd_extension_proxy_auth_failures_total',
+    help: 'Requests rejected with 401, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authzDenials = new Counter({
+    name: 'argocd_extension_proxy_authz_denials_total',
+    help: 'Requests rejected with 403, by extension and check (rbac, application, project).',
+    labelNames: ['extension', 'check'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheLookups = new Counter({
+    name: 'argocd_extension_proxy_cache_lookups_total',
+    help: 'Cache lookups on the request path, by cache (token, application) and result (hit, miss).',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly configReloads = new Counter({
+    name: 'argocd_extension_proxy_config_reloads_total',
+    help: 'Configuration loads, by result (success, rejected).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly configLastReloadSuccess = new Gauge({
+    name: 'argocd_extension_proxy_config_last_reload_successful',
+    help: '1 when the last configuration change was applied, 0 when it was rejected.',
+    registers: [this.registry],
+  });
+
+  readonly configGeneration = new Gauge({
+    name: 'argocd_extension_proxy_config_generation',
+    help: 'Increments with every configuration applied.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'argocd_extension_proxy_' });
+  }
+}

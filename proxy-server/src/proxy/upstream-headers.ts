@@ -1,0 +1,111 @@
+import { IncomingHttpHeaders, OutgoingHttpHeaders } from 'http';
+import { Identity } from '../auth/identity';
+import { Application } from '../argocd/application-lookup';
+import { HeaderConfig } from '../config/types';
+import {
+  ARGOCD_HEADER_PREFIX,
+  CREDENTIAL_HEADERS,
+  FORWARDED_HEADERS,
+  HEADER_APPLICATION_NAME,
+  HEADER_NAMESPACE,
+  HEADER_PROJECT_NAME,
+  HEADER_TARGET_CLUSTER_NAME,
+  HEADER_TARGET_CLUSTER_URL,
+  HEADER_USER_GROUPS,
+  HEADER_USER_ID,
+  HEADER_USERNAME,
+  HOP_BY_HOP_HEADERS,
+} from './header-names';
+
+export interface UpstreamContext {
+  identity: Identity;
+  app: Application;
+  /** The namespace Argo CD's control plane runs in (Argocd-Namespace). */
+  controlPlaneNamespace: string;
+  /** The service's configured headers, `$secret` values already resolved. */
+  configuredHeaders: HeaderConfig[];
+  /** Host (and port) of the backend, for the Host header. */
+  upstreamHost: string;
+  /** The address of the peer that sent the request (X-Forwarded-For). */
+  clientAddress: string | undefined;
+  /** `https` when the sidecar itself terminated TLS. */
+  clientProtocol: 'http' | 'https';
+}
+
+/**
+ * Step 7: the exact header set the backend receives. Every inbound header is accounted for:
+ * - dropped: hop-by-hop headers and any named in Connection (they describe one hop);
+ *   Cookie and Authorization (the caller's Argo CD credentials); every `Argocd-*` header
+ *   (SECURITY: identity is only ever what the proxy verified); Forwarded/X-Forwarded-*
+ *   and X-Real-IP (a client must not choose its apparent address); Host (re-set);
+ * - kept: everything else (Accept, Content-Type, Content-Length, custom headers), and
+ *   `Transfer-Encoding: chunked` so a streamed request body keeps its framing;
+ * - set: the identity headers, Argocd-Application-Name/-Project-Name from the verified
+ *   application, X-Forwarded-For/-Host/-Proto like Argo CD's ReverseProxy SetXForwarded,
+ *   then the configured headers (validated never to collide with the above).
+ */
+export function buildUpstreamHeaders(
+  inbound: IncomingHttpHeaders,
+  ctx: UpstreamContext,
+): OutgoingHttpHeaders {
+  const connectionListed = listedInConnection(inbound.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(inbound)) {
+    if (
+      HOP_BY_HOP_HEADERS.has(name) ||
+      connectionListed.has(name) ||
+      CREDENTIAL_HEADERS.has(name) ||
+      FORWARDED_HEADERS.has(name) ||
+      name === 'host' ||
+      // The sidecar already answered 100-continue itself (Node's default).
+      name === 'expect' ||
+      name.startsWith(ARGOCD_HEADER_PREFIX)
+    ) {
+      continue;
+    }
+    out[name] = inbound[name];
+  }
+  if (inbound['transfer-encoding'] !== undefined && inbound['content-length'] === undefined) {
+    out['transfer-encoding'] = 'chunked';
+  }
+  out.host = ctx.upstreamHost;
+
+  const { identity, app } = ctx;
+  if (identity.username) out[HEADER_USERNAME] = identity.username;
+  if (identity.userId) out[HEADER_USER_ID] = identity.userId;
+  if (identity.groups.length > 0) out[HEADER_USER_GROUPS] = identity.groups.join(',');
+  out[HEADER_APPLICATION_NAME] = `${app.namespace}:${app.name}`;
+  out[HEADER_PROJECT_NAME] = app.project;
+  out[HEADER_NAMESPACE] = ctx.controlPlaneNamespace;
+  if (app.destination.name) out[HEADER_TARGET_CLUSTER_NAME] = app.destination.name;
+  if (app.destination.server) out[HEADER_TARGET_CLUSTER_URL] = app.destination.server;
+
+  if (ctx.clientAddress) out['x-forwarded-for'] = ctx.clientAddress;
+  if (typeof inbound.host === 'string') out['x-forwarded-host'] = inbound.host;
+  out['x-forwarded-proto'] = ctx.clientProtocol;
+
+  for (const header of ctx.configuredHeaders) out[header.name.toLowerCase()] = header.value;
+  return out;
+}
+
+/** Response headers from the backend that never reach the browser. */
+export function filterResponseHeaders(headers: IncomingHttpHeaders): void {
+  for (const name of listedInConnection(headers.connection)) delete headers[name];
+  for (const name of HOP_BY_HOP_HEADERS) {
+    // Node re-frames the response itself; transfer-encoding is handled by http-proxy.
+    if (name !== 'transfer-encoding') delete headers[name];
+  }
+  // SECURITY: the backend shares the Argo CD UI's origin; a Set-Cookie from it could
+  // overwrite or shadow the argocd.token session cookie (session fixation).
+  delete headers['set-cookie'];
+}
+
+function listedInConnection(value: string | string[] | undefined): Set<string> {
+  const names = new Set<string>();
+  if (value === undefined) return names;
+  for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name && name !== 'close' && name !== 'keep-alive') names.add(name);
+  }
+  return names;
+}

@@ -1,0 +1,204 @@
+import { IncomingMessage, ServerResponse } from 'http';
+import { TLSSocket } from 'tls';
+import { Identity } from '../auth/identity';
+import { extractSessionToken } from '../auth/token-extraction';
+import { Application, ApplicationLookup } from '../argocd/application-lookup';
+import {
+  describeError,
+  NotAllowedError,
+  NotFoundError,
+  ProxyError,
+  toErrorResponse,
+} from '../errors';
+import { Logger } from '../logger';
+import { ProxyMetrics } from '../metrics';
+import { parseExtensionPath, joinUpstreamPath, ExtensionTarget } from '../proxy/extension-path';
+import { ApplicationRef, validateApplicationHeaders } from '../proxy/request-validation';
+import { resolveService } from '../proxy/routing';
+import { buildUpstreamHeaders } from '../proxy/upstream-headers';
+import { authorizeInvoke } from '../rbac/invoke-permission';
+import { Runtime } from './runtime';
+
+export interface PipelineDeps {
+  runtime: () => Runtime;
+  applications: ApplicationLookup;
+  metrics: ProxyMetrics;
+  logger: Logger;
+  /** Argocd-Namespace: where Argo CD's control plane runs. */
+  controlPlaneNamespace: string;
+}
+
+type Stage =
+  | 'parse'
+  | 'authenticate'
+  | 'headers'
+  | 'authorize'
+  | 'application'
+  | 'route'
+  | 'forward';
+
+/** What the request log line and metrics say about one request. */
+interface RequestRecord {
+  started: bigint;
+  /** The stage running now; when a stage throws, where the request stopped. */
+  stage: Stage;
+  extension: string;
+  target?: ExtensionTarget;
+  identity?: Identity;
+  app?: ApplicationRef;
+  error?: unknown;
+}
+
+/**
+ * The request path of DESIGN.md, in order, in this one place:
+ *   1 parse path → 2 authenticate → 3 validate Argocd-* headers → 4 authorize (RBAC) →
+ *   5 check the application with Argo CD → 6 route → 7 rewrite headers → 8 forward.
+ * Each stage lives in its own module and throws a ProxyError; `respondWithError` is the
+ * only place that turns one into a response.
+ */
+export class RequestPipeline {
+  private readonly records = new WeakMap<ServerResponse, RequestRecord>();
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const record: RequestRecord = {
+      started: process.hrtime.bigint(),
+      stage: 'parse',
+      extension: '',
+    };
+    this.records.set(res, record);
+    res.once('close', () => this.record(req, res, record));
+    this.run(req, res, record).catch((err: unknown) => this.respondWithError(req, res, err, record));
+  };
+
+  /** For the forwarder: a backend failure before any response byte was sent. */
+  readonly respondToForwardFailure = (err: ProxyError, req: IncomingMessage, res: ServerResponse) =>
+    this.respondWithError(req, res, err, this.records.get(res));
+
+  private async run(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+    const runtime = this.deps.runtime();
+    // 1 parse path
+    const target = parseExtensionPath(req.url ?? '');
+    record.target = target;
+    // Label metrics only with configured names, so arbitrary paths cannot grow label sets.
+    if (runtime.settings.extensions.has(target.name)) record.extension = target.name;
+    // 2 authenticate
+    record.stage = 'authenticate';
+    const token = extractSessionToken(req.headers);
+    let identity = runtime.authenticator.lookupCached(token);
+    this.deps.metrics.cacheLookups.inc({ cache: 'token', result: identity ? 'hit' : 'miss' });
+    identity ??= await runtime.authenticator.authenticate(token);
+    record.identity = identity;
+    // 3 validate headers
+    record.stage = 'headers';
+    const ref = validateApplicationHeaders(req.headers);
+    record.app = ref;
+    // 4 authorize
+    record.stage = 'authorize';
+    authorizeInvoke(runtime.enforcer, identity, target.name);
+    // 5 application
+    record.stage = 'application';
+    const app = await this.deps.applications.getApplication(token, ref.namespace, ref.name);
+    checkApplicationMatches(app, ref);
+    // 6 route
+    record.stage = 'route';
+    const extension = runtime.settings.extensions.get(target.name);
+    if (!extension) throw new NotFoundError(`extension ${target.name} is not configured`);
+    const service = resolveService(extension, app.destination);
+    // 7 rewrite
+    record.stage = 'forward';
+    const headers = buildUpstreamHeaders(req.headers, {
+      identity,
+      app,
+      controlPlaneNamespace: this.deps.controlPlaneNamespace,
+      configuredHeaders: service.headers,
+      upstreamHost: service.url.host,
+      clientAddress: req.socket.remoteAddress,
+      clientProtocol: req.socket instanceof TLSSocket ? 'https' : 'http',
+    });
+    // 8 forward
+    const forwarder = runtime.forwarders.get(service);
+    if (!forwarder) throw new Error('no forwarder for a configured service');
+    forwarder.forward(req, res, joinUpstreamPath(service.url.pathname, target), headers);
+  }
+
+  private respondWithError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    err: unknown,
+    record: RequestRecord | undefined,
+  ): void {
+    const body = toErrorResponse(err);
+    if (record) record.error = err;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const payload = JSON.stringify(body);
+    res.writeHead(body.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(payload);
+    // An unread request body would otherwise keep the connection from being reused.
+    if (!req.complete) req.resume();
+  }
+
+  private record(req: IncomingMessage, res: ServerResponse, record: RequestRecord): void {
+    const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
+    const status = res.writableFinished ? res.statusCode : 0;
+    const { metrics, logger } = this.deps;
+    metrics.requests.inc({ extension: record.extension, status: String(status) });
+    metrics.duration.observe({ extension: record.extension }, seconds);
+    const error = record.error;
+    const errorStatus = error === undefined ? 0 : toErrorResponse(error).status;
+    if (errorStatus === 401) metrics.authFailures.inc({ reason: authFailureReason(error) });
+    if (errorStatus === 403) {
+      metrics.authzDenials.inc({
+        extension: record.extension,
+        check: record.stage === 'authorize' ? 'rbac' : 'application',
+      });
+    }
+    const fields: Record<string, unknown> = {
+      method: req.method,
+      // SECURITY: the path only; a query string may carry data the user did not mean to log.
+      path: record.target ? `/extensions/${record.target.name}${record.target.rest}` : undefined,
+      extension: record.target?.name,
+      status,
+      durationMs: Math.round(seconds * 1000),
+      user: record.identity?.username,
+      application: record.app ? `${record.app.namespace}/${record.app.name}` : undefined,
+      aborted: !res.writableFinished || undefined,
+    };
+    if (error !== undefined) {
+      fields.stage = record.stage;
+      fields.error = describeError(error);
+      const level = errorStatus >= 500 ? 'error' : 'warn';
+      logger[level]('extension request failed', fields);
+    } else {
+      logger.info('extension request', fields);
+    }
+  }
+}
+
+function checkApplicationMatches(app: Application, ref: ApplicationRef): void {
+  if (app.namespace !== ref.namespace || app.name !== ref.name) {
+    throw new NotAllowedError(`application ${ref.namespace}/${ref.name} does not match Argo CD's answer`);
+  }
+  if (app.project !== ref.project) {
+    throw new NotAllowedError(
+      `application ${ref.namespace}/${ref.name} is not in the project named by Argocd-Project-Name`,
+    );
+  }
+}
+
+/** A small fixed label set for 401s (messages vary; labels must not). */
+function authFailureReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (message.includes('no session token')) return 'missing';
+  if (message.includes('expired')) return 'expired';
+  return 'invalid';
+}

@@ -1,0 +1,40 @@
+import { ProxySettings } from '../config/settings';
+import { ServiceConfig } from '../config/types';
+import { SessionAuthenticator } from '../auth/session-authenticator';
+import { createEnforcer, Enforcer } from '../rbac/enforcer';
+import { ForwardFailure, ServiceForwarder } from '../proxy/forwarder';
+import { Logger } from '../logger';
+
+/**
+ * Everything built from one configuration reading. A reload builds a new Runtime and swaps
+ * it in with one assignment, so a request sees either the old configuration or the new
+ * one, never a mix; caches that live here (verified tokens) go with the old one.
+ */
+export interface Runtime {
+  generation: number;
+  settings: ProxySettings;
+  enforcer: Enforcer;
+  authenticator: SessionAuthenticator;
+  forwarders: Map<ServiceConfig, ServiceForwarder>;
+}
+
+export async function buildRuntime(
+  settings: ProxySettings,
+  generation: number,
+  deps: { logger: Logger; onForwardFailure: ForwardFailure },
+): Promise<Runtime> {
+  const enforcer = await createEnforcer(settings.rbac);
+  const authenticator = new SessionAuthenticator(settings.auth, { logger: deps.logger });
+  const forwarders = new Map<ServiceConfig, ServiceForwarder>();
+  for (const extension of settings.extensions.values()) {
+    for (const service of extension.backend.services) {
+      forwarders.set(service, new ServiceForwarder(service, extension.backend, deps.onForwardFailure));
+    }
+  }
+  return { generation, settings, enforcer, authenticator, forwarders };
+}
+
+/** Lets in-flight requests of a replaced runtime finish, then frees its connections. */
+export function retireRuntime(runtime: Runtime): void {
+  for (const forwarder of runtime.forwarders.values()) forwarder.retire();
+}

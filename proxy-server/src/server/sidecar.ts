@@ -1,0 +1,143 @@
+import http from 'http';
+import { AddressInfo } from 'net';
+import { ArgoCDApplicationClient } from '../argocd/application-lookup';
+import { ConfigSources } from '../config/settings';
+import { Logger } from '../logger';
+import { ProxyMetrics } from '../metrics';
+import { createAdminServer } from './admin-server';
+import { ConfigManager } from './config-manager';
+import { RequestPipeline } from './pipeline';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface SidecarOptions {
+  listen: ListenAddress;
+  adminListen: ListenAddress;
+  sources: ConfigSources;
+  argocdServer: string;
+  argocdServerCaFile?: string;
+  argocdServerInsecure: boolean;
+  dexServer: string;
+  /** Argocd-Namespace sent to backends. */
+  namespace: string;
+  reloadIntervalMs: number;
+  applicationCacheTtlMs: number;
+  shutdownTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Authenticated session tokens can reach ~80 KiB as chunked cookies (20 parts of ~4 KiB,
+ * Argo CD's util/http), beyond Node's 16 KiB default header limit.
+ */
+const MAX_HEADER_BYTES = 96 * 1024;
+
+/** The `serve` command: the extension listener, the admin listener and their shared state. */
+export class Sidecar {
+  private readonly metrics = new ProxyMetrics();
+  private readonly config: ConfigManager;
+  private readonly applications: ArgoCDApplicationClient;
+  private readonly server: http.Server;
+  private readonly admin: http.Server;
+  private draining = false;
+  private inflight = 0;
+
+  constructor(private readonly options: SidecarOptions) {
+    const { logger } = options;
+    this.applications = new ArgoCDApplicationClient({
+      baseUrl: options.argocdServer,
+      caFile: options.argocdServerCaFile,
+      insecureSkipVerify: options.argocdServerInsecure,
+      cacheTtlMs: options.applicationCacheTtlMs,
+      onCacheResult: (hit) =>
+        this.metrics.cacheLookups.inc({ cache: 'application', result: hit ? 'hit' : 'miss' }),
+    });
+    let pipeline: RequestPipeline | undefined;
+    this.config = new ConfigManager({
+      sources: options.sources,
+      dexServer: options.dexServer,
+      reloadIntervalMs: options.reloadIntervalMs,
+      logger,
+      metrics: this.metrics,
+      onForwardFailure: (err, req, res) => pipeline?.respondToForwardFailure(err, req, res),
+      // A policy change must not be outlived by answers given under the old one.
+      onReload: () => this.applications.clearCache(),
+    });
+    pipeline = new RequestPipeline({
+      runtime: () => this.config.current,
+      applications: this.applications,
+      metrics: this.metrics,
+      logger,
+      controlPlaneNamespace: options.namespace,
+    });
+    const handle = pipeline.handle;
+    this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+      this.inflight++;
+      res.once('close', () => this.inflight--);
+      if (this.draining) res.setHeader('connection', 'close');
+      handle(req, res);
+    });
+    // Uploads and streams may legitimately take long; headers may not.
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 30_000;
+    this.admin = createAdminServer(this.metrics, {
+      ready: () => this.config.loaded && !this.draining,
+    });
+  }
+
+  /** Loads the configuration (throws ConfigLoadError on problems), then listens. */
+  async start(): Promise<{ address: AddressInfo; adminAddress: AddressInfo }> {
+    await this.config.start();
+    const address = await listen(this.server, this.options.listen);
+    const adminAddress = await listen(this.admin, this.options.adminListen);
+    this.options.logger.info('listening', {
+      address: `${address.address}:${address.port}`,
+      admin: `${adminAddress.address}:${adminAddress.port}`,
+    });
+    return { address, adminAddress };
+  }
+
+  /**
+   * Graceful stop: readiness fails at once, no new connections are accepted, idle
+   * keep-alive connections close, in-flight requests finish (up to the shutdown timeout,
+   * after which they are cut).
+   */
+  async shutdown(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const { logger } = this.options;
+    logger.info('shutting down; draining in-flight requests', { inflight: this.inflight });
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const deadline = Date.now() + this.options.shutdownTimeoutMs;
+    while (this.inflight > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      this.server.closeIdleConnections();
+    }
+    if (this.inflight > 0) {
+      logger.warn('shutdown timeout reached; closing remaining connections', {
+        inflight: this.inflight,
+      });
+    }
+    this.server.closeAllConnections();
+    await closed;
+    this.config.stop();
+    this.applications.close();
+    await new Promise<void>((resolve) => this.admin.close(() => resolve()));
+    this.admin.closeAllConnections();
+    logger.info('stopped');
+  }
+}
+
+function listen(server: http.Server, at: ListenAddress): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}

@@ -1,0 +1,149 @@
+import { appHeaders, BACKEND_SECRET, DEFAULT_POLICY, Environment, extensionConfig } from '../helpers/environment';
+import { eventually, request } from '../helpers/http-client';
+import { ArgoCDConfig } from '../helpers/mounted-dir';
+import { localSession, signLocalToken, TEST_SERVER_SECRET } from '../helpers/local-tokens';
+import { SidecarProcess } from '../helpers/sidecar-process';
+
+const RELOAD_BUDGET_MS = 2000;
+
+describe('configuration reload', () => {
+  const env = new Environment();
+  beforeAll(() => env.start());
+  afterAll(() => env.stop());
+
+  const call = (token: string, path = '/extensions/anomaly/') =>
+    request(env.sidecar.url + path, {
+      headers: { cookie: `argocd.token=${token}`, ...appHeaders('argocd:guestbook', 'default') },
+    });
+
+  const metric = async (name: string): Promise<string> => {
+    const text = (await request(env.sidecar.adminUrl + '/metrics')).body;
+    return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
+  };
+
+  it('applies a policy change within 2 s', async () => {
+    const bob = localSession('bob');
+    expect((await call(bob)).status).toBe(403);
+    env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY + '\np, bob, extensions, invoke, anomaly, allow' });
+    await eventually(async () => expect((await call(bob)).status).toBe(200), RELOAD_BUDGET_MS);
+    env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY });
+    await eventually(async () => expect((await call(bob)).status).toBe(403), RELOAD_BUDGET_MS);
+  });
+
+  it('rotates server.secretkey: old sessions are rejected, new ones accepted', async () => {
+    const old = localSession('alice');
+    expect((await call(old)).status).toBe(200);
+    const newKey = 'rotated-server-secretkey-91b2';
+    env.config.secret.update({ 'server.secretkey': newKey, 'anomaly.token': BACKEND_SECRET });
+    await eventually(async () => expect((await call(old)).status).toBe(401), RELOAD_BUDGET_MS);
+    const fresh = signLocalToken({ sub: 'alice:login' }, { secret: newKey });
+    // The stand-in Argo CD API still checks the old key, so the application check
+    // (the next stage) fails with 401 from Argo CD: authentication itself passed.
+    const reply = await call(fresh);
+    expect(reply.json.error).toBe('Argo CD rejected the session; log in again');
+    env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'anomaly.token': BACKEND_SECRET });
+    await eventually(async () => expect((await call(old)).status).toBe(200), RELOAD_BUDGET_MS);
+  });
+
+  it('rotates a backend secret referenced by a header', async () => {
+    env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'anomaly.token': 'rotated-backend-token' });
+    const alice = localSession('alice');
+    await eventually(async () => {
+      const reply = await call(alice);
+      expect((reply.json.headers as Record<string, string>).authorization).toBe('rotated-backend-token');
+    }, RELOAD_BUDGET_MS);
+    env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'anomaly.token': BACKEND_SECRET });
+    await eventually(async () => {
+      const reply = await call(alice);
+      expect((reply.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
+    }, RELOAD_BUDGET_MS);
+  });
+
+  it('rejects an invalid change, keeps serving the last good configuration, and says why', async () => {
+    const alice = localSession('alice');
+    env.config.cm.update({
+      'extension.config': extensionConfig(env.backend.url, env.secondBackend.url).replace(
+        '$anomaly.token',
+        '$missing.key',
+      ),
+    });
+    const line = await env.sidecar.waitForLog((l) => l.msg === 'configuration change rejected; still serving the last good one');
+    expect(line.problems).toEqual([
+      'argocd-cm: extension.config: extensions[0].backend.services[0].headers[0].value references argocd-secret key "missing.key", which does not exist',
+    ]);
+    expect(await metric('argocd_extension_proxy_config_last_reload_successful')).toContain(
+      'argocd_extension_proxy_config_last_reload_successful 0',
+    );
+    expect(await metric('argocd_extension_proxy_config_reloads_total')).toMatch(/result="rejected"} [1-9]/);
+    const reply = await call(alice);
+    expect(reply.status).toBe(200);
+    expect((reply.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
+    expect((await request(env.sidecar.adminUrl + '/readyz')).status).toBe(200);
+
+    env.config.cm.update({ 'extension.config': extensionConfig(env.backend.url, env.secondBackend.url) });
+    await eventually(
+      async () =>
+        expect(await metric('argocd_extension_proxy_config_last_reload_successful')).toContain(
+          'argocd_extension_proxy_config_last_reload_successful 1',
+        ),
+      RELOAD_BUDGET_MS,
+    );
+  });
+});
+
+describe('start-up', () => {
+  it('exits non-zero listing every problem when there is no valid configuration', async () => {
+    const config = new ArgoCDConfig({
+      cm: { 'extension.config': 'extensions:\n- name: bad/name\n  backend: {services: []}\n' },
+      rbac: { 'policy.csv': 'p, alice, extensions, invoke\n', 'policy.matchMode': 'fuzzy' },
+      secret: {},
+    });
+    try {
+      const sidecar = new SidecarProcess([...config.flags, '--argocd-server', 'http://127.0.0.1:1']);
+      const code = await sidecar.runToExit();
+      expect(code).toBe(1);
+      const stderr = sidecar.stderr.join('\n');
+      expect(stderr).toContain('configuration is invalid');
+      expect(stderr).toContain('argocd-secret: server.secretkey is missing or empty');
+      expect(stderr).toContain('argocd-cm: extension.config: extensions[0].backend.services must list at least one service');
+      expect(stderr).toContain('argocd-cm: extension.config: extensions[0].name "bad/name" is invalid');
+      expect(stderr).toMatch(/argocd-rbac-cm: policy\.csv line 1/);
+      expect(stderr).toMatch(/argocd-rbac-cm: policy\.matchMode/);
+      expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      config.remove();
+    }
+  });
+
+  it('exits non-zero naming a directory that cannot be read', async () => {
+    const sidecar = new SidecarProcess([
+      '--argocd-cm', '/nonexistent/argocd-cm',
+      '--argocd-rbac-cm', '/nonexistent/rbac',
+      '--argocd-secret', '/nonexistent/secret',
+    ]);
+    expect(await sidecar.runToExit()).toBe(1);
+    expect(sidecar.stderr.join('\n')).toContain('cannot read /nonexistent/argocd-cm: ENOENT');
+  });
+
+  it('reads every flag from ARGOCD_EXTENSION_PROXY_* variables', async () => {
+    const config = new ArgoCDConfig({
+      cm: {},
+      rbac: {},
+      secret: { 'server.secretkey': TEST_SERVER_SECRET },
+    });
+    const sidecar = new SidecarProcess([], {
+      ARGOCD_EXTENSION_PROXY_ARGOCD_CM: config.cm.path,
+      ARGOCD_EXTENSION_PROXY_ARGOCD_RBAC_CM: config.rbac.path,
+      ARGOCD_EXTENSION_PROXY_ARGOCD_SECRET: config.secret.path,
+      ARGOCD_EXTENSION_PROXY_LOG_LEVEL: 'debug',
+    });
+    try {
+      await sidecar.start();
+      expect((await request(sidecar.adminUrl + '/readyz')).status).toBe(200);
+      expect(sidecar.logs().some((l) => l.level === 'warn' && String(l.warning).includes('no extension.config'))).toBe(true);
+    } finally {
+      await sidecar.stop();
+      config.remove();
+    }
+  });
+});

@@ -1,0 +1,182 @@
+import http from 'http';
+import net from 'net';
+import { readFileSync } from 'fs';
+import { Blackhole } from '../helpers/blackhole';
+import { EchoBackend } from '../helpers/echo-backend';
+import { appHeaders, Environment } from '../helpers/environment';
+import { eventually, request } from '../helpers/http-client';
+import { localSession } from '../helpers/local-tokens';
+import { makeTlsFixtures } from '../helpers/tls-fixtures';
+
+/** Timeouts, failures, aborts, streaming and backend TLS through the real sidecar. */
+describe('forwarding to backends', () => {
+  const env = new Environment();
+  const blackhole = new Blackhole();
+  const tls = makeTlsFixtures();
+  const tlsBackend = new EchoBackend({
+    cert: tls.serverCert,
+    key: tls.serverKey,
+    ca: tls.caCert,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
+  let closedPort = 0;
+  const token = localSession('admin');
+  const headers = { cookie: `argocd.token=${token}`, ...appHeaders('argocd:guestbook', 'default') };
+
+  beforeAll(async () => {
+    await blackhole.start();
+    await tlsBackend.start();
+    closedPort = await freePort();
+    const indent = (pem: string) => pem.trim().split('\n').join('\n      ');
+    await env.start({
+      secret: { 'backend.tls.key': tls.clientKey },
+      cm: (started) => ({
+        'extension.config.slow': `responseTimeout: 1s\nservices:\n- url: ${started.backend.url}\n`,
+        'extension.config.refused': `services:\n- url: http://127.0.0.1:${closedPort}\n`,
+        'extension.config.blackhole': `connectionTimeout: 500ms\nservices:\n- url: http://127.0.0.1:${blackhole.port}\n`,
+        'extension.config.mtls': `services:
+- url: https://127.0.0.1:${tlsBackend.port}/secure
+  tls:
+    serverName: backend.internal
+    key: $backend.tls.key
+    ca: |
+      ${indent(tls.caCert)}
+    cert: |
+      ${indent(tls.clientCert)}
+`,
+        'extension.config.wrongname': `services:
+- url: https://127.0.0.1:${tlsBackend.port}
+  tls:
+    key: $backend.tls.key
+    ca: |
+      ${indent(tls.caCert)}
+    cert: |
+      ${indent(tls.clientCert)}
+`,
+        'extension.config.untrusted': `services:\n- url: https://127.0.0.1:${tlsBackend.port}\n`,
+      }),
+    });
+  });
+  afterAll(async () => {
+    await env.stop();
+    await tlsBackend.stop();
+    blackhole.stop();
+  });
+
+  it('answers 504 when the backend does not respond in time, and closes the backend request', async () => {
+    const started = Date.now();
+    const reply = await request(`${env.sidecar.url}/extensions/slow/hang`, { headers });
+    expect(reply.json).toEqual({ error: 'backend did not respond in time', status: 504 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    await eventually(async () => expect((await env.backend.last()).abortedByPeer).toBe(true));
+  });
+
+  it('answers 502 when the backend refuses the connection', async () => {
+    const reply = await request(`${env.sidecar.url}/extensions/refused/`, { headers });
+    expect(reply.json).toEqual({ error: 'backend is unreachable or failed', status: 502 });
+  });
+
+  it('answers 502 when the backend resets the connection', async () => {
+    const reply = await request(`${env.sidecar.url}/extensions/slow/reset`, { headers });
+    expect(reply.json).toEqual({ error: 'backend is unreachable or failed', status: 502 });
+  });
+
+  it('answers 504 when the connection is not established within connectionTimeout', async () => {
+    const started = Date.now();
+    const reply = await request(`${env.sidecar.url}/extensions/blackhole/`, { headers });
+    expect(reply.json).toEqual({ error: 'backend did not accept the connection in time', status: 504 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('cancels the backend request when the client goes away', async () => {
+    const before = env.backend.seen.length;
+    const req = http.request(`${env.sidecar.url}/extensions/anomaly/hang`, { headers, agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    await eventually(() => expect(env.backend.seen.length).toBe(before + 1));
+    req.destroy();
+    // Well before the 2 s response timeout of this extension.
+    await eventually(() => expect(env.backend.seen[before].abortedByPeer).toBe(true), 1000);
+  });
+
+  it('streams 256 MiB each way without buffering it', async () => {
+    const size = 256 * 1024 * 1024;
+    const rssBefore = peakRssMiB(env.sidecar.pid);
+    // Upload: a generated stream, never held in memory by the test either.
+    const upload = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = http.request(
+        `${env.sidecar.url}/extensions/anomaly/upload`,
+        { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, agent: false },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve(JSON.parse(body) as Record<string, unknown>));
+        },
+      );
+      req.on('error', reject);
+      const chunk = Buffer.alloc(1024 * 1024, 0x62);
+      let sent = 0;
+      const pump = () => {
+        while (sent < size) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(upload.bodyBytes).toBe(size);
+    // Download
+    const downloaded = await new Promise<number>((resolve, reject) => {
+      http
+        .get(`${env.sidecar.url}/extensions/anomaly/download?bytes=${size}`, { headers, agent: false }, (res) => {
+          let bytes = 0;
+          res.on('data', (d: Buffer) => (bytes += d.length));
+          res.on('end', () => resolve(bytes));
+        })
+        .on('error', reject);
+    });
+    expect(downloaded).toBe(size);
+    const growth = peakRssMiB(env.sidecar.pid) - rssBefore;
+    // Buffering either body would add 256 MiB; streaming stays within socket buffers.
+    expect(growth).toBeLessThan(64);
+  });
+
+  it('connects to a TLS backend with its CA, a client certificate and a server name', async () => {
+    const reply = await request(`${env.sidecar.url}/extensions/mtls/x`, { headers });
+    expect(reply.status).toBe(200);
+    expect(reply.json.url).toBe('/secure/x');
+  });
+
+  it.each([
+    ['the certificate does not name the host', 'wrongname'],
+    ['the certificate is not from a trusted CA', 'untrusted'],
+  ])('answers 502 when %s', async (_case, extension) => {
+    const reply = await request(`${env.sidecar.url}/extensions/${extension}/`, { headers });
+    expect(reply.json).toEqual({ error: 'backend is unreachable or failed', status: 502 });
+  });
+
+  it('logs the cause of backend failures, without secrets', async () => {
+    const line = await env.sidecar.waitForLog((l) => l.status === 502 && typeof l.error === 'string');
+    expect(line.stage).toBe('forward');
+    expect(env.sidecar.output()).not.toContain(tls.clientKey.split('\n')[1]);
+  });
+});
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}

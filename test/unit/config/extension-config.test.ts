@@ -1,0 +1,192 @@
+import { parseExtensionConfigs } from '../../../proxy-server/src/config/extension-config';
+
+const secrets = { 'ext.token': '  s3cr3t-value \n', empty: '   ', 'tls.key': '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----' };
+
+function parse(cm: Record<string, string>) {
+  return parseExtensionConfigs(cm, secrets);
+}
+
+describe('parseExtensionConfigs', () => {
+  it('reads extension.config with Argo CD defaults', () => {
+    const result = parse({
+      'extension.config': `
+extensions:
+- name: anomaly
+  backend:
+    services:
+    - url: http://anomaly.argocd.svc:8080/api
+`,
+    });
+    expect(result.problems).toEqual([]);
+    const ext = result.extensions.get('anomaly')!;
+    expect(ext.backend).toMatchObject({
+      connectionTimeoutMs: 2000,
+      keepAliveMs: 15000,
+      idleConnectionTimeoutMs: 60000,
+      maxIdleConnections: 30,
+      responseTimeoutMs: 60000,
+    });
+    expect(ext.backend.services[0].url.href).toBe('http://anomaly.argocd.svc:8080/api');
+    expect(ext.backend.services[0].headers).toEqual([]);
+  });
+
+  it('reads extension.config.<name> as the backend object itself', () => {
+    const result = parse({
+      'extension.config.cost': `
+connectionTimeout: 500ms
+keepAlive: 1m
+idleConnectionTimeout: 1m30s
+maxIdleConnections: 64
+responseTimeout: 5s
+services:
+- url: https://cost.example.com
+  headers:
+  - name: Authorization
+    value: $ext.token
+`,
+    });
+    expect(result.problems).toEqual([]);
+    const ext = result.extensions.get('cost')!;
+    expect(ext.backend).toMatchObject({
+      connectionTimeoutMs: 500,
+      keepAliveMs: 60000,
+      idleConnectionTimeoutMs: 90000,
+      maxIdleConnections: 64,
+      responseTimeoutMs: 5000,
+    });
+    // Argo CD trims resolved secret values (settings.ReplaceStringSecret).
+    expect(ext.backend.services[0].headers).toEqual([{ name: 'Authorization', value: 's3cr3t-value' }]);
+    expect([...result.secretValues]).toEqual(['s3cr3t-value']);
+  });
+
+  it('merges both forms and reports every problem at once with its path', () => {
+    const result = parse({
+      'extension.config': `
+extensions:
+- name: good
+  backend:
+    services: [{url: "http://a"}]
+- name: "bad/name"
+  backend:
+    services: [{url: "http://b"}]
+- name: multi
+  backend:
+    connectionTimeout: 2
+    services:
+    - url: http://c
+    - url: ftp://d
+      cluster: {}
+- backend:
+    services: [{url: "http://e"}]
+`,
+      'extension.config.good': 'services: [{url: "http://f"}]',
+    });
+    expect(result.problems).toEqual([
+      'extension.config: extensions[1].name "bad/name" is invalid: only letters, digits, hyphens and underscores are allowed',
+      'extension.config: extensions[2].backend.connectionTimeout must be a duration like "2s", "500ms" or "1m30s"',
+      'extension.config: extensions[2].backend.services[0].cluster must be set when an extension has more than one service',
+      'extension.config: extensions[2].backend.services[1].url must be an http or https URL',
+      'extension.config: extensions[2].backend.services[1].cluster must set name or server',
+      'extension.config: extensions[3].name must be set',
+      'extension.config.good: name "good" is configured more than once',
+    ]);
+  });
+
+  it.each([
+    ['a configured Argocd-* header', 'name: Argocd-Username\n      value: x', 'headers[0].name "Argocd-Username" is set by the proxy and cannot be configured'],
+    ['a lower-case identity header', 'name: argocd-user-groups\n      value: x', 'headers[0].name "argocd-user-groups" is set by the proxy and cannot be configured'],
+    ['a hop-by-hop header', 'name: Connection\n      value: close', 'headers[0].name "Connection" is set by the proxy and cannot be configured'],
+    ['a forwarded header', 'name: X-Forwarded-For\n      value: 1.2.3.4', 'headers[0].name "X-Forwarded-For" is set by the proxy and cannot be configured'],
+    ['Host', 'name: Host\n      value: evil', 'headers[0].name "Host" is set by the proxy and cannot be configured'],
+    ['a missing secret key', 'name: X-Token\n      value: $nope', 'headers[0].value references argocd-secret key "nope", which does not exist'],
+    ['an empty secret', 'name: X-Token\n      value: $empty', 'headers[0].value references argocd-secret key "empty", which is empty'],
+    ['an empty value', 'name: X-Token\n      value: ""', 'headers[0].value must be a non-empty string'],
+    ['a bad header name', 'name: "X Token"\n      value: x', 'headers[0].name "X Token" is not a valid header name'],
+    ['a missing header name', 'value: x', 'headers[0].name must be set'],
+  ])('rejects %s', (_case, header, message) => {
+    const result = parse({
+      'extension.config.x': `services:\n  - url: http://x\n    headers:\n    - ${header}\n`,
+    });
+    expect(result.problems).toEqual([`extension.config.x: services[0].${message}`]);
+    expect(result.extensions.size).toBe(0);
+  });
+
+  it.each([
+    ['credentials in the URL', 'http://user:pw@x', 'services[0].url must not contain credentials; use a header with a $secret value'],
+    ['a query in the URL', 'http://x/?a=b', 'services[0].url must not have a query or fragment'],
+    ['a relative URL', '/api', 'services[0].url is not a valid URL'],
+  ])('rejects %s', (_case, url, message) => {
+    const result = parse({ 'extension.config.x': `services:\n  - url: "${url}"\n` });
+    expect(result.problems).toEqual([`extension.config.x: ${message}`]);
+  });
+
+  it('never puts a secret value into a problem message', () => {
+    const result = parse({
+      'extension.config.x': 'services:\n  - url: http://x\n    headers:\n    - name: Host\n      value: $ext.token\n',
+    });
+    expect(result.problems.join('\n')).not.toContain('s3cr3t');
+  });
+
+  it('rejects YAML that does not parse, naming the key', () => {
+    const result = parse({ 'extension.config': 'extensions: [' });
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^extension\.config: is not valid YAML: /);
+  });
+
+  it('rejects two services for the same cluster (Argo CD appendProxy duplicate)', () => {
+    const result = parse({
+      'extension.config.x': `services:
+- url: http://a
+  cluster: {name: in-cluster}
+- url: http://b
+  cluster: {name: in-cluster, server: https://k}
+`,
+    });
+    expect(result.problems).toEqual([
+      'extension.config.x: services[1].cluster has the same cluster name "in-cluster" as services[0]',
+    ]);
+  });
+
+  it('warns about unknown fields but accepts them, as Argo CD ignores them', () => {
+    const result = parse({ 'extension.config.x': 'servces: []\nservices: [{url: "http://a", headrs: []}]' });
+    expect(result.problems).toEqual([]);
+    expect(result.warnings).toEqual([
+      'extension.config.x: servces is not a known field and is ignored',
+      'extension.config.x: services[0].headrs is not a known field and is ignored',
+    ]);
+  });
+
+  it('reads backend TLS settings and insists the private key comes from argocd-secret', () => {
+    const ok = parse({
+      'extension.config.x': `services:
+- url: https://a
+  tls: {ca: "PEM-CA", cert: "PEM-CERT", key: $tls.key, serverName: backend.internal}
+`,
+    });
+    expect(ok.problems).toEqual([]);
+    expect(ok.extensions.get('x')!.backend.services[0].tls).toEqual({
+      ca: 'PEM-CA',
+      cert: 'PEM-CERT',
+      key: secrets['tls.key'],
+      serverName: 'backend.internal',
+      insecureSkipVerify: false,
+    });
+    const bad = parse({
+      'extension.config.x': 'services:\n- url: http://a\n  tls: {cert: "C", key: "inline", insecureSkipVerify: true}\n',
+    });
+    expect(bad.problems).toEqual([
+      'extension.config.x: services[0].tls.key must be a $key reference to argocd-secret',
+      'extension.config.x: services[0].tls cert and key must be set together',
+      'extension.config.x: services[0].tls is only allowed with an https url',
+    ]);
+    expect(bad.warnings).toEqual([
+      'extension.config.x: services[0].tls.insecureSkipVerify is true: the backend certificate is not verified',
+    ]);
+  });
+
+  it('ignores argocd-cm keys that are not extension configs', () => {
+    const result = parse({ url: 'https://argocd.example.com', 'extension.configuration': 'x' });
+    expect(result.problems).toEqual([]);
+    expect(result.extensions.size).toBe(0);
+  });
+});

@@ -1,0 +1,59 @@
+import { joinUpstreamPath, parseExtensionPath } from '../../../proxy-server/src/proxy/extension-path';
+import { InputError } from '../../../proxy-server/src/errors';
+
+describe('parseExtensionPath', () => {
+  it.each([
+    ['/extensions/anomaly', { name: 'anomaly', rest: '', query: '' }],
+    ['/extensions/anomaly/', { name: 'anomaly', rest: '/', query: '' }],
+    ['/extensions/anomaly/v1/scores?from=1&to=2', { name: 'anomaly', rest: '/v1/scores', query: '?from=1&to=2' }],
+    ['/extensions/my_ext-2/a%20b/c', { name: 'my_ext-2', rest: '/a%20b/c', query: '' }],
+    ['/extensions/x/a?next=../../etc', { name: 'x', rest: '/a', query: '?next=../../etc' }],
+    ['/extensions/x/file.tar.gz/..hidden', { name: 'x', rest: '/file.tar.gz/..hidden', query: '' }],
+  ])('parses %s', (url, expected) => {
+    expect(parseExtensionPath(url)).toEqual(expected);
+  });
+
+  it.each([
+    ['/api/v1/applications', 'path must start with /extensions/<extension-name>'],
+    ['/extensions', 'path must start with /extensions/<extension-name>'],
+    ['/extensions/', 'extension name is missing from the path'],
+    ['/extensions//x', 'extension name is missing from the path'],
+    ['http://evil/extensions/x/', 'path must start with /extensions/<extension-name>'],
+    ['/extensions/..', 'extension name may only contain letters, digits, "-" and "_"'],
+    ['/extensions/%2e%2e/x', 'extension name may only contain letters, digits, "-" and "_"'],
+    ['/extensions/a%2fb/x', 'extension name may only contain letters, digits, "-" and "_"'],
+    ['/extensions/a.b/x', 'extension name may only contain letters, digits, "-" and "_"'],
+    ['/extensions/x/../y', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/./y', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/..', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/%2e%2e/y', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/%2E%2e', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/.%2e/y', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/a%2fb', 'path must not contain an encoded slash or backslash'],
+    ['/extensions/x/a%2Fb', 'path must not contain an encoded slash or backslash'],
+    ['/extensions/x/a%5cb', 'path must not contain an encoded slash or backslash'],
+    ['/extensions/x/a\\..\\b', 'path must not contain a backslash'],
+    ['/extensions/x\\..\\y', 'extension name may only contain letters, digits, "-" and "_"'],
+    ['/extensions/x/%252e%252e/y', 'path must not be percent-encoded twice'],
+    ['/extensions/x/%252f', 'path must not be percent-encoded twice'],
+    ['/extensions/x/%zz', 'path contains an invalid percent-encoding'],
+    ['/extensions/x/%00', 'path must not contain control characters'],
+    ['/extensions/x/a%0d%0aSet-Cookie:x', 'path must not contain control characters'],
+    ['/extensions/x/a?b=c#frag', 'query string contains characters that must be percent-encoded'],
+  ])('rejects %s', (url, message) => {
+    expect(() => parseExtensionPath(url)).toThrow(new InputError(message));
+  });
+});
+
+describe('joinUpstreamPath', () => {
+  it.each([
+    ['/', '', '', '/'],
+    ['/', '/v1/a', '?q=1', '/v1/a?q=1'],
+    ['/api', '', '', '/api'],
+    ['/api', '/', '', '/api/'],
+    ['/api/', '/v1', '?x', '/api/v1?x'],
+    ['/api', '/v1/a%20b', '', '/api/v1/a%20b'],
+  ])('joins service path %s with %s%s', (servicePath, rest, query, expected) => {
+    expect(joinUpstreamPath(servicePath, { name: 'x', rest, query })).toBe(expected);
+  });
+});
