@@ -25,12 +25,17 @@ interface Result {
   errors: number;
 }
 
-function startScript(script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+function startScript(
+  script: string,
+  args: string[],
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'bench', script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve({ child, port: Number(d.toString().trim()) }));
+    child.stdout!.once('data', (d: Buffer) =>
+      resolve({ child, port: Number(d.toString().trim()) }),
+    );
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }
@@ -50,7 +55,17 @@ function load(name: string, url: string, headers: Record<string, string>): Resul
   if (hasWrk()) {
     const out = execFileSync(
       'wrk',
-      ['-t', '1', '-c', String(CONNECTIONS), '-d', `${DURATION_S}s`, '--latency', ...headerArgs, url],
+      [
+        '-t',
+        '1',
+        '-c',
+        String(CONNECTIONS),
+        '-d',
+        `${DURATION_S}s`,
+        '--latency',
+        ...headerArgs,
+        url,
+      ],
       { encoding: 'utf8', timeout: (DURATION_S + 30) * 1000 },
     );
     const ms = (label: string) => {
@@ -60,13 +75,29 @@ function load(name: string, url: string, headers: Record<string, string>): Resul
       return Number(m[1]) * scale;
     };
     const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const socketErrors =
+      /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
     const errs = socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-    return { name, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), p50: ms('50%'), p99: ms('99%'), errors: non2xx + errs };
+    return {
+      name,
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      p50: ms('50%'),
+      p99: ms('99%'),
+      errors: non2xx + errs,
+    };
   }
   const out = execFileSync(
     process.execPath,
-    [join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-j', ...headerArgs, url],
+    [
+      join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js'),
+      '-c',
+      String(CONNECTIONS),
+      '-d',
+      String(DURATION_S),
+      '-j',
+      ...headerArgs,
+      url,
+    ],
     { encoding: 'utf8', timeout: (DURATION_S + 30) * 1000, stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const r = JSON.parse(out) as {
@@ -75,7 +106,13 @@ function load(name: string, url: string, headers: Record<string, string>): Resul
     non2xx: number;
     errors: number;
   };
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.non2xx + r.errors };
+  return {
+    name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.non2xx + r.errors,
+  };
 }
 
 async function main(): Promise<void> {
@@ -84,7 +121,13 @@ async function main(): Promise<void> {
   const argocd = new FakeArgoCD();
   await argocd.start();
   argocd.setApplications([
-    { name: 'guestbook', namespace: 'argocd', project: 'default', destination: { server: 'https://kubernetes.default.svc' }, readers: ['alice'] },
+    {
+      name: 'guestbook',
+      namespace: 'argocd',
+      project: 'default',
+      destination: { server: 'https://kubernetes.default.svc' },
+      readers: ['alice'],
+    },
   ]);
   const config = new ArgoCDConfig({
     cm: {
@@ -93,17 +136,31 @@ async function main(): Promise<void> {
     rbac: { 'policy.csv': 'p, alice, extensions, invoke, bench, allow\n' },
     secret: { 'server.secretkey': TEST_SERVER_SECRET, 'bench.token': 'bench-backend-token' },
   });
-  const sidecar = new SidecarProcess([...config.flags, '--argocd-server', argocd.url, '--log-level', 'warn']);
+  const sidecar = new SidecarProcess([
+    ...config.flags,
+    '--argocd-server',
+    argocd.url,
+    '--log-level',
+    'warn',
+  ]);
   await sidecar.start();
   const token = signLocalToken({ sub: 'alice:login' });
-  const appHeaders = { 'Argocd-Application-Name': 'argocd:guestbook', 'Argocd-Project-Name': 'default' };
+  const appHeaders = {
+    'Argocd-Application-Name': 'argocd:guestbook',
+    'Argocd-Project-Name': 'default',
+  };
   const generator = hasWrk() ? 'wrk' : 'autocannon';
-  process.stderr.write(`bench: ${generator}, ${CONNECTIONS} connections, ${DURATION_S} s per contender, 1 KiB responses\n`);
+  process.stderr.write(
+    `bench: ${generator}, ${CONNECTIONS} connections, ${DURATION_S} s per contender, 1 KiB responses\n`,
+  );
   try {
     const results = [
       load('backend direct', `http://127.0.0.1:${backend.port}/`, {}),
       load('plain Node proxy', `http://127.0.0.1:${plain.port}/`, {}),
-      load('sidecar, all checks', `${sidecar.url}/extensions/bench/`, { Cookie: `argocd.token=${token}`, ...appHeaders }),
+      load('sidecar, all checks', `${sidecar.url}/extensions/bench/`, {
+        Cookie: `argocd.token=${token}`,
+        ...appHeaders,
+      }),
     ];
     const baseline = results[1];
     const rows = results.map((r) => [
@@ -115,13 +172,30 @@ async function main(): Promise<void> {
       (r.p99 / baseline.p99).toFixed(2) + 'x',
       String(r.errors),
     ]);
-    const header = ['contender', 'req/s', 'p50 ms', 'p99 ms', 'req/s vs plain', 'p99 vs plain', 'errors'];
+    const header = [
+      'contender',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'req/s vs plain',
+      'p99 vs plain',
+      'errors',
+    ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-    process.stdout.write([line(header), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)].join('\n') + '\n');
+    const line = (cells: string[]) =>
+      '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+    process.stdout.write(
+      [
+        line(header),
+        '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
+        ...rows.map(line),
+      ].join('\n') + '\n',
+    );
     const failed = results.filter((r) => r.errors > 0);
     if (failed.length > 0) {
-      process.stderr.write(`bench: errors during load for: ${failed.map((r) => r.name).join(', ')}\n`);
+      process.stderr.write(
+        `bench: errors during load for: ${failed.map((r) => r.name).join(', ')}\n`,
+      );
       process.exitCode = 1;
     }
   } finally {

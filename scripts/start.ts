@@ -29,10 +29,14 @@ async function main(): Promise<void> {
   await argocd.start(18080);
   const sidecar = new SidecarProcess(
     [
-      '--argocd-cm', join(EXAMPLES, 'argocd-cm'),
-      '--argocd-rbac-cm', join(EXAMPLES, 'argocd-rbac-cm'),
-      '--argocd-secret', join(EXAMPLES, 'argocd-secret'),
-      '--argocd-server', 'http://127.0.0.1:18080',
+      '--argocd-cm',
+      join(EXAMPLES, 'argocd-cm'),
+      '--argocd-rbac-cm',
+      join(EXAMPLES, 'argocd-rbac-cm'),
+      '--argocd-secret',
+      join(EXAMPLES, 'argocd-secret'),
+      '--argocd-server',
+      'http://127.0.0.1:18080',
     ],
     {},
     { listen: '127.0.0.1:8090', adminListen: '127.0.0.1:8091', echo: true },

@@ -7,7 +7,10 @@ const body = Buffer.alloc(Number(process.argv[2] || 1024), 0x61);
 const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+    });
     res.end(body);
   });
 });

@@ -7,7 +7,14 @@ const backendPort = Number(process.argv[2]);
 const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 256 });
 const server = http.createServer((req, res) => {
   const upstream = http.request(
-    { host: '127.0.0.1', port: backendPort, path: req.url, method: req.method, headers: req.headers, agent },
+    {
+      host: '127.0.0.1',
+      port: backendPort,
+      path: req.url,
+      method: req.method,
+      headers: req.headers,
+      agent,
+    },
     (up) => {
       res.writeHead(up.statusCode, up.headers);
       up.pipe(res);

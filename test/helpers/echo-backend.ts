@@ -40,7 +40,9 @@ export class EchoBackend {
 
   async start(port = 0): Promise<string> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
-    this.server = this.tlsOptions ? https.createServer(this.tlsOptions, handler) : http.createServer(handler);
+    this.server = this.tlsOptions
+      ? https.createServer(this.tlsOptions, handler)
+      : http.createServer(handler);
     await listenOn(this.server, port);
     return this.url;
   }
@@ -53,7 +55,8 @@ export class EchoBackend {
 
   /** The last request seen, waiting briefly for it to arrive. */
   async last(): Promise<SeenRequest> {
-    for (let i = 0; i < 100 && this.seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && this.seen.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const req = this.seen[this.seen.length - 1];
     if (!req) throw new Error('backend saw no request');
     return req;
@@ -106,7 +109,10 @@ export class EchoBackend {
 
   private echo(record: SeenRequest, res: http.ServerResponse): void {
     const body = JSON.stringify(record);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   }
 

@@ -49,21 +49,28 @@ export class FakeArgoCD {
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    const server = this.server;
+    if (!server?.listening) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    if (this.failWith) return send(res, this.failWith, { error: 'internal', code: 13, message: 'internal' });
+    if (this.failWith)
+      return send(res, this.failWith, { error: 'internal', code: 13, message: 'internal' });
     const url = new URL(req.url ?? '/', 'http://x');
     const match = /^\/api\/v1\/applications\/([^/]+)$/.exec(url.pathname);
-    if (req.method !== 'GET' || !match) return send(res, 404, { error: 'Not Found', code: 5, message: 'Not Found' });
+    if (req.method !== 'GET' || !match)
+      return send(res, 404, { error: 'Not Found', code: 5, message: 'Not Found' });
     const subject = this.verify(req.headers.authorization);
     if (!subject) {
-      return send(res, 401, { error: 'invalid session: token signature is invalid', code: 16, message: 'invalid session: token signature is invalid' });
+      return send(res, 401, {
+        error: 'invalid session: token signature is invalid',
+        code: 16,
+        message: 'invalid session: token signature is invalid',
+      });
     }
     // Argo CD: an empty appNamespace means the control plane's namespace.
     const namespace = url.searchParams.get('appNamespace') || 'argocd';
@@ -74,7 +81,11 @@ export class FakeArgoCD {
     }
     send(res, 200, {
       metadata: { name: app.name, namespace: app.namespace, uid: 'uid-' + app.name },
-      spec: { project: app.project, destination: app.destination, source: { repoURL: 'https://example.invalid/repo', path: '.' } },
+      spec: {
+        project: app.project,
+        destination: app.destination,
+        source: { repoURL: 'https://example.invalid/repo', path: '.' },
+      },
       status: { sync: { status: 'Synced' }, health: { status: 'Healthy' } },
     });
   }
@@ -103,6 +114,9 @@ export class FakeArgoCD {
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

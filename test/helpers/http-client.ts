@@ -11,7 +11,12 @@ export interface Reply {
 /** One HTTP request with Node's own client (no header filtering, no cookie jar). */
 export function request(
   url: string,
-  options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer; agent?: http.Agent } = {},
+  options: {
+    method?: string;
+    headers?: http.OutgoingHttpHeaders;
+    body?: string | Buffer;
+    agent?: http.Agent;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -50,14 +55,19 @@ export function rawRequest(port: number, text: string): Promise<{ status: number
     socket.on('data', (d: string) => {
       raw += d;
     });
-    socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0), raw }));
+    socket.on('end', () =>
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0), raw }),
+    );
     socket.on('error', reject);
     socket.write(text);
   });
 }
 
 /** Polls until `check` passes or the time is up; returns the last error otherwise. */
-export async function eventually(check: () => Promise<void> | void, timeoutMs = 5000): Promise<void> {
+export async function eventually(
+  check: () => Promise<void> | void,
+  timeoutMs = 5000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, readdirSync } from 'fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  readdirSync,
+} from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
@@ -27,7 +35,8 @@ export class MountedDir {
   private write(data: Record<string, string | Buffer>): void {
     const versionDir = `..${Date.now()}_${this.version++}`;
     mkdirSync(join(this.path, versionDir));
-    for (const [key, value] of Object.entries(data)) writeFileSync(join(this.path, versionDir, key), value);
+    for (const [key, value] of Object.entries(data))
+      writeFileSync(join(this.path, versionDir, key), value);
     const tmpLink = join(this.path, '..data_tmp');
     symlinkSync(versionDir, tmpLink);
     renameSync(tmpLink, join(this.path, '..data'));

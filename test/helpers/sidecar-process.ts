@@ -58,7 +58,11 @@ export class SidecarProcess {
     const child = this.spawnServe();
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    collectLines(child.stderr!, this.stderr, this.options.echo ? (l) => process.stderr.write(l + '\n') : undefined);
+    collectLines(
+      child.stderr!,
+      this.stderr,
+      this.options.echo ? (l) => process.stderr.write(l + '\n') : undefined,
+    );
     const listening = new Promise<void>((resolve, reject) => {
       collectLines(child.stdout!, this.stdout, (line) => {
         if (this.options.echo) process.stdout.write(line + '\n');
@@ -129,7 +133,10 @@ export class SidecarProcess {
   }
 
   /** Waits until a log line satisfies `predicate`. */
-  async waitForLog(predicate: (entry: Record<string, unknown>) => boolean, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  async waitForLog(
+    predicate: (entry: Record<string, unknown>) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const hit = this.logs().find(predicate);
@@ -140,7 +147,11 @@ export class SidecarProcess {
   }
 }
 
-function collectLines(stream: NodeJS.ReadableStream, into: string[], onLine?: (line: string) => void): void {
+function collectLines(
+  stream: NodeJS.ReadableStream,
+  into: string[],
+  onLine?: (line: string) => void,
+): void {
   let buffer = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {

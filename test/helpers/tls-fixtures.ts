@@ -19,14 +19,59 @@ export function makeTlsFixtures(): TlsFixtures {
   const dir = mkdtempSync(join(tmpdir(), 'tls-'));
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   try {
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=test-ca');
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-ca',
+    );
     for (const [name, cn, ext] of [
-      ['server', 'backend.internal', 'subjectAltName=DNS:backend.internal\nextendedKeyUsage=serverAuth'],
+      [
+        'server',
+        'backend.internal',
+        'subjectAltName=DNS:backend.internal\nextendedKeyUsage=serverAuth',
+      ],
       ['client', 'argocd-extension-proxy', 'extendedKeyUsage=clientAuth'],
     ]) {
       writeFileSync(join(dir, `${name}.ext`), ext + '\n');
-      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+      ssl(
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${cn}`,
+      );
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '1',
+        '-extfile',
+        `${name}.ext`,
+      );
     }
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     return {

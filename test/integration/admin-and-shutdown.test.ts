@@ -9,26 +9,54 @@ describe('admin endpoints and graceful shutdown', () => {
   afterAll(() => env.stop());
 
   it('answers /healthz and /readyz', async () => {
-    expect(await request(env.sidecar.adminUrl + '/healthz')).toMatchObject({ status: 200, json: { status: 'ok' } });
-    expect(await request(env.sidecar.adminUrl + '/readyz')).toMatchObject({ status: 200, json: { status: 'ready' } });
+    expect(await request(env.sidecar.adminUrl + '/healthz')).toMatchObject({
+      status: 200,
+      json: { status: 'ok' },
+    });
+    expect(await request(env.sidecar.adminUrl + '/readyz')).toMatchObject({
+      status: 200,
+      json: { status: 'ready' },
+    });
     expect((await request(env.sidecar.adminUrl + '/nope')).status).toBe(404);
   });
 
   it("exports Argo CD's extension metrics and the proxy's own counters", async () => {
     const alice = localSession('alice');
-    const headers = { cookie: `argocd.token=${alice}`, ...appHeaders('argocd:guestbook', 'default') };
+    const headers = {
+      cookie: `argocd.token=${alice}`,
+      ...appHeaders('argocd:guestbook', 'default'),
+    };
     await request(env.sidecar.url + '/extensions/anomaly/', { headers });
     await request(env.sidecar.url + '/extensions/anomaly/', { headers });
-    await request(env.sidecar.url + '/extensions/anomaly/', { headers: { ...headers, cookie: '' } });
-    await request(env.sidecar.url + '/extensions/anomaly/', { headers: { cookie: `argocd.token=${localSession('bob')}`, ...appHeaders('argocd:guestbook', 'default') } });
+    await request(env.sidecar.url + '/extensions/anomaly/', {
+      headers: { ...headers, cookie: '' },
+    });
+    await request(env.sidecar.url + '/extensions/anomaly/', {
+      headers: {
+        cookie: `argocd.token=${localSession('bob')}`,
+        ...appHeaders('argocd:guestbook', 'default'),
+      },
+    });
     const text = (await request(env.sidecar.adminUrl + '/metrics')).body;
-    expect(text).toMatch(/argocd_proxy_extension_request_total\{extension="anomaly",status="200"\} [2-9]/);
-    expect(text).toMatch(/argocd_proxy_extension_request_total\{extension="anomaly",status="401"\} 1/);
-    expect(text).toMatch(/argocd_proxy_extension_request_duration_seconds_count\{extension="anomaly"\} \d+/);
+    expect(text).toMatch(
+      /argocd_proxy_extension_request_total\{extension="anomaly",status="200"\} [2-9]/,
+    );
+    expect(text).toMatch(
+      /argocd_proxy_extension_request_total\{extension="anomaly",status="401"\} 1/,
+    );
+    expect(text).toMatch(
+      /argocd_proxy_extension_request_duration_seconds_count\{extension="anomaly"\} \d+/,
+    );
     expect(text).toMatch(/argocd_extension_proxy_auth_failures_total\{reason="missing"\} 1/);
-    expect(text).toMatch(/argocd_extension_proxy_authz_denials_total\{extension="anomaly",check="rbac"\} 1/);
-    expect(text).toMatch(/argocd_extension_proxy_cache_lookups_total\{cache="application",result="hit"\} [1-9]/);
-    expect(text).toMatch(/argocd_extension_proxy_cache_lookups_total\{cache="token",result="hit"\} [1-9]/);
+    expect(text).toMatch(
+      /argocd_extension_proxy_authz_denials_total\{extension="anomaly",check="rbac"\} 1/,
+    );
+    expect(text).toMatch(
+      /argocd_extension_proxy_cache_lookups_total\{cache="application",result="hit"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /argocd_extension_proxy_cache_lookups_total\{cache="token",result="hit"\} [1-9]/,
+    );
     expect(text).toMatch(/argocd_extension_proxy_config_generation 1/);
   });
 
@@ -38,7 +66,13 @@ describe('admin endpoints and graceful shutdown', () => {
       http
         .get(
           `${env.sidecar.url}/extensions/anomaly/slow?ms=1200`,
-          { headers: { cookie: `argocd.token=${alice}`, ...appHeaders('argocd:guestbook', 'default') }, agent: false },
+          {
+            headers: {
+              cookie: `argocd.token=${alice}`,
+              ...appHeaders('argocd:guestbook', 'default'),
+            },
+            agent: false,
+          },
           (res) => {
             let body = '';
             res.on('data', (d: Buffer) => (body += d.toString()));
@@ -47,7 +81,9 @@ describe('admin endpoints and graceful shutdown', () => {
         )
         .on('error', reject);
     });
-    await eventually(() => expect(env.backend.seen.some((r) => r.url.startsWith('/api/slow'))).toBe(true));
+    await eventually(() =>
+      expect(env.backend.seen.some((r) => r.url.startsWith('/api/slow'))).toBe(true),
+    );
     env.sidecar.signal('SIGTERM');
     await eventually(async () => {
       const ready = await request(env.sidecar.adminUrl + '/readyz').catch(() => ({ status: 0 }));
@@ -56,6 +92,8 @@ describe('admin endpoints and graceful shutdown', () => {
     const reply = await inflight;
     expect(reply.status).toBe(200);
     expect(await env.sidecar.waitForExit()).toBe(0);
-    expect(env.sidecar.logs().map((l) => l.msg)).toEqual(expect.arrayContaining(['shutting down; draining in-flight requests', 'stopped']));
+    expect(env.sidecar.logs().map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['shutting down; draining in-flight requests', 'stopped']),
+    );
   });
 });

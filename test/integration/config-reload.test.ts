@@ -1,4 +1,10 @@
-import { appHeaders, BACKEND_SECRET, DEFAULT_POLICY, Environment, extensionConfig } from '../helpers/environment';
+import {
+  appHeaders,
+  BACKEND_SECRET,
+  DEFAULT_POLICY,
+  Environment,
+  extensionConfig,
+} from '../helpers/environment';
 import { eventually, request } from '../helpers/http-client';
 import { ArgoCDConfig } from '../helpers/mounted-dir';
 import { localSession, signLocalToken, TEST_SERVER_SECRET } from '../helpers/local-tokens';
@@ -18,13 +24,18 @@ describe('configuration reload', () => {
 
   const metric = async (name: string): Promise<string> => {
     const text = (await request(env.sidecar.adminUrl + '/metrics')).body;
-    return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .join('\n');
   };
 
   it('applies a policy change within 2 s', async () => {
     const bob = localSession('bob');
     expect((await call(bob)).status).toBe(403);
-    env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY + '\np, bob, extensions, invoke, anomaly, allow' });
+    env.config.rbac.update({
+      'policy.csv': DEFAULT_POLICY + '\np, bob, extensions, invoke, anomaly, allow',
+    });
     await eventually(async () => expect((await call(bob)).status).toBe(200), RELOAD_BUDGET_MS);
     env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY });
     await eventually(async () => expect((await call(bob)).status).toBe(403), RELOAD_BUDGET_MS);
@@ -41,18 +52,29 @@ describe('configuration reload', () => {
     // (the next stage) fails with 401 from Argo CD: authentication itself passed.
     const reply = await call(fresh);
     expect(reply.json.error).toBe('Argo CD rejected the session; log in again');
-    env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'anomaly.token': BACKEND_SECRET });
+    env.config.secret.update({
+      'server.secretkey': TEST_SERVER_SECRET,
+      'anomaly.token': BACKEND_SECRET,
+    });
     await eventually(async () => expect((await call(old)).status).toBe(200), RELOAD_BUDGET_MS);
   });
 
   it('rotates a backend secret referenced by a header', async () => {
-    env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'anomaly.token': 'rotated-backend-token' });
+    env.config.secret.update({
+      'server.secretkey': TEST_SERVER_SECRET,
+      'anomaly.token': 'rotated-backend-token',
+    });
     const alice = localSession('alice');
     await eventually(async () => {
       const reply = await call(alice);
-      expect((reply.json.headers as Record<string, string>).authorization).toBe('rotated-backend-token');
+      expect((reply.json.headers as Record<string, string>).authorization).toBe(
+        'rotated-backend-token',
+      );
     }, RELOAD_BUDGET_MS);
-    env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'anomaly.token': BACKEND_SECRET });
+    env.config.secret.update({
+      'server.secretkey': TEST_SERVER_SECRET,
+      'anomaly.token': BACKEND_SECRET,
+    });
     await eventually(async () => {
       const reply = await call(alice);
       expect((reply.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
@@ -67,20 +89,26 @@ describe('configuration reload', () => {
         '$missing.key',
       ),
     });
-    const line = await env.sidecar.waitForLog((l) => l.msg === 'configuration change rejected; still serving the last good one');
+    const line = await env.sidecar.waitForLog(
+      (l) => l.msg === 'configuration change rejected; still serving the last good one',
+    );
     expect(line.problems).toEqual([
       'argocd-cm: extension.config: extensions[0].backend.services[0].headers[0].value references argocd-secret key "missing.key", which does not exist',
     ]);
     expect(await metric('argocd_extension_proxy_config_last_reload_successful')).toContain(
       'argocd_extension_proxy_config_last_reload_successful 0',
     );
-    expect(await metric('argocd_extension_proxy_config_reloads_total')).toMatch(/result="rejected"} [1-9]/);
+    expect(await metric('argocd_extension_proxy_config_reloads_total')).toMatch(
+      /result="rejected"} [1-9]/,
+    );
     const reply = await call(alice);
     expect(reply.status).toBe(200);
     expect((reply.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
     expect((await request(env.sidecar.adminUrl + '/readyz')).status).toBe(200);
 
-    env.config.cm.update({ 'extension.config': extensionConfig(env.backend.url, env.secondBackend.url) });
+    env.config.cm.update({
+      'extension.config': extensionConfig(env.backend.url, env.secondBackend.url),
+    });
     await eventually(
       async () =>
         expect(await metric('argocd_extension_proxy_config_last_reload_successful')).toContain(
@@ -99,14 +127,22 @@ describe('start-up', () => {
       secret: {},
     });
     try {
-      const sidecar = new SidecarProcess([...config.flags, '--argocd-server', 'http://127.0.0.1:1']);
+      const sidecar = new SidecarProcess([
+        ...config.flags,
+        '--argocd-server',
+        'http://127.0.0.1:1',
+      ]);
       const code = await sidecar.runToExit();
       expect(code).toBe(1);
       const stderr = sidecar.stderr.join('\n');
       expect(stderr).toContain('configuration is invalid');
       expect(stderr).toContain('argocd-secret: server.secretkey is missing or empty');
-      expect(stderr).toContain('argocd-cm: extension.config: extensions[0].backend.services must list at least one service');
-      expect(stderr).toContain('argocd-cm: extension.config: extensions[0].name "bad/name" is invalid');
+      expect(stderr).toContain(
+        'argocd-cm: extension.config: extensions[0].backend.services must list at least one service',
+      );
+      expect(stderr).toContain(
+        'argocd-cm: extension.config: extensions[0].name "bad/name" is invalid',
+      );
       expect(stderr).toMatch(/argocd-rbac-cm: policy\.csv line 1/);
       expect(stderr).toMatch(/argocd-rbac-cm: policy\.matchMode/);
       expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -117,9 +153,12 @@ describe('start-up', () => {
 
   it('exits non-zero naming a directory that cannot be read', async () => {
     const sidecar = new SidecarProcess([
-      '--argocd-cm', '/nonexistent/argocd-cm',
-      '--argocd-rbac-cm', '/nonexistent/rbac',
-      '--argocd-secret', '/nonexistent/secret',
+      '--argocd-cm',
+      '/nonexistent/argocd-cm',
+      '--argocd-rbac-cm',
+      '/nonexistent/rbac',
+      '--argocd-secret',
+      '/nonexistent/secret',
     ]);
     expect(await sidecar.runToExit()).toBe(1);
     expect(sidecar.stderr.join('\n')).toContain('cannot read /nonexistent/argocd-cm: ENOENT');
@@ -140,7 +179,11 @@ describe('start-up', () => {
     try {
       await sidecar.start();
       expect((await request(sidecar.adminUrl + '/readyz')).status).toBe(200);
-      expect(sidecar.logs().some((l) => l.level === 'warn' && String(l.warning).includes('no extension.config'))).toBe(true);
+      expect(
+        sidecar
+          .logs()
+          .some((l) => l.level === 'warn' && String(l.warning).includes('no extension.config')),
+      ).toBe(true);
     } finally {
       await sidecar.stop();
       config.remove();

@@ -85,13 +85,19 @@ describe('forwarding to backends', () => {
   it('answers 504 when the connection is not established within connectionTimeout', async () => {
     const started = Date.now();
     const reply = await request(`${env.sidecar.url}/extensions/blackhole/`, { headers });
-    expect(reply.json).toEqual({ error: 'backend did not accept the connection in time', status: 504 });
+    expect(reply.json).toEqual({
+      error: 'backend did not accept the connection in time',
+      status: 504,
+    });
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('cancels the backend request when the client goes away', async () => {
     const before = env.backend.seen.length;
-    const req = http.request(`${env.sidecar.url}/extensions/anomaly/hang`, { headers, agent: false });
+    const req = http.request(`${env.sidecar.url}/extensions/anomaly/hang`, {
+      headers,
+      agent: false,
+    });
     req.on('error', () => undefined);
     req.end();
     await eventually(() => expect(env.backend.seen.length).toBe(before + 1));
@@ -107,7 +113,11 @@ describe('forwarding to backends', () => {
     const upload = await new Promise<Record<string, unknown>>((resolve, reject) => {
       const req = http.request(
         `${env.sidecar.url}/extensions/anomaly/upload`,
-        { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, agent: false },
+        {
+          method: 'PUT',
+          headers: { ...headers, 'content-type': 'application/octet-stream' },
+          agent: false,
+        },
         (res) => {
           let body = '';
           res.setEncoding('utf8');
@@ -131,11 +141,15 @@ describe('forwarding to backends', () => {
     // Download
     const downloaded = await new Promise<number>((resolve, reject) => {
       http
-        .get(`${env.sidecar.url}/extensions/anomaly/download?bytes=${size}`, { headers, agent: false }, (res) => {
-          let bytes = 0;
-          res.on('data', (d: Buffer) => (bytes += d.length));
-          res.on('end', () => resolve(bytes));
-        })
+        .get(
+          `${env.sidecar.url}/extensions/anomaly/download?bytes=${size}`,
+          { headers, agent: false },
+          (res) => {
+            let bytes = 0;
+            res.on('data', (d: Buffer) => (bytes += d.length));
+            res.on('end', () => resolve(bytes));
+          },
+        )
         .on('error', reject);
     });
     expect(downloaded).toBe(size);
@@ -159,7 +173,9 @@ describe('forwarding to backends', () => {
   });
 
   it('logs the cause of backend failures, without secrets', async () => {
-    const line = await env.sidecar.waitForLog((l) => l.status === 502 && typeof l.error === 'string');
+    const line = await env.sidecar.waitForLog(
+      (l) => l.status === 502 && typeof l.error === 'string',
+    );
     expect(line.stage).toBe('forward');
     expect(env.sidecar.output()).not.toContain(tls.clientKey.split('\n')[1]);
   });

@@ -2,11 +2,7 @@ import { createHash } from 'crypto';
 import http from 'http';
 import https from 'https';
 import { readFileSync } from 'fs';
-import {
-  AuthenticationError,
-  NotAllowedError,
-  ServiceUnavailableError,
-} from '../errors';
+import { AuthenticationError, NotAllowedError, ServiceUnavailableError } from '../errors';
 import { BoundedCache } from '../util/bounded-cache';
 
 /** The fields of an Argo CD Application the proxy uses. */
@@ -215,7 +211,9 @@ function interpretResponse(
     default:
       return {
         ok: false,
-        error: new ServiceUnavailableError(`Argo CD API answered ${response.status}; try again shortly`),
+        error: new ServiceUnavailableError(
+          `Argo CD API answered ${response.status}; try again shortly`,
+        ),
       };
   }
 }

@@ -29,13 +29,7 @@ export interface PipelineDeps {
 }
 
 type Stage =
-  | 'parse'
-  | 'authenticate'
-  | 'headers'
-  | 'authorize'
-  | 'application'
-  | 'route'
-  | 'forward';
+  'parse' | 'authenticate' | 'headers' | 'authorize' | 'application' | 'route' | 'forward';
 
 /** What the request log line and metrics say about one request. */
 interface RequestRecord {
@@ -69,14 +63,20 @@ export class RequestPipeline {
     };
     this.records.set(res, record);
     res.once('close', () => this.record(req, res, record));
-    this.run(req, res, record).catch((err: unknown) => this.respondWithError(req, res, err, record));
+    this.run(req, res, record).catch((err: unknown) =>
+      this.respondWithError(req, res, err, record),
+    );
   };
 
   /** For the forwarder: a backend failure before any response byte was sent. */
   readonly respondToForwardFailure = (err: ProxyError, req: IncomingMessage, res: ServerResponse) =>
     this.respondWithError(req, res, err, this.records.get(res));
 
-  private async run(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+  private async run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RequestRecord,
+  ): Promise<void> {
     const runtime = this.deps.runtime();
     // 1 parse path
     const target = parseExtensionPath(req.url ?? '');
@@ -186,7 +186,9 @@ export class RequestPipeline {
 
 function checkApplicationMatches(app: Application, ref: ApplicationRef): void {
   if (app.namespace !== ref.namespace || app.name !== ref.name) {
-    throw new NotAllowedError(`application ${ref.namespace}/${ref.name} does not match Argo CD's answer`);
+    throw new NotAllowedError(
+      `application ${ref.namespace}/${ref.name} does not match Argo CD's answer`,
+    );
   }
   if (app.project !== ref.project) {
     throw new NotAllowedError(

@@ -28,7 +28,10 @@ export async function buildRuntime(
   const forwarders = new Map<ServiceConfig, ServiceForwarder>();
   for (const extension of settings.extensions.values()) {
     for (const service of extension.backend.services) {
-      forwarders.set(service, new ServiceForwarder(service, extension.backend, deps.onForwardFailure));
+      forwarders.set(
+        service,
+        new ServiceForwarder(service, extension.backend, deps.onForwardFailure),
+      );
     }
   }
   return { generation, settings, enforcer, authenticator, forwarders };

@@ -55,23 +55,22 @@ export class Sidecar {
       onCacheResult: (hit) =>
         this.metrics.cacheLookups.inc({ cache: 'application', result: hit ? 'hit' : 'miss' }),
     });
-    let pipeline: RequestPipeline | undefined;
+    const pipeline = new RequestPipeline({
+      runtime: () => this.config.current,
+      applications: this.applications,
+      metrics: this.metrics,
+      logger,
+      controlPlaneNamespace: options.namespace,
+    });
     this.config = new ConfigManager({
       sources: options.sources,
       dexServer: options.dexServer,
       reloadIntervalMs: options.reloadIntervalMs,
       logger,
       metrics: this.metrics,
-      onForwardFailure: (err, req, res) => pipeline?.respondToForwardFailure(err, req, res),
+      onForwardFailure: pipeline.respondToForwardFailure,
       // A policy change must not be outlived by answers given under the old one.
       onReload: () => this.applications.clearCache(),
-    });
-    pipeline = new RequestPipeline({
-      runtime: () => this.config.current,
-      applications: this.applications,
-      metrics: this.metrics,
-      logger,
-      controlPlaneNamespace: options.namespace,
     });
     const handle = pipeline.handle;
     this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {

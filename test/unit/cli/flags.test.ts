@@ -1,4 +1,9 @@
-import { durationFlag, listenFlag, parseArgs, UsageError } from '../../../proxy-server/src/cli/flags';
+import {
+  durationFlag,
+  listenFlag,
+  parseArgs,
+  UsageError,
+} from '../../../proxy-server/src/cli/flags';
 import { parseGoDuration } from '../../../proxy-server/src/config/duration';
 
 const specs = [
@@ -45,7 +50,9 @@ describe('listenFlag', () => {
   });
 
   it.each(['8090', 'host:', 'host:99999', 'a:b'])('rejects %s', (text) => {
-    expect(() => listenFlag(parseArgs(['--listen', text], specs, {}), 'listen')).toThrow(UsageError);
+    expect(() => listenFlag(parseArgs(['--listen', text], specs, {}), 'listen')).toThrow(
+      UsageError,
+    );
   });
 });
 
@@ -67,6 +74,8 @@ describe('durations', () => {
 
   it('explains a bad duration flag', () => {
     const args = parseArgs(['--listen', '5 seconds'], specs, {});
-    expect(() => durationFlag(args, 'listen')).toThrow('--listen must be a duration like 500ms or 30s');
+    expect(() => durationFlag(args, 'listen')).toThrow(
+      '--listen must be a duration like 500ms or 30s',
+    );
   });
 });

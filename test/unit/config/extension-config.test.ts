@@ -1,6 +1,10 @@
 import { parseExtensionConfigs } from '../../../proxy-server/src/config/extension-config';
 
-const secrets = { 'ext.token': '  s3cr3t-value \n', empty: '   ', 'tls.key': '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----' };
+const secrets = {
+  'ext.token': '  s3cr3t-value \n',
+  empty: '   ',
+  'tls.key': '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
+};
 
 function parse(cm: Record<string, string>) {
   return parseExtensionConfigs(cm, secrets);
@@ -55,7 +59,9 @@ services:
       responseTimeoutMs: 5000,
     });
     // Argo CD trims resolved secret values (settings.ReplaceStringSecret).
-    expect(ext.backend.services[0].headers).toEqual([{ name: 'Authorization', value: 's3cr3t-value' }]);
+    expect(ext.backend.services[0].headers).toEqual([
+      { name: 'Authorization', value: 's3cr3t-value' },
+    ]);
     expect([...result.secretValues]).toEqual(['s3cr3t-value']);
   });
 
@@ -93,15 +99,51 @@ extensions:
   });
 
   it.each([
-    ['a configured Argocd-* header', 'name: Argocd-Username\n      value: x', 'headers[0].name "Argocd-Username" is set by the proxy and cannot be configured'],
-    ['a lower-case identity header', 'name: argocd-user-groups\n      value: x', 'headers[0].name "argocd-user-groups" is set by the proxy and cannot be configured'],
-    ['a hop-by-hop header', 'name: Connection\n      value: close', 'headers[0].name "Connection" is set by the proxy and cannot be configured'],
-    ['a forwarded header', 'name: X-Forwarded-For\n      value: 1.2.3.4', 'headers[0].name "X-Forwarded-For" is set by the proxy and cannot be configured'],
-    ['Host', 'name: Host\n      value: evil', 'headers[0].name "Host" is set by the proxy and cannot be configured'],
-    ['a missing secret key', 'name: X-Token\n      value: $nope', 'headers[0].value references argocd-secret key "nope", which does not exist'],
-    ['an empty secret', 'name: X-Token\n      value: $empty', 'headers[0].value references argocd-secret key "empty", which is empty'],
-    ['an empty value', 'name: X-Token\n      value: ""', 'headers[0].value must be a non-empty string'],
-    ['a bad header name', 'name: "X Token"\n      value: x', 'headers[0].name "X Token" is not a valid header name'],
+    [
+      'a configured Argocd-* header',
+      'name: Argocd-Username\n      value: x',
+      'headers[0].name "Argocd-Username" is set by the proxy and cannot be configured',
+    ],
+    [
+      'a lower-case identity header',
+      'name: argocd-user-groups\n      value: x',
+      'headers[0].name "argocd-user-groups" is set by the proxy and cannot be configured',
+    ],
+    [
+      'a hop-by-hop header',
+      'name: Connection\n      value: close',
+      'headers[0].name "Connection" is set by the proxy and cannot be configured',
+    ],
+    [
+      'a forwarded header',
+      'name: X-Forwarded-For\n      value: 1.2.3.4',
+      'headers[0].name "X-Forwarded-For" is set by the proxy and cannot be configured',
+    ],
+    [
+      'Host',
+      'name: Host\n      value: evil',
+      'headers[0].name "Host" is set by the proxy and cannot be configured',
+    ],
+    [
+      'a missing secret key',
+      'name: X-Token\n      value: $nope',
+      'headers[0].value references argocd-secret key "nope", which does not exist',
+    ],
+    [
+      'an empty secret',
+      'name: X-Token\n      value: $empty',
+      'headers[0].value references argocd-secret key "empty", which is empty',
+    ],
+    [
+      'an empty value',
+      'name: X-Token\n      value: ""',
+      'headers[0].value must be a non-empty string',
+    ],
+    [
+      'a bad header name',
+      'name: "X Token"\n      value: x',
+      'headers[0].name "X Token" is not a valid header name',
+    ],
     ['a missing header name', 'value: x', 'headers[0].name must be set'],
   ])('rejects %s', (_case, header, message) => {
     const result = parse({
@@ -112,7 +154,11 @@ extensions:
   });
 
   it.each([
-    ['credentials in the URL', 'http://user:pw@x', 'services[0].url must not contain credentials; use a header with a $secret value'],
+    [
+      'credentials in the URL',
+      'http://user:pw@x',
+      'services[0].url must not contain credentials; use a header with a $secret value',
+    ],
     ['a query in the URL', 'http://x/?a=b', 'services[0].url must not have a query or fragment'],
     ['a relative URL', '/api', 'services[0].url is not a valid URL'],
   ])('rejects %s', (_case, url, message) => {
@@ -122,7 +168,8 @@ extensions:
 
   it('never puts a secret value into a problem message', () => {
     const result = parse({
-      'extension.config.x': 'services:\n  - url: http://x\n    headers:\n    - name: Host\n      value: $ext.token\n',
+      'extension.config.x':
+        'services:\n  - url: http://x\n    headers:\n    - name: Host\n      value: $ext.token\n',
     });
     expect(result.problems.join('\n')).not.toContain('s3cr3t');
   });
@@ -148,7 +195,9 @@ extensions:
   });
 
   it('warns about unknown fields but accepts them, as Argo CD ignores them', () => {
-    const result = parse({ 'extension.config.x': 'servces: []\nservices: [{url: "http://a", headrs: []}]' });
+    const result = parse({
+      'extension.config.x': 'servces: []\nservices: [{url: "http://a", headrs: []}]',
+    });
     expect(result.problems).toEqual([]);
     expect(result.warnings).toEqual([
       'extension.config.x: servces is not a known field and is ignored',
@@ -172,7 +221,8 @@ extensions:
       insecureSkipVerify: false,
     });
     const bad = parse({
-      'extension.config.x': 'services:\n- url: http://a\n  tls: {cert: "C", key: "inline", insecureSkipVerify: true}\n',
+      'extension.config.x':
+        'services:\n- url: http://a\n  tls: {cert: "C", key: "inline", insecureSkipVerify: true}\n',
     });
     expect(bad.problems).toEqual([
       'extension.config.x: services[0].tls.key must be a $key reference to argocd-secret',

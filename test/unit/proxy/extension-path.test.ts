@@ -1,11 +1,17 @@
-import { joinUpstreamPath, parseExtensionPath } from '../../../proxy-server/src/proxy/extension-path';
+import {
+  joinUpstreamPath,
+  parseExtensionPath,
+} from '../../../proxy-server/src/proxy/extension-path';
 import { InputError } from '../../../proxy-server/src/errors';
 
 describe('parseExtensionPath', () => {
   it.each([
     ['/extensions/anomaly', { name: 'anomaly', rest: '', query: '' }],
     ['/extensions/anomaly/', { name: 'anomaly', rest: '/', query: '' }],
-    ['/extensions/anomaly/v1/scores?from=1&to=2', { name: 'anomaly', rest: '/v1/scores', query: '?from=1&to=2' }],
+    [
+      '/extensions/anomaly/v1/scores?from=1&to=2',
+      { name: 'anomaly', rest: '/v1/scores', query: '?from=1&to=2' },
+    ],
     ['/extensions/my_ext-2/a%20b/c', { name: 'my_ext-2', rest: '/a%20b/c', query: '' }],
     ['/extensions/x/a?next=../../etc', { name: 'x', rest: '/a', query: '?next=../../etc' }],
     ['/extensions/x/file.tar.gz/..hidden', { name: 'x', rest: '/file.tar.gz/..hidden', query: '' }],

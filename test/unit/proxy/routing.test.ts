@@ -42,7 +42,10 @@ describe('resolveService', () => {
 
   it.each([
     ['an unknown cluster', { server: 'https://unknown' }],
-    ['a name that only matches with a different server', { name: 'in-cluster', server: 'https://x' }],
+    [
+      'a name that only matches with a different server',
+      { name: 'in-cluster', server: 'https://x' },
+    ],
     ['no destination', {}],
   ])('answers 400 for %s', (_case, destination) => {
     expect(() => resolveService(ext, destination)).toThrow(

@@ -1,8 +1,22 @@
-import { buildUpstreamHeaders, filterResponseHeaders } from '../../../proxy-server/src/proxy/upstream-headers';
+import {
+  buildUpstreamHeaders,
+  filterResponseHeaders,
+} from '../../../proxy-server/src/proxy/upstream-headers';
 
 const ctx = {
-  identity: { subject: 'alice', username: 'alice', userId: 'alice', groups: ['dev', 'ops'], issuer: 'argocd' },
-  app: { name: 'guestbook', namespace: 'apps', project: 'team-a', destination: { name: 'in-cluster', server: 'https://kubernetes.default.svc' } },
+  identity: {
+    subject: 'alice',
+    username: 'alice',
+    userId: 'alice',
+    groups: ['dev', 'ops'],
+    issuer: 'argocd',
+  },
+  app: {
+    name: 'guestbook',
+    namespace: 'apps',
+    project: 'team-a',
+    destination: { name: 'in-cluster', server: 'https://kubernetes.default.svc' },
+  },
   controlPlaneNamespace: 'argocd',
   configuredHeaders: [{ name: 'Authorization', value: 'Bearer backend-secret' }],
   upstreamHost: 'backend:8080',
