@@ -5,7 +5,10 @@ import { runServe } from './serve';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   serve: { run: runServe, summary: 'Run the sidecar in front of extension backends.' },
-  can: { run: runCan, summary: 'Check whether a subject may invoke an extension (exit 0 yes, 1 no).' },
+  can: {
+    run: runCan,
+    summary: 'Check whether a subject may invoke an extension (exit 0 yes, 1 no).',
+  },
 };
 
 const USAGE =
@@ -31,7 +34,9 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`argocd-extension-proxy ${name}: ${err.message}\nRun \`argocd-extension-proxy ${name} --help\` for usage.\n`);
+      process.stderr.write(
+        `argocd-extension-proxy ${name}: ${err.message}\nRun \`argocd-extension-proxy ${name} --help\` for usage.\n`,
+      );
       return 2;
     }
     if (err instanceof ConfigDirError) {

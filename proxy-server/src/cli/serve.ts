@@ -16,23 +16,93 @@ import {
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export const SERVE_FLAGS: FlagSpec[] = [
-  { name: 'listen', kind: 'string', default: '0.0.0.0:8090', description: 'Extension traffic (HOST:PORT).' },
-  { name: 'admin-listen', kind: 'string', default: '0.0.0.0:8091', description: '/healthz, /readyz and /metrics (HOST:PORT).' },
-  { name: 'argocd-cm', kind: 'string', description: 'Directory where argocd-cm is mounted (one file per key).' },
-  { name: 'argocd-rbac-cm', kind: 'string', description: 'Directory where argocd-rbac-cm is mounted.' },
-  { name: 'argocd-secret', kind: 'string', description: 'Directory where argocd-secret is mounted.' },
-  { name: 'argocd-server', kind: 'string', default: 'https://localhost:8080', description: 'Argo CD API used to check applications with the caller\'s token.' },
-  { name: 'argocd-server-ca', kind: 'string', description: 'PEM file that signs argocd-server\'s certificate (e.g. the mounted argocd-server-tls tls.crt).' },
-  { name: 'argocd-server-insecure', kind: 'boolean', default: 'false', description: 'Skip verifying argocd-server\'s certificate; only allowed for a loopback --argocd-server.' },
-  { name: 'dex-server', kind: 'string', default: 'http://argocd-dex-server:5556', description: 'Where Dex serves discovery and keys when dex.config is set (like argocd-server --dex-server).' },
-  { name: 'namespace', kind: 'string', description: 'Namespace of Argo CD\'s control plane, sent as Argocd-Namespace (default: the pod\'s namespace, else argocd).' },
-  { name: 'reload-interval', kind: 'string', default: '500ms', description: 'How often the mounted directories are checked for changes.' },
-  { name: 'application-cache-ttl', kind: 'string', default: '5s', description: 'How long an application check is reused for the same token and application.' },
-  { name: 'shutdown-timeout', kind: 'string', default: '30s', description: 'How long SIGTERM waits for in-flight requests.' },
-  { name: 'log-level', kind: 'string', default: 'info', description: 'debug, info, warn or error.' },
+  {
+    name: 'listen',
+    kind: 'string',
+    default: '0.0.0.0:8090',
+    description: 'Extension traffic (HOST:PORT).',
+  },
+  {
+    name: 'admin-listen',
+    kind: 'string',
+    default: '0.0.0.0:8091',
+    description: '/healthz, /readyz and /metrics (HOST:PORT).',
+  },
+  {
+    name: 'argocd-cm',
+    kind: 'string',
+    description: 'Directory where argocd-cm is mounted (one file per key).',
+  },
+  {
+    name: 'argocd-rbac-cm',
+    kind: 'string',
+    description: 'Directory where argocd-rbac-cm is mounted.',
+  },
+  {
+    name: 'argocd-secret',
+    kind: 'string',
+    description: 'Directory where argocd-secret is mounted.',
+  },
+  {
+    name: 'argocd-server',
+    kind: 'string',
+    default: 'https://localhost:8080',
+    description: "Argo CD API used to check applications with the caller's token.",
+  },
+  {
+    name: 'argocd-server-ca',
+    kind: 'string',
+    description:
+      "PEM file that signs argocd-server's certificate (e.g. the mounted argocd-server-tls tls.crt).",
+  },
+  {
+    name: 'argocd-server-insecure',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      "Skip verifying argocd-server's certificate; only allowed for a loopback --argocd-server.",
+  },
+  {
+    name: 'dex-server',
+    kind: 'string',
+    default: 'http://argocd-dex-server:5556',
+    description:
+      'Where Dex serves discovery and keys when dex.config is set (like argocd-server --dex-server).',
+  },
+  {
+    name: 'namespace',
+    kind: 'string',
+    description:
+      "Namespace of Argo CD's control plane, sent as Argocd-Namespace (default: the pod's namespace, else argocd).",
+  },
+  {
+    name: 'reload-interval',
+    kind: 'string',
+    default: '500ms',
+    description: 'How often the mounted directories are checked for changes.',
+  },
+  {
+    name: 'application-cache-ttl',
+    kind: 'string',
+    default: '5s',
+    description: 'How long an application check is reused for the same token and application.',
+  },
+  {
+    name: 'shutdown-timeout',
+    kind: 'string',
+    default: '30s',
+    description: 'How long SIGTERM waits for in-flight requests.',
+  },
+  {
+    name: 'log-level',
+    kind: 'string',
+    default: 'info',
+    description: 'debug, info, warn or error.',
+  },
 ];
 
-const SYNOPSIS = 'argocd-extension-proxy serve --argocd-cm DIR --argocd-rbac-cm DIR --argocd-secret DIR [flags]';
+const SYNOPSIS =
+  'argocd-extension-proxy serve --argocd-cm DIR --argocd-rbac-cm DIR --argocd-secret DIR [flags]';
 const SUMMARY =
   'Runs the sidecar: authenticates Argo CD sessions, enforces `extensions, invoke, <name>`\n' +
   'from argocd-rbac-cm, checks the application, and proxies /extensions/<name>/ to its backend.';
@@ -43,7 +113,8 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stdout.write(formatUsage(SYNOPSIS, SUMMARY, SERVE_FLAGS));
     return 0;
   }
-  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  if (args.positionals.length > 0)
+    throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const level = requireString(args, 'log-level');
   if (!['debug', 'info', 'warn', 'error'].includes(level)) {
     throw new UsageError('--log-level must be debug, info, warn or error');

@@ -15,7 +15,9 @@ export function readConfigDir(dir: string): Record<string, string> {
   try {
     names = readdirSync(dir);
   } catch (err) {
-    throw new ConfigDirError(`cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new ConfigDirError(
+      `cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   const data: Record<string, string> = {};
   for (const name of names.sort()) {

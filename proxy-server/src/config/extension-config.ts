@@ -174,11 +174,35 @@ function readBackend(doc: Obj, prefix: string, ctx: Context): BackendConfig | un
   warnUnknownFields(doc, BACKEND_FIELDS, prefix.replace(/\.$/, ''), ctx);
   const before = ctx.result.problems.length;
   const backend: BackendConfig = {
-    connectionTimeoutMs: readDuration(doc, 'connectionTimeout', prefix, ctx, DEFAULT_CONNECTION_TIMEOUT_MS),
+    connectionTimeoutMs: readDuration(
+      doc,
+      'connectionTimeout',
+      prefix,
+      ctx,
+      DEFAULT_CONNECTION_TIMEOUT_MS,
+    ),
     keepAliveMs: readDuration(doc, 'keepAlive', prefix, ctx, DEFAULT_KEEP_ALIVE_MS),
-    idleConnectionTimeoutMs: readDuration(doc, 'idleConnectionTimeout', prefix, ctx, DEFAULT_IDLE_CONNECTION_TIMEOUT_MS),
-    maxIdleConnections: readCount(doc, 'maxIdleConnections', prefix, ctx, DEFAULT_MAX_IDLE_CONNECTIONS),
-    responseTimeoutMs: readDuration(doc, 'responseTimeout', prefix, ctx, DEFAULT_RESPONSE_TIMEOUT_MS),
+    idleConnectionTimeoutMs: readDuration(
+      doc,
+      'idleConnectionTimeout',
+      prefix,
+      ctx,
+      DEFAULT_IDLE_CONNECTION_TIMEOUT_MS,
+    ),
+    maxIdleConnections: readCount(
+      doc,
+      'maxIdleConnections',
+      prefix,
+      ctx,
+      DEFAULT_MAX_IDLE_CONNECTIONS,
+    ),
+    responseTimeoutMs: readDuration(
+      doc,
+      'responseTimeout',
+      prefix,
+      ctx,
+      DEFAULT_RESPONSE_TIMEOUT_MS,
+    ),
     services: [],
   };
   const services = doc.services;
@@ -379,7 +403,13 @@ function resolveValue(value: unknown, path: string, ctx: Context): string | unde
   return trimmed;
 }
 
-function readDuration(doc: Obj, field: string, prefix: string, ctx: Context, fallback: number): number {
+function readDuration(
+  doc: Obj,
+  field: string,
+  prefix: string,
+  ctx: Context,
+  fallback: number,
+): number {
   const value = doc[field];
   if (value === undefined || value === null) return fallback;
   const ms = typeof value === 'string' ? parseGoDuration(value) : undefined;
@@ -391,7 +421,13 @@ function readDuration(doc: Obj, field: string, prefix: string, ctx: Context, fal
   return ms === 0 ? fallback : ms;
 }
 
-function readCount(doc: Obj, field: string, prefix: string, ctx: Context, fallback: number): number {
+function readCount(
+  doc: Obj,
+  field: string,
+  prefix: string,
+  ctx: Context,
+  fallback: number,
+): number {
   const value = doc[field];
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
