@@ -1,0 +1,38 @@
+import { compileGlobPattern } from './glob-pattern';
+import { compileGoRegexp, GoRegexpError } from './go-regexp';
+import type { MatchMode } from './rbac-config';
+
+/** casbin's `globOrRegexMatch(text, pattern)` (assets/model.conf) for one match mode. */
+export type MatchFunction = (text: string, pattern: string) => boolean;
+
+/**
+ * Creates the `globOrRegexMatch` function Argo CD registers with casbin (util/rbac/rbac.go
+ * tryGetCasbinEnforcer). Compiled patterns are cached per function, so per enforcer: the
+ * policy is the only source of patterns, which bounds the cache.
+ *
+ * - glob: a pattern that fails to compile matches nothing (util/glob/glob.go Match).
+ * - regex: an invalid pattern throws. Argo CD uses casbin's util.RegexMatch, which panics;
+ *   casbin's enforce() recovers and returns an error, and Argo CD's enforce() treats an error
+ *   as a deny. So it fails the whole check (one subject), not only its own policy line.
+ *   A valid Go pattern that go-regexp.ts cannot translate throws too.
+ *   SECURITY: callers must treat a throw as a deny; matching nothing instead could skip a
+ *   `deny` line that Argo CD applies.
+ */
+export function createMatchFunction(mode: MatchMode): MatchFunction {
+  const cache = new Map<string, RegExp | GoRegexpError | undefined>();
+  const compile = (pattern: string): RegExp | GoRegexpError | undefined => {
+    if (mode === 'glob') return compileGlobPattern(pattern);
+    try {
+      return compileGoRegexp(pattern);
+    } catch (error) {
+      if (error instanceof GoRegexpError) return error;
+      throw error;
+    }
+  };
+  return (text, pattern) => {
+    if (!cache.has(pattern)) cache.set(pattern, compile(pattern));
+    const compiled = cache.get(pattern);
+    if (compiled instanceof GoRegexpError) throw compiled;
+    return compiled !== undefined && compiled.test(text);
+  };
+}

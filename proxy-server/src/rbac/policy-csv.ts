@@ -1,0 +1,117 @@
+/**
+ * Reads argocd-rbac-cm policy CSV exactly as Argo CD does (util/rbac/rbac.go,
+ * `argocdAdapter.LoadPolicy` and `loadPolicyLine`): split on "\n", trim each line with Go's
+ * `strings.TrimSpace`, skip blank lines and lines starting with `#`, read one record with Go's
+ * `encoding/csv` (`TrimLeadingSpace`, strict quotes), then check the line type and field count.
+ */
+
+/** One policy rule: `p` (sub, res, act, obj, eft) or `g` (member, role), without the type. */
+export interface PolicyRule {
+  ptype: 'p' | 'g';
+  values: string[];
+}
+
+/** A line Argo CD would refuse to load. `line` is 1-based within the CSV text given. */
+export interface PolicyLineProblem {
+  line: number;
+  message: string;
+}
+
+/** Field counts including the line type (loadPolicyLine: `p` needs 6, `g` needs 3). */
+const FIELD_COUNTS = { p: 6, g: 3 } as const;
+
+/**
+ * Line types that Argo CD accepts but casbin never reads: loadPolicyLine only checks that the
+ * model has a section and key named like the type, and model.conf also has `r`, `e` and `m`.
+ */
+const IGNORED_TYPES = new Set(['r', 'e', 'm']);
+
+// Go's unicode.IsSpace is exactly the Unicode White_Space property (JS \s differs: it has U+FEFF
+// and lacks U+0085).
+const GO_SPACE_EDGES = /^\p{White_Space}+|\p{White_Space}+$/gu;
+const GO_LEADING_SPACE = /^\p{White_Space}+/u;
+
+/** Trims like Go's strings.TrimSpace. */
+export function trimGoSpace(text: string): string {
+  return text.replace(GO_SPACE_EDGES, '');
+}
+
+type CsvRecord = { fields: string[] } | { error: string };
+
+/**
+ * Reads one record of one line like Go's csv.Reader with TrimLeadingSpace and strict quotes:
+ * a quote inside an unquoted field, or anything but `,` or the end after a closing quote,
+ * is an error; `""` inside quotes is one quote; trailing spaces are kept.
+ */
+export function readCsvRecord(line: string): CsvRecord {
+  const fields: string[] = [];
+  let rest = line;
+  for (;;) {
+    rest = rest.replace(GO_LEADING_SPACE, '');
+    if (!rest.startsWith('"')) {
+      const comma = rest.indexOf(',');
+      const field = comma >= 0 ? rest.slice(0, comma) : rest;
+      if (field.includes('"')) return { error: 'bare " in a non-quoted field' };
+      fields.push(field);
+      if (comma < 0) return { fields };
+      rest = rest.slice(comma + 1);
+      continue;
+    }
+    let field = '';
+    rest = rest.slice(1);
+    for (;;) {
+      const quote = rest.indexOf('"');
+      if (quote < 0) return { error: 'missing closing " in a quoted field' };
+      field += rest.slice(0, quote);
+      rest = rest.slice(quote + 1);
+      if (rest.startsWith('"')) {
+        field += '"';
+        rest = rest.slice(1);
+      } else if (rest.startsWith(',') || rest === '') {
+        break;
+      } else {
+        return { error: 'extraneous " in a quoted field' };
+      }
+    }
+    fields.push(field);
+    if (rest === '') return { fields };
+    rest = rest.slice(1);
+  }
+}
+
+/** Checks one trimmed, non-comment line; returns the rule, null for an ignored type, or a problem. */
+function parsePolicyLine(line: string): PolicyRule | null | string {
+  const record = readCsvRecord(line);
+  if ('error' in record) return record.error;
+  const [ptype, ...values] = record.fields;
+  if (ptype === '') return 'the line type (first field) is empty';
+  if (ptype === 'p' || ptype === 'g') {
+    const want = FIELD_COUNTS[ptype];
+    if (record.fields.length !== want) {
+      return `a ${ptype} line needs ${want} fields, got ${record.fields.length}`;
+    }
+    return { ptype, values };
+  }
+  if (IGNORED_TYPES.has(ptype)) return null;
+  return `unknown line type ${JSON.stringify(ptype)}, want p or g`;
+}
+
+/**
+ * Parses policy CSV text into rules, in order, and lists every line Argo CD would refuse.
+ * Argo CD refuses the whole policy when one line is bad; callers must do the same.
+ */
+export function parsePolicyCsv(csv: string): {
+  rules: PolicyRule[];
+  problems: PolicyLineProblem[];
+} {
+  const rules: PolicyRule[] = [];
+  const problems: PolicyLineProblem[] = [];
+  csv.split('\n').forEach((rawLine, index) => {
+    const line = trimGoSpace(rawLine);
+    if (line === '' || line.startsWith('#')) return;
+    const parsed = parsePolicyLine(line);
+    if (typeof parsed === 'string') problems.push({ line: index + 1, message: parsed });
+    else if (parsed !== null) rules.push(parsed);
+  });
+  return { rules, problems };
+}
