@@ -79,7 +79,7 @@ export function loadSettings(sources: ConfigSources, options: SettingsOptions): 
   const rbac = parseRbacConfigMap(rbacCm);
   problems.push(...rbac.problems.map((p) => `argocd-rbac-cm: ${p}`));
 
-  const sso = resolveSsoIssuer(cm, { dexServer: options.dexServer });
+  const sso = resolveSsoIssuer(cm, { dexServer: options.dexServer, secrets: secret });
   problems.push(...sso.problems.map((p) => `argocd-cm: ${p}`));
 
   if (problems.length > 0 || !rbac.config || secretKey === undefined) {
