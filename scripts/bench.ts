@@ -7,13 +7,15 @@
  * Environment: BENCH_DURATION (seconds per contender, default 10), BENCH_CONNECTIONS
  * (default 32).
  */
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
+import { promisify } from 'util';
 import { join } from 'path';
 import { FakeArgoCD } from '../test/helpers/fake-argocd';
 import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens';
 import { ArgoCDConfig } from '../test/helpers/mounted-dir';
 import { REPO_ROOT, SidecarProcess } from '../test/helpers/sidecar-process';
 
+const run = promisify(execFile);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
@@ -50,10 +52,14 @@ function hasWrk(): boolean {
   }
 }
 
-function load(name: string, url: string, headers: Record<string, string>): Result {
+/**
+ * Runs the load generator in its own process, asynchronously: the Argo CD stand-in lives in
+ * this process and must keep answering while the load runs.
+ */
+async function load(name: string, url: string, headers: Record<string, string>): Promise<Result> {
   const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
   if (hasWrk()) {
-    const out = execFileSync(
+    const { stdout: out } = await run(
       'wrk',
       [
         '-t',
@@ -86,7 +92,7 @@ function load(name: string, url: string, headers: Record<string, string>): Resul
       errors: non2xx + errs,
     };
   }
-  const out = execFileSync(
+  const { stdout: out } = await run(
     process.execPath,
     [
       join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js'),
@@ -98,7 +104,7 @@ function load(name: string, url: string, headers: Record<string, string>): Resul
       ...headerArgs,
       url,
     ],
-    { encoding: 'utf8', timeout: (DURATION_S + 30) * 1000, stdio: ['ignore', 'pipe', 'ignore'] },
+    { encoding: 'utf8', timeout: (DURATION_S + 30) * 1000 },
   );
   const r = JSON.parse(out) as {
     requests: { average: number };
@@ -136,13 +142,12 @@ async function main(): Promise<void> {
     rbac: { 'policy.csv': 'p, alice, extensions, invoke, bench, allow\n' },
     secret: { 'server.secretkey': TEST_SERVER_SECRET, 'bench.token': 'bench-backend-token' },
   });
-  const sidecar = new SidecarProcess([
-    ...config.flags,
-    '--argocd-server',
-    argocd.url,
-    '--log-level',
-    'warn',
-  ]);
+  // Default log level: one JSON line per request, as in production.
+  const sidecar = new SidecarProcess(
+    [...config.flags, '--argocd-server', argocd.url],
+    {},
+    { discardOutputAfterStart: true },
+  );
   await sidecar.start();
   const token = signLocalToken({ sub: 'alice:login' });
   const appHeaders = {
@@ -155,9 +160,9 @@ async function main(): Promise<void> {
   );
   try {
     const results = [
-      load('backend direct', `http://127.0.0.1:${backend.port}/`, {}),
-      load('plain Node proxy', `http://127.0.0.1:${plain.port}/`, {}),
-      load('sidecar, all checks', `${sidecar.url}/extensions/bench/`, {
+      await load('backend direct', `http://127.0.0.1:${backend.port}/`, {}),
+      await load('plain Node proxy', `http://127.0.0.1:${plain.port}/`, {}),
+      await load('sidecar, all checks', `${sidecar.url}/extensions/bench/`, {
         Cookie: `argocd.token=${token}`,
         ...appHeaders,
       }),
@@ -191,10 +196,10 @@ async function main(): Promise<void> {
         ...rows.map(line),
       ].join('\n') + '\n',
     );
-    const failed = results.filter((r) => r.errors > 0);
+    const failed = results.filter((r) => r.errors > 0 || !(r.rps > 0));
     if (failed.length > 0) {
       process.stderr.write(
-        `bench: errors during load for: ${failed.map((r) => r.name).join(', ')}\n`,
+        `bench: errors (or no successful requests) during load for: ${failed.map((r) => r.name).join(', ')}\n`,
       );
       process.exitCode = 1;
     }

@@ -269,7 +269,10 @@ describe('sidecar request path', () => {
   it('answers 503 with a clear message when the Argo CD API is unreachable', async () => {
     await env.argocd.stop();
     const reply = await call('/extensions/anomaly/', localSession('alice'));
-    expect(reply.json).toEqual({ error: 'Argo CD API is unreachable; try again shortly', status: 503 });
+    expect(reply.json).toEqual({
+      error: 'Argo CD API is unreachable; try again shortly',
+      status: 503,
+    });
   });
 
   it('never writes a token or secret to its logs', () => {

@@ -2,6 +2,7 @@ import { ProxySettings } from '../config/settings';
 import { ServiceConfig } from '../config/types';
 import { SessionAuthenticator } from '../auth/session-authenticator';
 import { createEnforcer, Enforcer } from '../rbac/enforcer';
+import { withDecisionCache } from '../rbac/decision-cache';
 import { ForwardFailure, ServiceForwarder } from '../proxy/forwarder';
 import { Logger } from '../logger';
 
@@ -23,7 +24,7 @@ export async function buildRuntime(
   generation: number,
   deps: { logger: Logger; onForwardFailure: ForwardFailure },
 ): Promise<Runtime> {
-  const enforcer = await createEnforcer(settings.rbac);
+  const enforcer = withDecisionCache(await createEnforcer(settings.rbac));
   const authenticator = new SessionAuthenticator(settings.auth, { logger: deps.logger });
   const forwarders = new Map<ServiceConfig, ServiceForwarder>();
   for (const extension of settings.extensions.values()) {
