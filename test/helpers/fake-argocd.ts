@@ -43,7 +43,11 @@ export class FakeArgoCD {
   }
 
   async start(port = 0): Promise<string> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    // Go's http.Server (argocd-server) accepts 1 MiB of headers (DefaultMaxHeaderBytes).
+    this.server = http.createServer(
+      { maxHeaderSize: 1024 * 1024 },
+      (req, res) => void this.handle(req, res),
+    );
     await listenOn(this.server, port);
     return this.url;
   }

@@ -1,6 +1,7 @@
 import { appHeaders, BACKEND_SECRET, DEFAULT_APPS, Environment } from '../helpers/environment';
 import { request, rawRequest } from '../helpers/http-client';
 import { localSession, signLocalToken, TEST_SERVER_SECRET } from '../helpers/local-tokens';
+import { splitTokenCookie, toCookieHeader } from '../helpers/token-cookies';
 
 /**
  * The whole request path against the real sidecar process: every stage's success and
@@ -61,6 +62,33 @@ describe('sidecar request path', () => {
     });
     expect(reply.status).toBe(200);
     expect((await env.backend.last()).url).toBe('/api/');
+  });
+
+  it('accepts a session split over many cookie chunks, as argocd-server writes a large token', async () => {
+    const groups = Array.from({ length: 2500 }, (_, i) => `team-${i}`);
+    const big = localSession('alice', { groups });
+    const setCookies = splitTokenCookie(big);
+    expect(setCookies.length).toBeGreaterThanOrEqual(10);
+    const reply = await request(env.sidecar.url + '/extensions/anomaly/', {
+      headers: {
+        cookie: toCookieHeader(setCookies, ['other=1']),
+        ...appHeaders('argocd:guestbook', 'default'),
+      },
+    });
+    expect(reply.status).toBe(200);
+  });
+
+  it('refuses request headers beyond its limit without forwarding anything', async () => {
+    const before = env.backend.seen.length;
+    // Node answers 431 and closes; a client still sending may see the reset first.
+    const outcome = await request(env.sidecar.url + '/extensions/anomaly/', {
+      headers: { cookie: `argocd.token=${alice}`, 'x-filler': 'x'.repeat(128 * 1024) },
+    }).then(
+      (reply) => reply.status,
+      (err: NodeJS.ErrnoException) => err.code,
+    );
+    expect([431, 'ECONNRESET', 'EPIPE']).toContain(outcome);
+    expect(env.backend.seen.length).toBe(before);
   });
 
   it('streams a request body to the backend', async () => {
