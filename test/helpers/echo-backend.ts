@@ -21,6 +21,7 @@ export interface SeenRequest {
  * - `/hang`: never answers (records when the proxy gives up on it);
  * - `/slow?ms=N`: answers after N ms;
  * - `/download?bytes=N`: streams N bytes in 64 KiB chunks;
+ * - `/events?count=N&everyMs=M`: server-sent events, one every M ms;
  * - `/reset`: destroys the connection without answering;
  * - `/cookie`: answers with Set-Cookie and a hop-by-hop header.
  */
@@ -94,6 +95,10 @@ export class EchoBackend {
         setTimeout(() => this.echo(record, res), Number(query.get('ms') ?? 1000));
         return;
       }
+      if (path.endsWith('/events')) {
+        this.events(res, Number(query.get('count') ?? 3), Number(query.get('everyMs') ?? 200));
+        return;
+      }
       if (path.endsWith('/download')) {
         this.download(res, Number(query.get('bytes') ?? 0));
         return;
@@ -114,6 +119,20 @@ export class EchoBackend {
       'content-length': Buffer.byteLength(body),
     });
     res.end(body);
+  }
+
+  /** Server-sent events: `count` events, one every `everyMs`, then the end. */
+  private events(res: http.ServerResponse, count: number, everyMs: number): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let sent = 0;
+    const timer = setInterval(() => {
+      res.write(`data: event ${++sent}\n\n`);
+      if (sent >= count) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, everyMs);
+    res.on('close', () => clearInterval(timer));
   }
 
   private download(res: http.ServerResponse, bytes: number): void {

@@ -163,6 +163,31 @@ describe('forwarding to backends', () => {
     expect(growth).toBeLessThan(64);
   });
 
+  it('delivers server-sent events as they happen, not when the response ends', async () => {
+    const arrivals: { at: number; text: string }[] = [];
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      http
+        .get(
+          `${env.sidecar.url}/extensions/anomaly/events?count=3&everyMs=300`,
+          { headers, agent: false },
+          (res) => {
+            expect(res.headers['content-type']).toBe('text/event-stream');
+            res.setEncoding('utf8');
+            res.on('data', (text: string) => arrivals.push({ at: Date.now() - started, text }));
+            res.on('end', resolve);
+          },
+        )
+        .on('error', reject);
+    });
+    expect(arrivals.map((a) => a.text).join('')).toBe(
+      'data: event 1\n\ndata: event 2\n\ndata: event 3\n\n',
+    );
+    // The first event arrives well before the last one is even sent.
+    expect(arrivals.length).toBeGreaterThanOrEqual(3);
+    expect(arrivals[arrivals.length - 1].at - arrivals[0].at).toBeGreaterThanOrEqual(400);
+  });
+
   it('connects to a TLS backend with its CA, a client certificate and a server name', async () => {
     const reply = await request(`${env.sidecar.url}/extensions/mtls/x`, { headers });
     expect(reply.status).toBe(200);
