@@ -1,6 +1,7 @@
 import http, { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'http';
 import https from 'https';
 import { Socket } from 'net';
+import { Duplex } from 'stream';
 import { createProxyMiddleware, Plugin, RequestHandler } from 'http-proxy-middleware';
 import { BackendConfig, ServiceConfig } from '../config/types';
 import { BadGatewayError, GatewayTimeoutError, ProxyError } from '../errors';
@@ -9,10 +10,21 @@ import { filterResponseHeaders } from './upstream-headers';
 /** What happened to a forwarded request that did not get a response. */
 export type ForwardFailure = (err: ProxyError, req: IncomingMessage, res: ServerResponse) => void;
 
+/** What the pipeline learns about a forwarded WebSocket upgrade. */
+export interface UpgradeHooks {
+  /** The backend answered 101: the sockets are spliced. */
+  onUpgraded: () => void;
+  /** Nothing was sent to the client yet: answer with this error. */
+  onFailure: (err: ProxyError) => void;
+}
+
 interface ForwardState {
   responseTimer?: NodeJS.Timeout;
   connectTimer?: NodeJS.Timeout;
   failure?: ProxyError;
+  upgradeHooks?: UpgradeHooks;
+  /** The client has been sent something (a 101 or the backend's own refusal). */
+  answered?: boolean;
 }
 
 /**
@@ -65,6 +77,26 @@ export class ServiceForwarder {
     });
   }
 
+  /**
+   * Forwards a WebSocket upgrade: once the backend answers 101 the two sockets are spliced
+   * and bytes flow both ways untouched. Before that, the same connect and response
+   * timeouts apply, and a failure is reported through `hooks.onFailure`.
+   */
+  forwardUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+    hooks: UpgradeHooks,
+  ): void {
+    req.url = upstreamPath;
+    req.headers = headers as IncomingMessage['headers'];
+    this.states.set(req, { upgradeHooks: hooks });
+    socket.once('close', () => this.finish(req));
+    this.middleware.upgrade(req, socket as Socket, head);
+  }
+
   /** Destroys every connection at once (shutdown). */
   close(): void {
     this.agent.destroy();
@@ -89,20 +121,29 @@ export class ServiceForwarder {
       res.once('close', () => {
         if (!res.writableFinished) proxyReq.destroy();
       });
-      const socket = proxyReq.socket as Socket | null;
-      if (socket?.connecting) {
-        state.connectTimer = setTimeout(() => {
-          state.failure = new GatewayTimeoutError('backend did not accept the connection in time');
-          proxyReq.destroy();
-        }, this.backend.connectionTimeoutMs);
-        socket.once(this.service.url.protocol === 'https:' ? 'secureConnect' : 'connect', () =>
-          clearTimeout(state.connectTimer),
-        );
-      }
-      state.responseTimer = setTimeout(() => {
-        state.failure = new GatewayTimeoutError('backend did not respond in time');
-        proxyReq.destroy();
-      }, this.backend.responseTimeoutMs);
+      this.startTimers(proxyReq, state);
+    });
+    proxy.on('proxyReqWs', (proxyReq, req, socket) => {
+      const state = this.states.get(req);
+      if (!state) return;
+      socket.once('close', () => {
+        if (!state.answered) proxyReq.destroy();
+      });
+      // Emitted before http-proxy adds its own listeners, so these run first.
+      proxyReq.once('upgrade', (proxyRes) => {
+        clearTimers(state);
+        state.answered = true;
+        // SECURITY: as for plain responses, the backend may not set cookies on our origin.
+        delete proxyRes.headers['set-cookie'];
+        state.upgradeHooks?.onUpgraded();
+      });
+      proxyReq.once('response', (proxyRes) => {
+        clearTimers(state);
+        state.answered = true;
+        filterResponseHeaders(proxyRes.headers);
+      });
+      if (proxyReq.socket) this.startTimers(proxyReq, state);
+      else proxyReq.once('socket', () => this.startTimers(proxyReq, state));
     });
     proxy.on('proxyRes', (proxyRes, req, res) => {
       const state = this.states.get(req);
@@ -117,11 +158,37 @@ export class ServiceForwarder {
       const failure =
         state?.failure ?? new BadGatewayError('backend is unreachable or failed', { cause: err });
       if (state && !state.failure) state.failure = failure;
-      if (res instanceof ServerResponse) this.fail(req, res, failure);
-      else (res as Socket).destroy();
+      if (res instanceof ServerResponse) {
+        this.fail(req, res, failure);
+        return;
+      }
+      this.finish(req);
+      // An upgrade: answer only if the client has been told nothing yet.
+      if (state?.upgradeHooks && !state.answered) {
+        state.answered = true;
+        state.upgradeHooks.onFailure(failure);
+      } else (res as Socket).destroy();
     });
     proxy.on('econnreset', (_err, req) => this.finish(req));
   };
+
+  /** Connect timeout (when a new connection is made) and response timeout. */
+  private startTimers(proxyReq: http.ClientRequest, state: ForwardState): void {
+    const socket = proxyReq.socket as Socket | null;
+    if (socket?.connecting) {
+      state.connectTimer = setTimeout(() => {
+        state.failure = new GatewayTimeoutError('backend did not accept the connection in time');
+        proxyReq.destroy();
+      }, this.backend.connectionTimeoutMs);
+      socket.once(this.service.url.protocol === 'https:' ? 'secureConnect' : 'connect', () =>
+        clearTimeout(state.connectTimer),
+      );
+    }
+    state.responseTimer = setTimeout(() => {
+      state.failure = new GatewayTimeoutError('backend did not respond in time');
+      proxyReq.destroy();
+    }, this.backend.responseTimeoutMs);
+  }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: ProxyError): void {
     this.finish(req);

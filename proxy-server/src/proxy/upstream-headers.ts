@@ -30,6 +30,8 @@ export interface UpstreamContext {
   clientAddress: string | undefined;
   /** `https` when the sidecar itself terminated TLS. */
   clientProtocol: 'http' | 'https';
+  /** A WebSocket upgrade: keep `Connection: Upgrade` and `Upgrade: websocket` for this hop. */
+  upgrade?: boolean;
 }
 
 /**
@@ -69,6 +71,11 @@ export function buildUpstreamHeaders(
     out['transfer-encoding'] = 'chunked';
   }
   out.host = ctx.upstreamHost;
+  if (ctx.upgrade) {
+    // Hop-by-hop by nature, but the upgrade must be asked for again on the backend hop.
+    out.connection = 'Upgrade';
+    out.upgrade = 'websocket';
+  }
 
   const { identity, app } = ctx;
   if (identity.username) out[HEADER_USERNAME] = identity.username;

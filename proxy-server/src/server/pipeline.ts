@@ -1,10 +1,12 @@
-import { IncomingMessage, ServerResponse } from 'http';
+import { IncomingMessage, OutgoingHttpHeaders, ServerResponse, STATUS_CODES } from 'http';
+import { Duplex } from 'stream';
 import { TLSSocket } from 'tls';
 import { Identity } from '../auth/identity';
 import { extractSessionToken } from '../auth/token-extraction';
 import { Application, ApplicationLookup } from '../argocd/application-lookup';
 import {
   describeError,
+  InputError,
   NotAllowedError,
   NotFoundError,
   ProxyError,
@@ -17,7 +19,15 @@ import { ApplicationRef, validateApplicationHeaders } from '../proxy/request-val
 import { resolveService } from '../proxy/routing';
 import { buildUpstreamHeaders } from '../proxy/upstream-headers';
 import { authorizeInvoke } from '../rbac/invoke-permission';
+import { ServiceForwarder } from '../proxy/forwarder';
 import { Runtime } from './runtime';
+
+/** Where and how stage 8 forwards a request that passed every check. */
+interface ForwardPlan {
+  forwarder: ServiceForwarder;
+  upstreamPath: string;
+  headers: OutgoingHttpHeaders;
+}
 
 export interface PipelineDeps {
   runtime: () => Runtime;
@@ -56,15 +66,36 @@ export class RequestPipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const record: RequestRecord = {
-      started: process.hrtime.bigint(),
-      stage: 'parse',
-      extension: '',
-    };
+    const record = this.startRecord();
     this.records.set(res, record);
-    res.once('close', () => this.record(req, res, record));
-    this.run(req, res, record).catch((err: unknown) =>
-      this.respondWithError(req, res, err, record),
+    res.once('close', () =>
+      this.record(req, record, res.writableFinished ? res.statusCode : 0, !res.writableFinished),
+    );
+    this.check(req, record, false).then(
+      (plan) => plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers),
+      (err: unknown) => this.respondWithError(req, res, err, record),
+    );
+  };
+
+  /**
+   * A WebSocket upgrade: the same checks, then the forwarder splices the sockets. A
+   * rejection is written to the socket as a plain HTTP response with the JSON error body.
+   */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const record = this.startRecord();
+    let status = 0;
+    socket.once('close', () => this.record(req, record, status, status === 0));
+    const reject = (err: unknown): void => {
+      record.error = err;
+      status = writeErrorToSocket(socket, err);
+    };
+    this.check(req, record, true).then(
+      (plan) =>
+        plan.forwarder.forwardUpgrade(req, socket, head, plan.upstreamPath, plan.headers, {
+          onUpgraded: () => (status = 101),
+          onFailure: reject,
+        }),
+      reject,
     );
   };
 
@@ -72,11 +103,16 @@ export class RequestPipeline {
   readonly respondToForwardFailure = (err: ProxyError, req: IncomingMessage, res: ServerResponse) =>
     this.respondWithError(req, res, err, this.records.get(res));
 
-  private async run(
+  private startRecord(): RequestRecord {
+    return { started: process.hrtime.bigint(), stage: 'parse', extension: '' };
+  }
+
+  /** Stages 1 to 7; resolves with where and how to forward, or rejects with a ProxyError. */
+  private async check(
     req: IncomingMessage,
-    res: ServerResponse,
     record: RequestRecord,
-  ): Promise<void> {
+    upgrade: boolean,
+  ): Promise<ForwardPlan> {
     const runtime = this.deps.runtime();
     // 1 parse path
     const target = parseExtensionPath(req.url ?? '');
@@ -94,6 +130,7 @@ export class RequestPipeline {
     record.stage = 'headers';
     const ref = validateApplicationHeaders(req.headers);
     record.app = ref;
+    if (upgrade) checkWebSocketUpgrade(req);
     // 4 authorize
     record.stage = 'authorize';
     authorizeInvoke(runtime.enforcer, identity, target.name);
@@ -116,11 +153,12 @@ export class RequestPipeline {
       upstreamHost: service.url.host,
       clientAddress: req.socket.remoteAddress,
       clientProtocol: req.socket instanceof TLSSocket ? 'https' : 'http',
+      upgrade,
     });
-    // 8 forward
+    // 8 forward: done by the caller, for a plain request or an upgrade
     const forwarder = runtime.forwarders.get(service);
     if (!forwarder) throw new Error('no forwarder for a configured service');
-    forwarder.forward(req, res, joinUpstreamPath(service.url.pathname, target), headers);
+    return { forwarder, upstreamPath: joinUpstreamPath(service.url.pathname, target), headers };
   }
 
   private respondWithError(
@@ -147,9 +185,13 @@ export class RequestPipeline {
     if (!req.complete) req.resume();
   }
 
-  private record(req: IncomingMessage, res: ServerResponse, record: RequestRecord): void {
+  private record(
+    req: IncomingMessage,
+    record: RequestRecord,
+    status: number,
+    aborted: boolean,
+  ): void {
     const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
-    const status = res.writableFinished ? res.statusCode : 0;
     const { metrics, logger } = this.deps;
     metrics.requests.inc({ extension: record.extension, status: String(status) });
     metrics.duration.observe({ extension: record.extension }, seconds);
@@ -171,7 +213,7 @@ export class RequestPipeline {
       durationMs: Math.round(seconds * 1000),
       user: record.identity?.username,
       application: record.app ? `${record.app.namespace}/${record.app.name}` : undefined,
-      aborted: !res.writableFinished || undefined,
+      aborted: aborted || undefined,
     };
     if (error !== undefined) {
       fields.stage = record.stage;
@@ -203,4 +245,30 @@ function authFailureReason(err: unknown): string {
   if (message.includes('no session token')) return 'missing';
   if (message.includes('expired')) return 'expired';
   return 'invalid';
+}
+
+/** Only WebSocket upgrades are proxied (an h2c or other upgrade has no backend meaning). */
+function checkWebSocketUpgrade(req: IncomingMessage): void {
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+    throw new InputError('only WebSocket upgrades are supported');
+  }
+}
+
+/** Writes a JSON error response on a raw socket (an upgrade that is refused); returns its status. */
+function writeErrorToSocket(socket: Duplex, err: unknown): number {
+  const body = toErrorResponse(err);
+  if (!socket.writable) {
+    socket.destroy();
+    return body.status;
+  }
+  const payload = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? 'Error'}\r\n` +
+      'content-type: application/json\r\n' +
+      `content-length: ${Buffer.byteLength(payload)}\r\n` +
+      'cache-control: no-store\r\n' +
+      'connection: close\r\n\r\n' +
+      payload,
+  );
+  return body.status;
 }

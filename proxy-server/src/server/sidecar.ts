@@ -1,5 +1,6 @@
 import http from 'http';
 import { AddressInfo } from 'net';
+import { Duplex } from 'stream';
 import { ArgoCDApplicationClient } from '../argocd/application-lookup';
 import { ConfigSources } from '../config/settings';
 import { Logger } from '../logger';
@@ -44,6 +45,8 @@ export class Sidecar {
   private readonly admin: http.Server;
   private draining = false;
   private inflight = 0;
+  /** WebSocket connections: no longer tracked by the HTTP server once upgraded. */
+  private readonly upgraded = new Set<Duplex>();
 
   constructor(private readonly options: SidecarOptions) {
     const { logger } = options;
@@ -78,6 +81,15 @@ export class Sidecar {
       res.once('close', () => this.inflight--);
       if (this.draining) res.setHeader('connection', 'close');
       handle(req, res);
+    });
+    this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      this.upgraded.add(socket);
+      socket.once('close', () => this.upgraded.delete(socket));
+      if (this.draining) {
+        socket.destroy();
+        return;
+      }
+      pipeline.handleUpgrade(req, socket, head);
     });
     // Uploads and streams may legitimately take long; headers may not.
     this.server.requestTimeout = 0;
@@ -122,6 +134,8 @@ export class Sidecar {
       });
     }
     this.server.closeAllConnections();
+    // WebSockets have no natural end; they close once plain requests have drained.
+    for (const socket of this.upgraded) socket.destroy();
     await closed;
     this.config.stop();
     this.applications.close();
