@@ -233,28 +233,22 @@ describe('sidecar request path', () => {
       }
     });
 
-    it('answers 403 for an application that does not exist', async () => {
-      const reply = await call(
-        '/extensions/anomaly/',
-        alice,
-        appHeaders('argocd:missing', 'default'),
-      );
-      expect(reply.status).toBe(403);
-      expect(reply.json.error).toBe(
+    it.each([
+      [
+        'an application that does not exist',
+        'argocd:missing',
+        'default',
         'application argocd/missing does not exist or you may not read it',
-      );
-    });
-
-    it('answers 403 when the project header does not match the application', async () => {
-      const reply = await call(
-        '/extensions/anomaly/',
-        alice,
-        appHeaders('argocd:guestbook', 'team-a'),
-      );
-      expect(reply.status).toBe(403);
-      expect(reply.json.error).toBe(
+      ],
+      [
+        'a project header that does not match the application',
+        'argocd:guestbook',
+        'team-a',
         'application argocd/guestbook is not in the project named by Argocd-Project-Name',
-      );
+      ],
+    ])('answers 403 for %s', async (_case, app, project, error) => {
+      const reply = await call('/extensions/anomaly/', alice, appHeaders(app, project));
+      expect(reply.json).toEqual({ error, status: 403 });
     });
 
     it('answers 404 for an unknown extension, only after authentication and authorization', async () => {

@@ -272,13 +272,27 @@ function readUrl(value: unknown, path: string, ctx: Context): URL | undefined {
   return url;
 }
 
-function readCluster(value: unknown, path: string, ctx: Context): ClusterConfig | undefined {
+/** An optional mapping field: undefined when absent, a problem when not a mapping. */
+function readOptionalMapping(
+  value: unknown,
+  path: string,
+  ctx: Context,
+  expected: string,
+  known: string[],
+): Obj | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isObject(value)) {
-    ctx.problem(path, 'must be a mapping with name and/or server');
+    ctx.problem(path, `must be ${expected}`);
     return undefined;
   }
-  warnUnknownFields(value, ['name', 'server'], path, ctx);
+  warnUnknownFields(value, known, path, ctx);
+  return value;
+}
+
+function readCluster(raw: unknown, path: string, ctx: Context): ClusterConfig | undefined {
+  const fields = ['name', 'server'];
+  const value = readOptionalMapping(raw, path, ctx, 'a mapping with name and/or server', fields);
+  if (!value) return undefined;
   const cluster: ClusterConfig = {};
   for (const field of ['name', 'server'] as const) {
     const v = value[field];
@@ -339,13 +353,10 @@ function readHeaders(value: unknown, path: string, ctx: Context): HeaderConfig[]
   return headers;
 }
 
-function readTls(value: unknown, path: string, ctx: Context): BackendTlsConfig | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) {
-    ctx.problem(path, 'must be a mapping');
-    return undefined;
-  }
-  warnUnknownFields(value, ['ca', 'cert', 'key', 'serverName', 'insecureSkipVerify'], path, ctx);
+function readTls(raw: unknown, path: string, ctx: Context): BackendTlsConfig | undefined {
+  const fields = ['ca', 'cert', 'key', 'serverName', 'insecureSkipVerify'];
+  const value = readOptionalMapping(raw, path, ctx, 'a mapping', fields);
+  if (!value) return undefined;
   const tls: BackendTlsConfig = { insecureSkipVerify: false };
   if (value.ca !== undefined) tls.ca = resolveValue(value.ca, `${path}.ca`, ctx);
   if (value.cert !== undefined) tls.cert = resolveValue(value.cert, `${path}.cert`, ctx);

@@ -67,10 +67,7 @@ export class ServiceForwarder {
     upstreamPath: string,
     headers: OutgoingHttpHeaders,
   ): void {
-    req.url = upstreamPath;
-    // http-proxy copies req.headers onto the upstream request; hand it exactly our set.
-    req.headers = headers as IncomingMessage['headers'];
-    this.states.set(req, {});
+    this.prepare(req, upstreamPath, headers, {});
     res.once('close', () => this.finish(req));
     void this.middleware(req, res, (err?: unknown) => {
       this.fail(req, res, new BadGatewayError('backend request failed', { cause: err }));
@@ -90,9 +87,7 @@ export class ServiceForwarder {
     headers: OutgoingHttpHeaders,
     hooks: UpgradeHooks,
   ): void {
-    req.url = upstreamPath;
-    req.headers = headers as IncomingMessage['headers'];
-    this.states.set(req, { upgradeHooks: hooks });
+    this.prepare(req, upstreamPath, headers, { upgradeHooks: hooks });
     socket.once('close', () => this.finish(req));
     this.middleware.upgrade(req, socket as Socket, head);
   }
@@ -171,6 +166,18 @@ export class ServiceForwarder {
     });
     proxy.on('econnreset', (_err, req) => this.finish(req));
   };
+
+  private prepare(
+    req: IncomingMessage,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+    state: ForwardState,
+  ): void {
+    req.url = upstreamPath;
+    // http-proxy copies req.headers onto the upstream request; hand it exactly our set.
+    req.headers = headers as IncomingMessage['headers'];
+    this.states.set(req, state);
+  }
 
   /** Connect timeout (when a new connection is made) and response timeout. */
   private startTimers(proxyReq: http.ClientRequest, state: ForwardState): void {
