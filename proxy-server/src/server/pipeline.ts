@@ -71,10 +71,11 @@ export class RequestPipeline {
     res.once('close', () =>
       this.record(req, record, res.writableFinished ? res.statusCode : 0, !res.writableFinished),
     );
-    this.check(req, record, false).then(
-      (plan) => plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers),
-      (err: unknown) => this.respondWithError(req, res, err, record),
-    );
+    // catch() after then(): a throw while starting to forward is answered too, never left
+    // as an unhandled rejection.
+    this.check(req, record, false)
+      .then((plan) => plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers))
+      .catch((err: unknown) => this.respondWithError(req, res, err, record));
   };
 
   /**
@@ -89,14 +90,14 @@ export class RequestPipeline {
       record.error = err;
       status = writeErrorToSocket(socket, err);
     };
-    this.check(req, record, true).then(
-      (plan) =>
+    this.check(req, record, true)
+      .then((plan) =>
         plan.forwarder.forwardUpgrade(req, socket, head, plan.upstreamPath, plan.headers, {
           onUpgraded: () => (status = 101),
           onFailure: reject,
         }),
-      reject,
-    );
+      )
+      .catch(reject);
   };
 
   /** For the forwarder: a backend failure before any response byte was sent. */
