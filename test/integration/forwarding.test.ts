@@ -72,6 +72,32 @@ describe('forwarding to backends', () => {
     await eventually(async () => expect((await env.backend.last()).abortedByPeer).toBe(true));
   });
 
+  it('counts the response timeout from the end of the upload, not its start', async () => {
+    // `slow` has responseTimeout 1s; this upload takes about 2.5 s.
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        `${env.sidecar.url}/extensions/slow/upload`,
+        { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, agent: false },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      let sent = 0;
+      const timer = setInterval(() => {
+        req.write('x'.repeat(1000));
+        if (++sent === 5) {
+          clearInterval(timer);
+          req.end();
+        }
+      }, 500);
+    });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body).bodyBytes).toBe(5000);
+  });
+
   it('answers 502 when the backend refuses the connection', async () => {
     const reply = await request(`${env.sidecar.url}/extensions/refused/`, { headers });
     expect(reply.json).toEqual({ error: 'backend is unreachable or failed', status: 502 });

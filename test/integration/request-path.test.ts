@@ -287,6 +287,44 @@ describe('sidecar request path', () => {
     });
   });
 
+  describe('request smuggling', () => {
+    const port = () => Number(new URL(env.sidecar.url).port);
+    const smuggled =
+      'GET /api/admin HTTP/1.1\r\nHost: b\r\nArgocd-Username: admin\r\nArgocd-Application-Name: other:secret\r\n\r\n';
+    const auth = () =>
+      `Host: x\r\nCookie: argocd.token=${alice}\r\nArgocd-Application-Name: argocd:guestbook\r\nArgocd-Project-Name: default\r\n`;
+
+    it('keeps a chunked DELETE body framed, so it cannot become a second request', async () => {
+      const before = env.backend.seen.length;
+      const chunk = smuggled.length.toString(16);
+      const reply = await rawRequest(
+        port(),
+        `DELETE /extensions/anomaly/items/1 HTTP/1.1\r\n${auth()}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n` +
+          `${chunk}\r\n${smuggled}\r\n0\r\n\r\n`,
+      );
+      expect(reply.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+      const seen = env.backend.seen.slice(before);
+      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['DELETE /api/items/1']);
+      expect(seen[0].bodyBytes).toBe(smuggled.length);
+    });
+
+    it('does not let Connection: Content-Length drop the body length', async () => {
+      const before = env.backend.seen.length;
+      const reply = await rawRequest(
+        port(),
+        `GET /extensions/anomaly/items HTTP/1.1\r\n${auth()}Content-Length: ${smuggled.length}\r\n` +
+          `Connection: close, Content-Length\r\n\r\n${smuggled}`,
+      );
+      expect(reply.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+      const seen = env.backend.seen.slice(before);
+      expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /api/items']);
+      expect(seen[0].headers['argocd-username']).toBe('alice');
+      expect(seen[0].bodyBytes).toBe(smuggled.length);
+    });
+  });
+
   // Last: it stops the Argo CD API stand-in.
   it('answers 503 with a clear message when the Argo CD API is unreachable', async () => {
     await env.argocd.stop();

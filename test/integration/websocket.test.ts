@@ -1,8 +1,8 @@
 import http from 'http';
-import { AddressInfo } from 'net';
+import net, { AddressInfo } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { appHeaders, BACKEND_SECRET, Environment } from '../helpers/environment';
-import { eventually, rawRequest } from '../helpers/http-client';
+import { eventually, rawRequest, request } from '../helpers/http-client';
 import { localSession } from '../helpers/local-tokens';
 
 /** WebSocket upgrades get the same checks as any request, then bytes flow both ways. */
@@ -129,6 +129,44 @@ describe('WebSocket through the sidecar', () => {
     );
     expect(reply.status).toBe(400);
     expect(reply.raw).toContain('only WebSocket upgrades are supported');
+  });
+
+  it('refuses a WebSocket upgrade that is not a GET', async () => {
+    const port = Number(new URL(env.sidecar.url).port);
+    const reply = await rawRequest(
+      port,
+      `POST /extensions/live/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+        `Cookie: argocd.token=${localSession('alice')}\r\nArgocd-Application-Name: argocd:guestbook\r\nArgocd-Project-Name: default\r\n\r\n`,
+    );
+    expect(reply.status).toBe(400);
+    expect(reply.raw).toContain('a WebSocket upgrade must be a GET request');
+  });
+
+  it.each([
+    ['while it is refused (no session)', undefined],
+    ['while the application check is pending', 'valid'],
+  ])('survives a client resetting an upgrade %s', async (_case, session) => {
+    env.argocd.delayMs = 300;
+    try {
+      const port = Number(new URL(env.sidecar.url).port);
+      const token = session ? `Cookie: argocd.token=${localSession('alice')}\r\n` : '';
+      for (let i = 0; i < 5; i++) {
+        const socket = net.connect(port, '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write(
+          `GET /extensions/live/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${token}` +
+            `Argocd-Application-Name: argocd:guestbook\r\nArgocd-Project-Name: default\r\n\r\n`,
+        );
+        socket.resetAndDestroy();
+      }
+      await new Promise((r) => setTimeout(r, 600));
+      const health = await request(env.sidecar.adminUrl + '/healthz');
+      expect(health.status).toBe(200);
+    } finally {
+      env.argocd.delayMs = 0;
+    }
   });
 
   it('closes the client side when the backend goes away', async () => {

@@ -1,3 +1,4 @@
+import { validateHeaderValue } from 'http';
 import YAML from 'yaml';
 import { parseGoDuration } from './duration';
 import {
@@ -20,6 +21,8 @@ export const EXTENSION_CONFIG_KEY = 'extension.config';
 
 /** Same pattern as Argo CD's validateConfigs (server/extension/extension.go). */
 const EXTENSION_NAME = /^[A-Za-z0-9-_]+$/;
+/** The longest delay a Node timer can hold (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
 /** RFC 9110 token: what a header field name may contain. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -228,7 +231,15 @@ function readService(
     ctx.problem(path, 'must be a mapping with url');
     return undefined;
   }
-  warnUnknownFields(svc, ['url', 'cluster', 'headers', 'tls'], path, ctx);
+  warnUnknownFields(svc, ['url', 'cluster', 'headers', 'tls', 'delegate'], path, ctx);
+  if (svc.delegate !== undefined) {
+    // SECURITY: proxying directly instead would send this service's secrets out of the
+    // network they are meant to stay in.
+    ctx.problem(
+      `${path}.delegate`,
+      'is not supported by this version (delegates are not implemented yet)',
+    );
+  }
   const url = readUrl(svc.url, `${path}.url`, ctx);
   const cluster = readCluster(svc.cluster, `${path}.cluster`, ctx);
   if (several && svc.cluster === undefined) {
@@ -344,11 +355,16 @@ function readHeaders(value: unknown, path: string, ctx: Context): HeaderConfig[]
     seen.add(name.toLowerCase());
     const resolved = resolveValue(h.value, `${hPath}.value`, ctx);
     if (resolved === undefined) return;
-    if (/[\r\n\0]/.test(resolved)) {
-      ctx.problem(`${hPath}.value`, 'must not contain line breaks or NUL');
+    // Sent as UTF-8 bytes, as Argo CD (Go) sends them; Node writes header strings as Latin-1.
+    const wire = Buffer.from(resolved, 'utf8').toString('latin1');
+    try {
+      validateHeaderValue(name, wire);
+    } catch {
+      // The message names the character position only, never the (possibly secret) value.
+      ctx.problem(`${hPath}.value`, 'must not contain control characters or line breaks');
       return;
     }
-    headers.push({ name, value: resolved });
+    headers.push({ name, value: wire });
   });
   return headers;
 }
@@ -426,6 +442,11 @@ function readDuration(
   const ms = typeof value === 'string' ? parseGoDuration(value) : undefined;
   if (ms === undefined || ms < 0) {
     ctx.problem(`${prefix}${field}`, 'must be a duration like "2s", "500ms" or "1m30s"');
+    return fallback;
+  }
+  if (ms > MAX_TIMER_MS) {
+    // Node timers overflow past this and would fire after 1 ms instead.
+    ctx.problem(`${prefix}${field}`, 'must be at most 596h (about 24 days)');
     return fallback;
   }
   // Argo CD treats 0 as "use the default" (applyProxyConfigDefaults).

@@ -14,6 +14,8 @@ export interface ExtensionTarget {
 }
 
 const NAME = /^[A-Za-z0-9_-]+$/;
+/** Far above any real extension name; keeps names cheap to log, cache and compare. */
+const MAX_NAME_LENGTH = 253;
 const PERCENT_TRIPLET = /%[0-9A-Fa-f]{2}/;
 
 /**
@@ -38,6 +40,7 @@ export function parseExtensionPath(requestTarget: string): ExtensionTarget {
   const name = slash === -1 ? afterPrefix : afterPrefix.slice(0, slash);
   const rest = slash === -1 ? '' : afterPrefix.slice(slash);
   if (name === '') throw new InputError('extension name is missing from the path');
+  if (name.length > MAX_NAME_LENGTH) throw new InputError('extension name is too long');
   if (!NAME.test(name)) {
     throw new InputError('extension name may only contain letters, digits, "-" and "_"');
   }
@@ -57,7 +60,9 @@ function checkRestIsContained(rest: string): void {
     } catch {
       throw new InputError('path contains an invalid percent-encoding');
     }
-    if (segment === '.' || segment === '..') {
+    // `..;x` is `..` to Tomcat, Jetty and Spring (path parameters): refuse it too.
+    const beforeParameters = segment.split(';')[0];
+    if (beforeParameters === '.' || beforeParameters === '..') {
       throw new InputError('path must not contain "." or ".." segments');
     }
     if (segment.includes('/') || segment.includes('\\')) {

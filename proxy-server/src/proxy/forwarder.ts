@@ -109,6 +109,11 @@ export class ServiceForwarder {
   }
 
   private readonly eventsPlugin: Plugin = (proxy) => {
+    // SECURITY: http-proxy's deleteLength pass sets `content-length: 0` on DELETE/OPTIONS
+    // without a length but still pipes the body, which the backend would then parse as a
+    // second, smuggled request. Framing is left to buildUpstreamHeaders and Node.
+    const internals = proxy as unknown as { webPasses: Array<{ name: string }> };
+    internals.webPasses = internals.webPasses.filter((pass) => pass.name !== 'deleteLength');
     proxy.on('proxyReq', (proxyReq, req, res) => {
       const state = this.states.get(req);
       if (!state) return;
@@ -116,6 +121,10 @@ export class ServiceForwarder {
       res.once('close', () => {
         if (!res.writableFinished) proxyReq.destroy();
       });
+      // Backstop: Node refuses to send more or fewer body bytes than Content-Length says.
+      // (Node 18.12+; not yet in @types/node 20.)
+      (proxyReq as http.ClientRequest & { strictContentLength: boolean }).strictContentLength =
+        true;
       this.startTimers(proxyReq, state);
     });
     proxy.on('proxyReqWs', (proxyReq, req, socket) => {
@@ -191,10 +200,15 @@ export class ServiceForwarder {
         clearTimeout(state.connectTimer),
       );
     }
-    state.responseTimer = setTimeout(() => {
-      state.failure = new GatewayTimeoutError('backend did not respond in time');
-      proxyReq.destroy();
-    }, this.backend.responseTimeoutMs);
+    // Like Go's ResponseHeaderTimeout: counted from the end of the request body, so a long
+    // upload is not cut while the backend is still reading it.
+    proxyReq.once('finish', () => {
+      if (state.failure || proxyReq.destroyed) return;
+      state.responseTimer = setTimeout(() => {
+        state.failure = new GatewayTimeoutError('backend did not respond in time');
+        proxyReq.destroy();
+      }, this.backend.responseTimeoutMs);
+    });
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, err: ProxyError): void {

@@ -1,4 +1,5 @@
 import { IncomingHttpHeaders, OutgoingHttpHeaders } from 'http';
+import { AuthenticationError } from '../errors';
 import { Identity } from '../auth/identity';
 import { Application } from '../argocd/application-lookup';
 import { HeaderConfig } from '../config/types';
@@ -78,14 +79,17 @@ export function buildUpstreamHeaders(
   }
 
   const { identity, app } = ctx;
-  if (identity.username) out[HEADER_USERNAME] = identity.username;
-  if (identity.userId) out[HEADER_USER_ID] = identity.userId;
-  if (identity.groups.length > 0) out[HEADER_USER_GROUPS] = identity.groups.join(',');
-  out[HEADER_APPLICATION_NAME] = `${app.namespace}:${app.name}`;
-  out[HEADER_PROJECT_NAME] = app.project;
-  out[HEADER_NAMESPACE] = ctx.controlPlaneNamespace;
-  if (app.destination.name) out[HEADER_TARGET_CLUSTER_NAME] = app.destination.name;
-  if (app.destination.server) out[HEADER_TARGET_CLUSTER_URL] = app.destination.server;
+  const set = (name: string, value: string | undefined): void => {
+    if (value) out[name] = toHeaderValue(name, value);
+  };
+  set(HEADER_USERNAME, identity.username);
+  set(HEADER_USER_ID, identity.userId);
+  set(HEADER_USER_GROUPS, identity.groups.join(','));
+  set(HEADER_APPLICATION_NAME, `${app.namespace}:${app.name}`);
+  set(HEADER_PROJECT_NAME, app.project);
+  set(HEADER_NAMESPACE, ctx.controlPlaneNamespace);
+  set(HEADER_TARGET_CLUSTER_NAME, app.destination.name);
+  set(HEADER_TARGET_CLUSTER_URL, app.destination.server);
 
   if (ctx.clientAddress) out['x-forwarded-for'] = ctx.clientAddress;
   if (typeof inbound.host === 'string') out['x-forwarded-host'] = inbound.host;
@@ -107,12 +111,42 @@ export function filterResponseHeaders(headers: IncomingHttpHeaders): void {
   delete headers['set-cookie'];
 }
 
+/**
+ * Header names a `Connection` header marks as hop-by-hop.
+ *
+ * SECURITY: never the framing headers. A client sending `Connection: Content-Length` must
+ * not get its body forwarded without a length, where the backend would read the body as a
+ * second request (with identity headers of the client's choosing).
+ */
 function listedInConnection(value: string | string[] | undefined): Set<string> {
   const names = new Set<string>();
   if (value === undefined) return names;
   for (const part of (Array.isArray(value) ? value.join(',') : value).split(',')) {
     const name = part.trim().toLowerCase();
-    if (name && name !== 'close' && name !== 'keep-alive') names.add(name);
+    if (name && !NEVER_CONNECTION_LISTED.has(name)) names.add(name);
   }
   return names;
+}
+
+const NEVER_CONNECTION_LISTED = new Set([
+  'close',
+  'keep-alive',
+  'content-length',
+  'transfer-encoding',
+  'host',
+]);
+
+/**
+ * An identity value as header bytes. Argo CD (Go) sends UTF-8 bytes; Node writes header
+ * strings as Latin-1, so the UTF-8 bytes are passed as a Latin-1 string to send the same.
+ *
+ * SECURITY: a control character (from a token claim) is refused, not stripped: stripping
+ * could turn one group name into another.
+ */
+function toHeaderValue(name: string, value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+    throw new AuthenticationError(`${name} would contain control characters; refusing the session`);
+  }
+  return Buffer.from(value, 'utf8').toString('latin1');
 }

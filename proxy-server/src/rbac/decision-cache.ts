@@ -14,10 +14,16 @@ const MAX_EXTENSIONS_PER_CALLER = 256;
  * here after the reload is applied. Entries die with the caller object (WeakMap), whose
  * lifetime is bounded by the verified-token cache.
  */
-export function withDecisionCache(enforcer: Enforcer): Enforcer {
+export function withDecisionCache(
+  enforcer: Enforcer,
+  isCacheable: (extension: string) => boolean,
+): Enforcer {
   const decisions = new WeakMap<RbacSubject, Map<string, boolean>>();
   return {
     canInvoke(who, extension) {
+      // SECURITY: names come from request paths; remembering arbitrary ones per session
+      // would let a caller fill memory. Only configured extensions are worth remembering.
+      if (!isCacheable(extension)) return enforcer.canInvoke(who, extension);
       let known = decisions.get(who);
       if (!known) {
         known = new Map();

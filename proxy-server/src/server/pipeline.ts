@@ -253,6 +253,8 @@ function checkWebSocketUpgrade(req: IncomingMessage): void {
   if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
     throw new InputError('only WebSocket upgrades are supported');
   }
+  // RFC 6455: the opening handshake is a GET (http-proxy would drop anything else silently).
+  if (req.method !== 'GET') throw new InputError('a WebSocket upgrade must be a GET request');
 }
 
 /** Writes a JSON error response on a raw socket (an upgrade that is refused); returns its status. */

@@ -24,7 +24,9 @@ export async function buildRuntime(
   generation: number,
   deps: { logger: Logger; onForwardFailure: ForwardFailure },
 ): Promise<Runtime> {
-  const enforcer = withDecisionCache(await createEnforcer(settings.rbac));
+  const enforcer = withDecisionCache(await createEnforcer(settings.rbac), (name) =>
+    settings.extensions.has(name),
+  );
   const authenticator = new SessionAuthenticator(settings.auth, { logger: deps.logger });
   const forwarders = new Map<ServiceConfig, ServiceForwarder>();
   for (const extension of settings.extensions.values()) {

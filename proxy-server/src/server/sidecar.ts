@@ -83,6 +83,9 @@ export class Sidecar {
       handle(req, res);
     });
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      // SECURITY: Node removes its own error listener before emitting 'upgrade'; without one,
+      // a client resetting the connection during the checks would crash the process.
+      socket.on('error', () => socket.destroy());
       this.upgraded.add(socket);
       socket.once('close', () => this.upgraded.delete(socket));
       if (this.draining) {

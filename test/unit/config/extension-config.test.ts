@@ -145,6 +145,16 @@ extensions:
       'headers[0].name "X Token" is not a valid header name',
     ],
     ['a missing header name', 'value: x', 'headers[0].name must be set'],
+    [
+      'a control character in a value',
+      'name: X-Token\n      value: "a\\tb\\u0001c"',
+      'headers[0].value must not contain control characters or line breaks',
+    ],
+    [
+      'a line break in a value',
+      'name: X-Token\n      value: "a\\r\\nInjected: 1"',
+      'headers[0].value must not contain control characters or line breaks',
+    ],
   ])('rejects %s', (_case, header, message) => {
     const result = parse({
       'extension.config.x': `services:\n  - url: http://x\n    headers:\n    - ${header}\n`,
@@ -164,6 +174,34 @@ extensions:
   ])('rejects %s', (_case, url, message) => {
     const result = parse({ 'extension.config.x': `services:\n  - url: "${url}"\n` });
     expect(result.problems).toEqual([`extension.config.x: ${message}`]);
+  });
+
+  it('sends non-ASCII header values as UTF-8 bytes, as Argo CD does', () => {
+    const result = parse({
+      'extension.config.x':
+        'services:\n- url: http://x\n  headers:\n  - name: X-Team\n    value: équipe-€\n',
+    });
+    expect(result.problems).toEqual([]);
+    const value = result.extensions.get('x')!.backend.services[0].headers[0].value;
+    expect(Buffer.from(value, 'latin1').toString('utf8')).toBe('équipe-€');
+  });
+
+  it('refuses durations a timer cannot hold, instead of firing after 1 ms', () => {
+    const result = parse({
+      'extension.config.x': 'responseTimeout: 600h\nservices: [{url: "http://x"}]',
+    });
+    expect(result.problems).toEqual([
+      'extension.config.x: responseTimeout must be at most 596h (about 24 days)',
+    ]);
+  });
+
+  it('refuses a delegate service until delegates exist, rather than proxying it directly', () => {
+    const result = parse({
+      'extension.config.x': 'services: [{url: "http://x", delegate: onprem}]',
+    });
+    expect(result.problems).toEqual([
+      'extension.config.x: services[0].delegate is not supported by this version (delegates are not implemented yet)',
+    ]);
   });
 
   it('never puts a secret value into a problem message', () => {

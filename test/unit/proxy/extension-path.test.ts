@@ -15,6 +15,7 @@ describe('parseExtensionPath', () => {
     ['/extensions/my_ext-2/a%20b/c', { name: 'my_ext-2', rest: '/a%20b/c', query: '' }],
     ['/extensions/x/a?next=../../etc', { name: 'x', rest: '/a', query: '?next=../../etc' }],
     ['/extensions/x/file.tar.gz/..hidden', { name: 'x', rest: '/file.tar.gz/..hidden', query: '' }],
+    ['/extensions/x/a;v=1/b', { name: 'x', rest: '/a;v=1/b', query: '' }],
   ])('parses %s', (url, expected) => {
     expect(parseExtensionPath(url)).toEqual(expected);
   });
@@ -35,6 +36,10 @@ describe('parseExtensionPath', () => {
     ['/extensions/x/%2e%2e/y', 'path must not contain "." or ".." segments'],
     ['/extensions/x/%2E%2e', 'path must not contain "." or ".." segments'],
     ['/extensions/x/.%2e/y', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/..;/admin', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/..;jsessionid=1/admin', 'path must not contain "." or ".." segments'],
+    ['/extensions/x/.%3b/admin', 'path must not contain "." or ".." segments'],
+    [`/extensions/${'a'.repeat(254)}/`, 'extension name is too long'],
     ['/extensions/x/a%2fb', 'path must not contain an encoded slash or backslash'],
     ['/extensions/x/a%2Fb', 'path must not contain an encoded slash or backslash'],
     ['/extensions/x/a%5cb', 'path must not contain an encoded slash or backslash'],

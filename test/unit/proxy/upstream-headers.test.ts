@@ -89,6 +89,50 @@ describe('buildUpstreamHeaders', () => {
     expect(out).not.toHaveProperty('argocd-target-cluster-name');
     expect(out).not.toHaveProperty('authorization');
   });
+
+  it('never lets Connection strip the framing headers (request smuggling)', () => {
+    const out = buildUpstreamHeaders(
+      {
+        connection: 'keep-alive, Content-Length, Transfer-Encoding, Host, x-drop',
+        'content-length': '79',
+        'x-drop': '1',
+      },
+      { ...ctx, configuredHeaders: [] },
+    );
+    expect(out['content-length']).toBe('79');
+    expect(out).not.toHaveProperty('x-drop');
+  });
+
+  it('sends identity values as UTF-8 bytes, like Argo CD', () => {
+    const out = buildUpstreamHeaders(
+      {},
+      {
+        ...ctx,
+        identity: {
+          subject: 'josé',
+          username: 'josé@exämple.com',
+          userId: 'josé',
+          groups: ['équipe'],
+          issuer: 'x',
+        },
+      },
+    );
+    const utf8 = (v: unknown) => Buffer.from(String(v), 'latin1').toString('utf8');
+    expect(utf8(out['argocd-username'])).toBe('josé@exämple.com');
+    expect(utf8(out['argocd-user-groups'])).toBe('équipe');
+  });
+
+  it('refuses identity values with control characters instead of stripping them', () => {
+    expect(() =>
+      buildUpstreamHeaders(
+        {},
+        {
+          ...ctx,
+          identity: { ...ctx.identity, groups: ['adm\nin'] },
+        },
+      ),
+    ).toThrow('argocd-user-groups would contain control characters; refusing the session');
+  });
 });
 
 describe('filterResponseHeaders', () => {

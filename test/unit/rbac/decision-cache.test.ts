@@ -15,7 +15,7 @@ describe('withDecisionCache', () => {
 
   it('asks the policy once per caller and extension, and keeps each answer', () => {
     const { enforcer, calls } = countingEnforcer(new Set(['alice/anomaly']));
-    const cached = withDecisionCache(enforcer);
+    const cached = withDecisionCache(enforcer, () => true);
     const alice: RbacSubject = { subject: 'alice', groups: [] };
     expect(cached.canInvoke(alice, 'anomaly')).toBe(true);
     expect(cached.canInvoke(alice, 'anomaly')).toBe(true);
@@ -26,7 +26,7 @@ describe('withDecisionCache', () => {
 
   it('keeps callers apart, even with the same subject (other token, other groups)', () => {
     const { enforcer, calls } = countingEnforcer(new Set());
-    const cached = withDecisionCache(enforcer);
+    const cached = withDecisionCache(enforcer, () => true);
     cached.canInvoke({ subject: 'bob', groups: ['a'] }, 'x');
     cached.canInvoke({ subject: 'bob', groups: ['b'] }, 'x');
     expect(calls).toEqual(['bob/x', 'bob/x']);
@@ -34,11 +34,22 @@ describe('withDecisionCache', () => {
 
   it('stops remembering new names for a caller past its bound, but still answers', () => {
     const { enforcer, calls } = countingEnforcer(new Set(['carol/n300']));
-    const cached = withDecisionCache(enforcer);
+    const cached = withDecisionCache(enforcer, () => true);
     const carol: RbacSubject = { subject: 'carol', groups: [] };
     for (let i = 0; i < 300; i++) cached.canInvoke(carol, `n${i}`);
     expect(cached.canInvoke(carol, 'n300')).toBe(true);
     expect(cached.canInvoke(carol, 'n300')).toBe(true);
     expect(calls.filter((c) => c === 'carol/n300')).toHaveLength(2);
+  });
+
+  it('does not remember names that are not configured extensions', () => {
+    const { enforcer, calls } = countingEnforcer(new Set());
+    const cached = withDecisionCache(enforcer, (name) => name === 'anomaly');
+    const dan: RbacSubject = { subject: 'dan', groups: [] };
+    cached.canInvoke(dan, 'random-name');
+    cached.canInvoke(dan, 'random-name');
+    cached.canInvoke(dan, 'anomaly');
+    cached.canInvoke(dan, 'anomaly');
+    expect(calls).toEqual(['dan/random-name', 'dan/random-name', 'dan/anomaly']);
   });
 });
