@@ -64,7 +64,8 @@ export function extensionConfig(primary: string, secondary: string): string {
 
 /**
  * A whole installation on loopback: two echo backends, the Argo CD API stand-in, the
- * mounted config directories, and the real sidecar process.
+ * mounted config directories, and the real sidecar process (with its default --reload-interval,
+ * so the reload tests measure what an operator gets).
  */
 export class Environment {
   readonly backend = new EchoBackend();
@@ -104,8 +105,6 @@ export class Environment {
       this.argocd.url,
       '--namespace',
       'argocd',
-      '--reload-interval',
-      '100ms',
       ...(options.extraFlags ?? []),
     ]);
     await this.sidecar.start();
