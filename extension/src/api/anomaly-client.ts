@@ -1,0 +1,126 @@
+import type { Application } from '../argocd-types';
+import type { AnomaliesResponse, ErrorBody, ResourceRef } from './types';
+
+/** The extension's name in argocd-cm `extension.config`; the sidecar routes on it. */
+export const EXTENSION_NAME = 'anomaly';
+
+/** Where Argo CD (and the sidecar behind the Ingress) serves extension traffic. */
+export const EXTENSION_BASE_PATH = `/extensions/${EXTENSION_NAME}`;
+
+/** Header the sidecar requires: `<app namespace>:<app name>`. */
+export const APPLICATION_NAME_HEADER = 'Argocd-Application-Name';
+/** Header the sidecar requires: the application's project. */
+export const PROJECT_NAME_HEADER = 'Argocd-Project-Name';
+
+export interface TimeRange {
+  /** Unix seconds, inclusive. */
+  from: number;
+  /** Unix seconds, `from < to`. */
+  to: number;
+  /** Optional seconds between points; the backend may pick a coarser one. */
+  step?: number;
+}
+
+/** A non-2xx answer (or an unreadable one), with the JSON error body when there is one. */
+export class AnomalyApiError extends Error {
+  override readonly name = 'AnomalyApiError';
+
+  constructor(
+    /** HTTP status; 0 when the request never got an answer (network error). */
+    readonly status: number,
+    /** The parsed JSON error body, when the server sent one. */
+    readonly body: ErrorBody | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The relative URL of `GET /api/v1/anomalies` for a resource and time range. */
+export function buildAnomaliesUrl(resource: ResourceRef, range: TimeRange): string {
+  const query = new URLSearchParams({
+    group: resource.group,
+    kind: resource.kind,
+    namespace: resource.namespace,
+    name: resource.name,
+    from: String(Math.floor(range.from)),
+    to: String(Math.floor(range.to)),
+  });
+  if (range.step !== undefined) query.set('step', String(Math.max(1, Math.round(range.step))));
+  return `${EXTENSION_BASE_PATH}/api/v1/anomalies?${query.toString()}`;
+}
+
+/** The headers the sidecar needs to check the application the request is about. */
+export function buildApplicationHeaders(application: Application): Record<string, string> {
+  // The application namespace is always set by Argo CD's API; an empty one would be
+  // rejected by the sidecar with 400, which is the right answer for a malformed app.
+  const namespace = application.metadata.namespace ?? '';
+  return {
+    [APPLICATION_NAME_HEADER]: `${namespace}:${application.metadata.name ?? ''}`,
+    [PROJECT_NAME_HEADER]: application.spec.project,
+  };
+}
+
+/** Reads a JSON error body if there is one; never throws. */
+export async function readErrorBody(response: Response): Promise<ErrorBody | undefined> {
+  try {
+    const body: unknown = JSON.parse(await response.text());
+    if (body && typeof body === 'object' && typeof (body as ErrorBody).error === 'string') {
+      return body as ErrorBody;
+    }
+  } catch {
+    // Not JSON (an Ingress error page, say): the status alone has to do.
+  }
+  return undefined;
+}
+
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface FetchAnomaliesOptions {
+  signal?: AbortSignal;
+  /** Injected in tests; defaults to the browser's `fetch`. */
+  fetchFn?: FetchFunction;
+}
+
+/**
+ * Calls `GET /extensions/anomaly/api/v1/anomalies`. The session cookie is httpOnly and
+ * sent by the browser (same origin). Nothing is retried: the user has a refresh button,
+ * and a retry loop would hide a failing backend. An abort rejects with the fetch
+ * `AbortError`, which callers ignore.
+ */
+export async function fetchAnomalies(
+  application: Application,
+  resource: ResourceRef,
+  range: TimeRange,
+  options: FetchAnomaliesOptions = {},
+): Promise<AnomaliesResponse> {
+  const fetchFn: FetchFunction = options.fetchFn ?? ((input, init) => fetch(input, init));
+  let response: Response;
+  try {
+    response = await fetchFn(buildAnomaliesUrl(resource, range), {
+      method: 'GET',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', ...buildApplicationHeaders(application) },
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (isAbortError(err)) throw err;
+    throw new AnomalyApiError(0, undefined, 'network error: the request got no answer');
+  }
+  if (!response.ok) {
+    const body = await readErrorBody(response);
+    const message = body?.error ?? `request failed with status ${response.status}`;
+    throw new AnomalyApiError(response.status, body, message);
+  }
+  try {
+    return (await response.json()) as AnomaliesResponse;
+  } catch (err) {
+    if (isAbortError(err)) throw err;
+    throw new AnomalyApiError(response.status, undefined, 'the response is not valid JSON');
+  }
+}
+
+/** True for the rejection `fetch` gives when its signal is aborted. */
+export function isAbortError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Error).name === 'AbortError';
+}

@@ -1,0 +1,49 @@
+import * as React from 'react';
+
+/** Every rule lives under this class: nothing here can restyle the host page. */
+export const ROOT_CLASS = 'anomaly-ext';
+
+/** Chart aspect ratio (viewBox units); placeholders use it to reserve the same box. */
+export const CHART_WIDTH = 800;
+export const CHART_HEIGHT = 360;
+
+// Colors are chosen to read on both argo-ui themes (white and the dark theme's
+// #100f0f-ish panels); text and axes inherit `currentColor` from the host.
+const CSS = `
+.${ROOT_CLASS} { color: inherit; font-size: 14px; line-height: 1.4; }
+.${ROOT_CLASS} .ae-toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 12px; margin-bottom: 12px; }
+.${ROOT_CLASS} .ae-toolbar h2 { font-size: 16px; margin: 0 auto 0 0; font-weight: 500; }
+.${ROOT_CLASS} .ae-ranges { display: inline-flex; border: 0; margin: 0; padding: 0; }
+.${ROOT_CLASS} .ae-ranges legend { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+.${ROOT_CLASS} .ae-ranges label { position: relative; cursor: pointer; }
+.${ROOT_CLASS} .ae-ranges input { position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; }
+.${ROOT_CLASS} .ae-ranges span { display: inline-block; padding: 4px 10px; border: 1px solid rgba(128,128,128,.5); margin-left: -1px; }
+.${ROOT_CLASS} .ae-ranges label:first-of-type span { border-radius: 4px 0 0 4px; margin-left: 0; }
+.${ROOT_CLASS} .ae-ranges label:last-of-type span { border-radius: 0 4px 4px 0; }
+.${ROOT_CLASS} .ae-ranges input:checked + span { background: #0dadea; border-color: #0dadea; color: #fff; }
+.${ROOT_CLASS} .ae-ranges input:focus-visible + span,
+.${ROOT_CLASS} button:focus-visible { outline: 2px solid #0dadea; outline-offset: 2px; }
+.${ROOT_CLASS} .ae-summary { display: flex; flex-wrap: wrap; gap: 24px; align-items: baseline; min-height: 56px; margin: 0 0 8px; }
+.${ROOT_CLASS} .ae-state { font-weight: 600; font-size: 16px; }
+.${ROOT_CLASS} .ae-state--normal { color: #18be94; }
+.${ROOT_CLASS} .ae-state--anomalous { color: #e96d76; }
+.${ROOT_CLASS} .ae-state--unknown { opacity: .75; }
+.${ROOT_CLASS} .ae-figure { font-size: 20px; font-weight: 600; }
+.${ROOT_CLASS} .ae-muted { opacity: .7; }
+.${ROOT_CLASS} .ae-chart-box { position: relative; width: 100%; aspect-ratio: ${CHART_WIDTH} / ${CHART_HEIGHT}; }
+.${ROOT_CLASS} .ae-chart-box svg { display: block; width: 100%; height: 100%; overflow: visible; }
+.${ROOT_CLASS} .ae-stale { opacity: .5; transition: opacity .2s; }
+.${ROOT_CLASS} .ae-placeholder { position: absolute; inset: 0; display: flex; flex-direction: column; justify-content: center; align-items: center; text-align: center; padding: 16px; border: 1px dashed rgba(128,128,128,.5); border-radius: 4px; }
+.${ROOT_CLASS} .ae-notice { border-left: 4px solid #f4c030; padding: 8px 12px; margin-bottom: 12px; background: rgba(244,192,48,.12); }
+.${ROOT_CLASS} .ae-error { border-left-color: #e96d76; background: rgba(233,109,118,.12); text-align: left; max-width: 640px; }
+.${ROOT_CLASS} .ae-error h3 { font-size: 15px; margin: 0 0 4px; }
+.${ROOT_CLASS} .ae-error code { display: block; margin-top: 4px; padding: 4px 8px; background: rgba(128,128,128,.15); user-select: all; white-space: pre-wrap; word-break: break-all; }
+.${ROOT_CLASS} .ae-legend { display: flex; flex-wrap: wrap; gap: 16px; margin-top: 8px; padding: 0; list-style: none; }
+.${ROOT_CLASS} .ae-swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; border-radius: 2px; }
+.${ROOT_CLASS} .ae-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
+
+/** Rendered inside the tab, so it goes away with it. */
+export function ScopedStyles(): React.ReactElement {
+  return <style>{CSS}</style>;
+}

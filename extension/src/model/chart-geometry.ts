@@ -1,0 +1,121 @@
+import type { AnomalyWindow, Point } from '../api/types';
+
+/** A linear map from a domain to pixels; a zero-width domain maps to the range start. */
+export type Scale = (value: number) => number;
+
+export function linearScale(domain: [number, number], range: [number, number]): Scale {
+  const [d0, d1] = domain;
+  const [r0, r1] = range;
+  const span = d1 - d0;
+  if (span === 0 || !Number.isFinite(span)) return () => r0;
+  return (value) => r0 + ((value - d0) / span) * (r1 - r0);
+}
+
+/** Min and max of the non-null values, or undefined when there are none. */
+export function valueExtent(points: readonly Point[]): [number, number] | undefined {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const [, value] of points) {
+    if (value === null || !Number.isFinite(value)) continue;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  return min <= max ? [min, max] : undefined;
+}
+
+/** The smallest 1, 2, 2.5 or 5 × 10^n that is >= value (a readable axis maximum). */
+export function niceCeiling(value: number): number {
+  if (!(value > 0)) return 1;
+  const magnitude = Math.pow(10, Math.floor(Math.log10(value)));
+  for (const factor of [1, 2, 2.5, 5, 10]) {
+    const candidate = factor * magnitude;
+    // Tolerate float noise (0.30000000000000004 must give 0.5, not 1).
+    if (candidate >= value * (1 - 1e-12)) return candidate;
+  }
+  return 10 * magnitude;
+}
+
+const HEADROOM = 1.1;
+
+/**
+ * Metric values start at zero on the axis (they are rates and sizes: a chart that
+ * starts above zero makes a 5% change look like a spike); 10% headroom keeps the line
+ * clear of the panel's label.
+ */
+export function metricDomain(points: readonly Point[]): [number, number] {
+  const extent = valueExtent(points);
+  if (!extent) return [0, 1];
+  const [min, max] = extent;
+  if (min < 0) return [min, niceCeiling(Math.max(max, 0) * HEADROOM || 1)];
+  return [0, niceCeiling(max * HEADROOM)];
+}
+
+/**
+ * An SVG path through the points; `null` values start a new sub-path, so a gap in
+ * the data is a gap in the line rather than a drop to zero. A lone point between gaps
+ * becomes a zero-length segment, which a round line cap draws as a dot.
+ */
+export function linePath(points: readonly Point[], x: Scale, y: Scale): string {
+  const parts: string[] = [];
+  let drawing = false;
+  for (const [time, value] of points) {
+    if (value === null || !Number.isFinite(value)) {
+      drawing = false;
+      continue;
+    }
+    const command = drawing ? 'L' : 'M';
+    parts.push(`${command}${round(x(time))} ${round(y(value))}`);
+    drawing = true;
+  }
+  // Make lone points visible.
+  return parts
+    .join('')
+    .replace(
+      /M([\d.-]+) ([\d.-]+)(?=M|$)/g,
+      (_m, px: string, py: string) => `M${px} ${py}L${px} ${py}`,
+    );
+}
+
+export interface WindowBand {
+  x: number;
+  width: number;
+  window: AnomalyWindow;
+}
+
+/**
+ * Horizontal bands for the anomalous windows, clipped to the visible range; windows
+ * entirely outside it are dropped. A window shorter than one pixel is widened to
+ * `minWidth` so it stays visible.
+ */
+export function windowBands(
+  windows: readonly AnomalyWindow[],
+  range: { from: number; to: number },
+  x: Scale,
+  minWidth = 2,
+): WindowBand[] {
+  const bands: WindowBand[] = [];
+  for (const window of windows) {
+    const start = Math.max(window.start, range.from);
+    const end = Math.min(window.end, range.to);
+    if (end < start || window.end <= range.from || window.start >= range.to) continue;
+    const x0 = x(start);
+    const width = Math.max(x(end) - x0, minWidth);
+    bands.push({ x: round(x0), width: round(width), window });
+  }
+  return bands;
+}
+
+/** Evenly spaced tick times aligned to whole multiples of `interval` seconds. */
+export function timeTicks(from: number, to: number, maxTicks: number): number[] {
+  const span = to - from;
+  if (!(span > 0) || maxTicks < 1) return [];
+  const candidates = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800];
+  const interval = candidates.find((c) => span / c <= maxTicks) ?? Math.ceil(span / maxTicks);
+  const ticks: number[] = [];
+  for (let t = Math.ceil(from / interval) * interval; t <= to; t += interval) ticks.push(t);
+  return ticks;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}

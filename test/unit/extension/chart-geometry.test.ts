@@ -1,0 +1,175 @@
+import type { Point } from '../../../extension/src/api/types';
+import {
+  linePath,
+  linearScale,
+  metricDomain,
+  niceCeiling,
+  timeTicks,
+  valueExtent,
+  windowBands,
+} from '../../../extension/src/model/chart-geometry';
+
+const identity = (v: number) => v;
+
+describe('linearScale', () => {
+  it('maps the domain onto the range, inverted for y', () => {
+    const y = linearScale([0, 10], [100, 0]);
+    expect([y(0), y(5), y(10)]).toEqual([100, 50, 0]);
+  });
+
+  it('maps a zero-width domain to the range start instead of NaN', () => {
+    expect(linearScale([5, 5], [0, 100])(5)).toBe(0);
+  });
+});
+
+describe('valueExtent and metricDomain', () => {
+  it('ignores gaps', () => {
+    expect(
+      valueExtent([
+        [1, null],
+        [2, 3],
+        [3, 1],
+        [4, null],
+      ]),
+    ).toEqual([1, 3]);
+  });
+
+  it('has no extent without values', () => {
+    expect(valueExtent([[1, null]])).toBeUndefined();
+    expect(metricDomain([[1, null]])).toEqual([0, 1]);
+  });
+
+  it('starts metric axes at zero with a readable top above the highest value', () => {
+    expect(
+      metricDomain([
+        [1, 170],
+        [2, 190],
+      ]),
+    ).toEqual([0, 250]);
+    expect(
+      metricDomain([
+        [1, 0.21],
+        [2, 0.45],
+      ]),
+    ).toEqual([0, 0.5]);
+  });
+
+  it('keeps negative values on the axis', () => {
+    expect(
+      metricDomain([
+        [1, -3],
+        [2, 4],
+      ]),
+    ).toEqual([-3, 5]);
+  });
+});
+
+describe('niceCeiling', () => {
+  it.each([
+    [0.3, 0.5],
+    [0.1 + 0.2, 0.5],
+    [1, 1],
+    [1.1, 2],
+    [2.2, 2.5],
+    [7, 10],
+    [1234, 2000],
+    [0, 1],
+  ])('rounds %p up to %p', (value, nice) => {
+    expect(niceCeiling(value)).toBeCloseTo(nice, 10);
+  });
+});
+
+describe('linePath', () => {
+  it('draws one line through consecutive points', () => {
+    expect(
+      linePath(
+        [
+          [0, 1],
+          [10, 2],
+          [20, 3],
+        ],
+        identity,
+        identity,
+      ),
+    ).toBe('M0 1L10 2L20 3');
+  });
+
+  it('breaks the line at a gap instead of dropping to zero', () => {
+    const points: Point[] = [
+      [0, 1],
+      [10, 2],
+      [20, null],
+      [30, 4],
+      [40, 5],
+    ];
+    expect(linePath(points, identity, identity)).toBe('M0 1L10 2M30 4L40 5');
+  });
+
+  it('draws a lone point between gaps as a dot', () => {
+    const points: Point[] = [
+      [0, null],
+      [10, 2],
+      [20, null],
+    ];
+    expect(linePath(points, identity, identity)).toBe('M10 2L10 2');
+  });
+
+  it('is empty when there is no data', () => {
+    expect(linePath([[0, null]], identity, identity)).toBe('');
+  });
+});
+
+describe('windowBands', () => {
+  const x = linearScale([1000, 2000], [0, 500]);
+  const range = { from: 1000, to: 2000 };
+
+  it('maps a window to its x position and width', () => {
+    const [band] = windowBands([{ start: 1200, end: 1400, score: 8, metric: 'cpu' }], range, x);
+    expect(band).toMatchObject({ x: 100, width: 100 });
+  });
+
+  it('clips windows that start before or end after the range', () => {
+    const bands = windowBands(
+      [
+        { start: 500, end: 1100, score: 8, metric: 'cpu' },
+        { start: 1900, end: 2600, score: 7, metric: 'memory' },
+      ],
+      range,
+      x,
+    );
+    expect(bands.map((b) => [b.x, b.width])).toEqual([
+      [0, 50],
+      [450, 50],
+    ]);
+  });
+
+  it('drops windows outside the range and widens very short ones', () => {
+    const bands = windowBands(
+      [
+        { start: 100, end: 900, score: 8, metric: 'cpu' },
+        { start: 1500, end: 1500, score: 9, metric: 'cpu' },
+      ],
+      range,
+      x,
+    );
+    expect(bands).toHaveLength(1);
+    expect(bands[0]).toMatchObject({ x: 250, width: 2 });
+  });
+});
+
+describe('timeTicks', () => {
+  it('places ticks on round times within the range', () => {
+    expect(timeTicks(1000, 4600, 6)).toEqual([1200, 1800, 2400, 3000, 3600, 4200]);
+  });
+
+  it('uses at most the requested number of ticks for a week', () => {
+    const week = 7 * 86400;
+    const ticks = timeTicks(0, week, 8);
+    expect(ticks.length).toBeLessThanOrEqual(8);
+    expect(ticks.every((t) => t % 86400 === 0)).toBe(true);
+  });
+
+  it('has no ticks for an empty range', () => {
+    expect(timeTicks(5, 5, 6)).toEqual([]);
+  });
+});
