@@ -1,0 +1,39 @@
+import type { Application, ApplicationTree, State } from '../../src/argocd-types';
+
+/** The guestbook example application, as Argo CD's API returns it (fields we use). */
+export const SAMPLE_APPLICATION: Application & State = {
+  apiVersion: 'argoproj.io/v1alpha1',
+  kind: 'Application',
+  metadata: { name: 'guestbook', namespace: 'argocd' },
+  spec: {
+    project: 'default',
+    destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
+  },
+};
+
+function manifest(apiVersion: string, kind: string, name: string): State {
+  return { apiVersion, kind, metadata: { name, namespace: 'guestbook' }, spec: {}, status: {} };
+}
+
+/** The resources the host page lets you pick; `key` is the `?resource=` value. */
+export const SAMPLE_RESOURCES: Array<{ key: string; group: string; state: State }> = [
+  { key: 'application', group: 'argoproj.io', state: SAMPLE_APPLICATION },
+  { key: 'deployment', group: 'apps', state: manifest('apps/v1', 'Deployment', 'guestbook-ui') },
+  {
+    key: 'replicaset',
+    group: 'apps',
+    state: manifest('apps/v1', 'ReplicaSet', 'guestbook-ui-85db984648'),
+  },
+  { key: 'pod', group: '', state: manifest('v1', 'Pod', 'guestbook-ui-85db984648-x7k2p') },
+  { key: 'service', group: '', state: manifest('v1', 'Service', 'guestbook-ui') },
+];
+
+export const SAMPLE_TREE: ApplicationTree = {
+  nodes: SAMPLE_RESOURCES.filter((r) => r.key !== 'application').map((r) => ({
+    group: r.group,
+    version: 'v1',
+    kind: r.state.kind ?? '',
+    namespace: r.state.metadata.namespace ?? '',
+    name: r.state.metadata.name ?? '',
+  })),
+};

@@ -1,0 +1,232 @@
+// The built extension bundle in headless Chromium, inside the development host page,
+// under React 16 (Argo CD <= 3.4) and React 19 (>= 3.5). Needs Debian's `chromium`
+// (.ci/run installs it) and `npm run build` (npm test runs it first).
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startDevServer } = require('../../extension/dev/server.js') as {
+  startDevServer(opts: { port: number }): Promise<DevServer>;
+};
+
+interface RecordedRequest {
+  query: Record<string, string>;
+  headers: Record<string, string | undefined>;
+}
+interface DevServer {
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'browser');
+const BUNDLE = path.resolve(
+  __dirname,
+  '../../dist/extension/resources/extension-anomaly.js/extensions-anomaly.js',
+);
+
+let server: DevServer;
+let context: BrowserContext;
+let userDataDir: string;
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+  if (!fs.existsSync(BUNDLE)) throw new Error('the extension is not built: run npm run build');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startDevServer({ port: 0 });
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anomaly-ext-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+});
+
+interface Opened {
+  page: Page;
+  errors: string[];
+}
+
+/** Opens the host page; collects page errors and console errors (except HTTP statuses). */
+async function open(query: Record<string, string>): Promise<Opened> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text()))
+      errors.push(msg.text());
+  });
+  await page.goto(`${server.url}/?${new URLSearchParams(query).toString()}`);
+  return { page, errors };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+function lastRequest(): RecordedRequest {
+  return server.requests[server.requests.length - 1];
+}
+
+describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
+  it('shows the summary and the chart for a Deployment', async () => {
+    const { page, errors } = await open({ react, tab: 'anomalies' });
+    await expect(page.getByTestId('react-version').textContent()).resolves.toMatch(
+      new RegExp(`^${react}\\.`),
+    );
+    const chart = page.getByRole('img', { name: /Anomaly chart/ });
+    await chart.waitFor();
+    await expect(page.locator('.ae-state').textContent()).resolves.toContain('Anomalous');
+    await expect(page.locator('.anomaly-ext .ae-window').count()).resolves.toBe(1);
+    await expect(chart.getAttribute('aria-labelledby')).resolves.toBeTruthy();
+    const description = await page.locator('.anomaly-ext desc').textContent();
+    expect(description).toMatch(/1 anomalous window: cpu from/);
+    const request = lastRequest();
+    expect(request.headers['argocd-application-name']).toBe('argocd:guestbook');
+    expect(request.headers['argocd-project-name']).toBe('default');
+    expect(request.query).toMatchObject({
+      group: 'apps',
+      kind: 'Deployment',
+      namespace: 'guestbook',
+      name: 'guestbook-ui',
+    });
+    expect(Number(request.query.to) - Number(request.query.from)).toBe(6 * 3600);
+    await shot(page, `react${react}-deployment`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('is offered for a Pod (core group) and the Application, not for a Service', async () => {
+    const pod = await open({ react, resource: 'pod', tab: 'anomalies' });
+    await pod.page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    expect(lastRequest().query).toMatchObject({ group: '', kind: 'Pod' });
+    await pod.page.close();
+
+    const app = await open({ react, resource: 'application', tab: 'anomalies' });
+    await app.page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    expect(lastRequest().query).toMatchObject({
+      group: 'argoproj.io',
+      kind: 'Application',
+      name: 'guestbook',
+    });
+    await app.page.close();
+
+    const service = await open({ react, resource: 'service' });
+    await service.page.getByRole('tab', { name: 'Summary' }).waitFor();
+    await expect(service.page.getByRole('tab', { name: 'Anomalies' }).count()).resolves.toBe(0);
+    await service.page.close();
+  });
+
+  it.each([
+    [
+      '403',
+      [
+        /Missing permission: extensions, invoke, anomaly/,
+        /p, alice, extensions, invoke, anomaly, allow/,
+      ],
+    ],
+    ['401', [/session has expired/, /Log in to Argo CD again/]],
+    ['503', [/backend is unreachable/, /the delegate that connects to it/]],
+    ['504', [/did not answer in time/]],
+  ])('explains a %s', async (scenario, patterns) => {
+    const { page, errors } = await open({ react, tab: 'anomalies', scenario });
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const text = (await alert.textContent()) ?? '';
+    for (const pattern of patterns) expect(text).toMatch(pattern);
+    await shot(page, `react${react}-error-${scenario}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('labels sample data and shows a no-data state', async () => {
+    const sample = await open({ react, tab: 'anomalies', scenario: 'sample' });
+    await sample.page.getByRole('note', { name: 'Sample data' }).waitFor();
+    await shot(sample.page, `react${react}-sample`);
+    await sample.page.close();
+
+    const empty = await open({ react, tab: 'anomalies', scenario: 'empty' });
+    await empty.page.getByText(/No data for this resource/).waitFor();
+    await empty.page.close();
+  });
+
+  it('keeps its size while loading (no layout shift)', async () => {
+    const { page } = await open({ react, tab: 'anomalies', scenario: 'slow' });
+    const box = page.locator('.anomaly-ext .ae-chart-box');
+    await page.getByText('Loading anomalies…').waitFor();
+    const loading = await box.boundingBox();
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    const loaded = await box.boundingBox();
+    expect(loaded).toEqual(loading);
+    await page.close();
+  });
+
+  it('can be used with the keyboard alone', async () => {
+    const { page, errors } = await open({ react, tab: 'anomalies' });
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    await page.getByRole('tab', { name: 'Anomalies' }).focus();
+    const focused = () =>
+      page.evaluate(
+        "document.activeElement.getAttribute('aria-label') || document.activeElement.textContent.trim()",
+      );
+
+    await page.keyboard.press('Tab');
+    await expect(focused()).resolves.toBe('last 6 hours');
+    const before = server.requests.length;
+    await page.keyboard.press('ArrowRight');
+    await expect(focused()).resolves.toBe('last 24 hours');
+    await page.getByRole('heading', { name: /last 24 hours/ }).waitFor();
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    expect(server.requests.length).toBe(before + 1);
+    expect(Number(lastRequest().query.to) - Number(lastRequest().query.from)).toBe(86400);
+
+    await page.keyboard.press('Tab');
+    await expect(focused()).resolves.toBe('Refresh');
+    await shot(page, `react${react}-keyboard-focus`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.querySelector('.anomaly-ext button').disabled === false`);
+    expect(server.requests.length).toBe(before + 2);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('leaves the tab while a request is in flight without errors', async () => {
+    const { page, errors } = await open({ react, tab: 'anomalies', scenario: 'slow' });
+    await page.getByText('Loading anomalies…').waitFor();
+    await page.getByRole('tab', { name: 'Summary' }).click();
+    await page.waitForTimeout(2000); // past the fixture's 1.5 s delay
+    await expect(page.locator('.anomaly-ext').count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('renders in the dark theme', async () => {
+    const { page } = await open({ react, tab: 'anomalies', theme: 'dark' });
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    const color = await page.evaluate(
+      "getComputedStyle(document.querySelector('.anomaly-ext .ae-toolbar h2')).color",
+    );
+    expect(color).toBe('rgb(222, 230, 235)'); // inherited from the host's dark theme
+    await shot(page, `react${react}-dark`);
+    await page.close();
+  });
+});
