@@ -8,7 +8,17 @@ import { join } from 'path';
 import { EchoBackend } from '../test/helpers/echo-backend';
 import { FakeArgoCD } from '../test/helpers/fake-argocd';
 import { signLocalToken } from '../test/helpers/local-tokens';
-import { SidecarProcess } from '../test/helpers/sidecar-process';
+import { REPO_ROOT, SidecarProcess } from '../test/helpers/sidecar-process';
+
+/** extension/dev/server.js (plain JS, shared with the browser tests). */
+interface DevServer {
+  url: string;
+  close: () => Promise<void>;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startDevServer } = require(join(REPO_ROOT, 'extension', 'dev', 'server.js')) as {
+  startDevServer: (options: { port: number }) => Promise<DevServer>;
+};
 
 const EXAMPLES = join(__dirname, '..', '..', 'proxy-server', 'examples');
 
@@ -42,6 +52,7 @@ async function main(): Promise<void> {
     { listen: '127.0.0.1:8090', adminListen: '127.0.0.1:8091', echo: true },
   );
   await sidecar.start();
+  const devHost = await startDevServer({ port: 8083 });
   const token = (user: string) => signLocalToken({ sub: `${user}:login` }, { secret });
   const curl = (user: string) =>
     `curl -s -H 'Cookie: argocd.token=${token(user)}' \\\n` +
@@ -54,11 +65,14 @@ async function main(): Promise<void> {
       `  Argo CD   ${argocd.url} (stand-in for the application API)\n\n` +
       `alice may invoke the extension (the backend echoes the headers it got):\n${curl('alice')}\n\n` +
       `bob may not (403 with the policy line that would allow him):\n${curl('bob')}\n\n` +
+      `The Anomalies tab, in a development host page that stands in for Argo CD's UI\n` +
+      `(React 19; add ?react=16 for Argo CD <= 3.4; &scenario=403, 401, 503, sample, empty):\n` +
+      `  ${devHost.url}/?react=19\n\n` +
       `Press Ctrl-C to stop.\n`,
   );
   const stop = async () => {
     await sidecar.stop();
-    await Promise.all([backend.stop(), argocd.stop()]);
+    await Promise.all([backend.stop(), argocd.stop(), devHost.close()]);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
