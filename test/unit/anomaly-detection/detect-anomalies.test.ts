@@ -1,0 +1,137 @@
+import {
+  detectAnomalies,
+  inferStep,
+  type SeriesPoint,
+} from '../../../backends/anomaly-detection/src/detector';
+import {
+  SlidingMedian,
+  medianOf,
+} from '../../../backends/anomaly-detection/src/detector/sliding-median';
+
+const STEP = 60;
+
+/** A flat-ish series with deterministic ±3 % wiggle; `shape` may rewrite any value. */
+function series(n: number, shape: (i: number, v: number) => number | null = (_i, v) => v) {
+  const points: SeriesPoint[] = [];
+  for (let i = 0; i < n; i++) {
+    const base = 100 * (1 + 0.03 * Math.sin(i * 1.7));
+    points.push([1_700_000_000 + i * STEP, shape(i, base)]);
+  }
+  return points;
+}
+
+describe('detectAnomalies', () => {
+  it('finds a spike and reports it as one window with a high score', () => {
+    const points = series(400, (i, v) => (i >= 300 && i < 304 ? v * 5 : v));
+    const { windows, summary } = detectAnomalies(points, { step: STEP });
+    expect(windows).toHaveLength(1);
+    expect(windows[0].start).toBe(points[300][0]);
+    expect(windows[0].end).toBe(points[303][0] + STEP);
+    expect(windows[0].score).toBeGreaterThan(9);
+    expect(summary).toMatchObject({ state: 'anomalous', anomalousWindows: 1 });
+  });
+
+  it('finds a drop to zero', () => {
+    const points = series(400, (i, v) => (i >= 300 && i < 310 ? 0 : v));
+    expect(detectAnomalies(points, { step: STEP }).windows).toHaveLength(1);
+  });
+
+  it.each([1.5, 1 / 1.5])('does not flag a lasting level change by a factor of %f', (factor) => {
+    const points = series(600, (i, v) => (i >= 300 ? v * factor : v));
+    const { windows, summary } = detectAnomalies(points, { step: STEP });
+    expect(windows).toEqual([]);
+    expect(summary.state).toBe('normal');
+  });
+
+  it('treats factors the same at any traffic level', () => {
+    const low = series(400, (i, v) => (i >= 300 ? v * 1.5 : v) / 1000);
+    const high = series(400, (i, v) => (i >= 300 ? v * 1.5 : v) * 1000);
+    expect(detectAnomalies(low, { step: STEP }).windows).toEqual([]);
+    expect(detectAnomalies(high, { step: STEP }).windows).toEqual([]);
+  });
+
+  it('ignores a single odd point (minimum duration)', () => {
+    const points = series(400, (i, v) => (i === 300 ? v * 10 : v));
+    expect(detectAnomalies(points, { step: STEP }).windows).toEqual([]);
+  });
+
+  it('keeps gaps as null scores and still finds a spike across missing points', () => {
+    const points = series(400, (i, v) => (i % 10 === 0 ? null : i >= 300 && i < 305 ? v * 5 : v))
+      // and drop some points from the range entirely
+      .filter((_p, i) => i < 200 || i > 210);
+    const { scores, windows } = detectAnomalies(points, { step: STEP });
+    expect(scores).toHaveLength(points.length);
+    points.forEach(([t, v], k) => {
+      expect(scores[k][0]).toBe(t);
+      if (v === null) expect(scores[k][1]).toBeNull();
+    });
+    expect(windows).toHaveLength(1);
+  });
+
+  it('returns scores within 0–10, null only before enough history or at gaps', () => {
+    const points = series(500, (i, v) => (i % 50 === 0 ? v * 20 : i % 77 === 0 ? 0 : v));
+    const { scores } = detectAnomalies(points, { step: STEP });
+    for (const [, s] of scores.slice(20)) {
+      expect(s).not.toBeNull();
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(10);
+    }
+    expect(scores[0][1]).toBeNull();
+  });
+
+  it('says unknown when there is too little data to judge', () => {
+    expect(detectAnomalies(series(5), { step: STEP }).summary.state).toBe('unknown');
+    expect(detectAnomalies([]).summary).toEqual({
+      state: 'unknown',
+      score: 0,
+      maxScore: 0,
+      anomalousWindows: 0,
+    });
+  });
+
+  it('does not flag the hour of last week’s incident this week (seasonal history)', () => {
+    const day = 86400;
+    const step = 600;
+    const points: SeriesPoint[] = [];
+    for (let t = 0; t < 15 * day; t += step) {
+      const daily = Math.exp(0.6 * Math.sin((2 * Math.PI * t) / day));
+      const incident = t >= 5 * day + 3600 * 10 && t < 5 * day + 3600 * 12 ? 0.1 : 1;
+      points.push([t, 100 * daily * incident * (1 + 0.03 * Math.sin(t / 7))]);
+    }
+    const { windows } = detectAnomalies(points, { step });
+    expect(windows.length).toBeGreaterThanOrEqual(1);
+    for (const w of windows) {
+      expect(w.start).toBeLessThan(5 * day + 3600 * 14);
+      expect(w.end).toBeGreaterThan(5 * day + 3600 * 9);
+    }
+  });
+
+  it('rejects a step that is not positive', () => {
+    expect(() => detectAnomalies(series(10), { step: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('inferStep', () => {
+  it('uses the median spacing, so gaps do not change it', () => {
+    expect(
+      inferStep([
+        [0, 1],
+        [60, 1],
+        [120, 1],
+        [600, 1],
+        [660, 1],
+      ]),
+    ).toBe(60);
+  });
+});
+
+describe('SlidingMedian', () => {
+  it('keeps the median and MAD of the last values, skipping NaN', () => {
+    const m = new SlidingMedian(3);
+    [1, 100, NaN, 5, 7].forEach((v) => m.push(v));
+    expect(m.count).toBe(2);
+    expect(m.median()).toBe(6);
+    expect(m.mad()).toBe(1);
+    expect(medianOf([3, 1, 2])).toBe(2);
+  });
+});
