@@ -1,0 +1,81 @@
+import http from 'http';
+import type { MetricQueries } from '../sources/metric-queries';
+import type { MetricSource } from '../sources/metric-source';
+import { analyzeResource } from './analyze-resource';
+import { MethodNotAllowedError, NotFoundError, toErrorResponse } from './errors';
+import type { Logger } from './logger';
+import { parseAnomalyRequest } from './parse-anomaly-request';
+
+/**
+ * Identity headers set by the sidecar (README.md, "Headers the backend receives"). They are
+ * logged so a request can be traced to a user; the backend never receives cookies or tokens.
+ */
+export const HEADER_USERNAME = 'argocd-username';
+export const HEADER_APPLICATION = 'argocd-application-name';
+
+export interface AnomalyServerOptions {
+  source: MetricSource;
+  queries: MetricQueries;
+  log: Logger;
+}
+
+/** The service: `GET /api/v1/anomalies` (docs/anomaly-api.md) and `GET /healthz`. */
+export function createAnomalyServer(options: AnomalyServerOptions): http.Server {
+  return http.createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    void handle(req, options).then(({ status, body, cause }) => {
+      const payload = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+        'cache-control': 'no-store',
+        ...(status === 405 ? { allow: 'GET' } : {}),
+      });
+      res.end(payload);
+      options.log(status >= 500 ? 'error' : 'info', 'request', {
+        method: req.method,
+        path: req.url,
+        status,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        user: headerValue(req, HEADER_USERNAME),
+        application: headerValue(req, HEADER_APPLICATION),
+        ...(cause ? { error: cause } : {}),
+      });
+    });
+  });
+}
+
+interface Outcome {
+  status: number;
+  body: unknown;
+  /** For the log only: why it failed. */
+  cause?: string;
+}
+
+async function handle(req: http.IncomingMessage, options: AnomalyServerOptions): Promise<Outcome> {
+  try {
+    const url = new URL(req.url ?? '/', 'http://backend');
+    if (url.pathname !== '/api/v1/anomalies' && url.pathname !== '/healthz') {
+      throw new NotFoundError(`no such path: ${url.pathname}`);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      throw new MethodNotAllowedError(`method ${req.method} not allowed`);
+    }
+    if (url.pathname === '/healthz') return { status: 200, body: { status: 'ok' } };
+    const request = parseAnomalyRequest(url.searchParams);
+    const report = await analyzeResource(request, options.source, options.queries);
+    return { status: 200, body: report };
+  } catch (err) {
+    const { status, body } = toErrorResponse(err);
+    return {
+      status,
+      body,
+      cause: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    };
+  }
+}
+
+function headerValue(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}

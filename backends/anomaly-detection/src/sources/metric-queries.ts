@@ -1,0 +1,238 @@
+import { readFileSync } from 'fs';
+import { parse as parseYaml } from 'yaml';
+import { escapePromqlString, quoteRegex } from './promql';
+
+/** Resource kinds the service scores. Anything else is a 400. */
+export const SUPPORTED_KINDS = [
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Pod',
+  'Rollout',
+  'Application',
+] as const;
+export type SupportedKind = (typeof SUPPORTED_KINDS)[number];
+
+/** One metric of a kind: a PromQL template and how the UI labels it. */
+export interface MetricDefinition {
+  /** Stable id, reported as `series[].metric` and `windows[].metric`. Example: `cpu`. */
+  metric: string;
+  /** Human label. Example: `CPU`. */
+  label: string;
+  /** Unit of the values. Example: `cores`. */
+  unit: string;
+  /**
+   * PromQL with placeholders: `{{namespace}}`, `{{name}}` (escaped for a double-quoted
+   * string), `{{nameRegex}}` (regex-quoted, then escaped for a double-quoted string) and
+   * `{{rateInterval}}` (e.g. `5m`, for `rate()`). The first three must sit inside "…".
+   */
+  query: string;
+  /**
+   * The workload may not expose it (request metrics): when the query returns no data the
+   * series is left out instead of being reported as all gaps. Default: false.
+   */
+  optional?: boolean;
+}
+
+export type MetricQueries = Record<SupportedKind, MetricDefinition[]>;
+
+/** The values a template is rendered with, before escaping. */
+export interface QueryVariables {
+  namespace: string;
+  name: string;
+  /** `rate()` range in seconds. */
+  rateIntervalSeconds: number;
+}
+
+const PLACEHOLDER = /\{\{(\w+)\}\}/g;
+/** Placeholders whose values come from the request and are only safe inside a string literal. */
+const QUOTED_PLACEHOLDERS = new Set(['namespace', 'name', 'nameRegex']);
+const KNOWN_PLACEHOLDERS = new Set([...QUOTED_PLACEHOLDERS, 'rateInterval']);
+
+/**
+ * Fills a template. SECURITY: request values are escaped (`escapePromqlString`, and
+ * `quoteRegex` for `{{nameRegex}}`), never concatenated raw.
+ */
+export function renderQuery(template: string, vars: QueryVariables): string {
+  const values: Record<string, string> = {
+    namespace: escapePromqlString(vars.namespace),
+    name: escapePromqlString(vars.name),
+    nameRegex: escapePromqlString(quoteRegex(vars.name)),
+    rateInterval: `${Math.max(1, Math.round(vars.rateIntervalSeconds))}s`,
+  };
+  return template.replace(PLACEHOLDER, (whole, key: string) => values[key] ?? whole);
+}
+
+/** The default metrics of a workload whose pod names match `podPattern`. */
+function workload(podPattern: string): MetricDefinition[] {
+  const pods = `namespace="{{namespace}}", pod=~"${podPattern}"`;
+  return selectorQueries(pods, '');
+}
+
+/** The default metrics for pods matched by `pods` (label matchers), optionally joined by `join`. */
+function selectorQueries(pods: string, join: string): MetricDefinition[] {
+  const http = `http_requests_total{${pods}}`;
+  return [
+    {
+      metric: 'cpu',
+      label: 'CPU',
+      unit: 'cores',
+      query: `sum(rate(container_cpu_usage_seconds_total{${pods}, container!=""}[{{rateInterval}}])${join})`,
+    },
+    {
+      metric: 'memory',
+      label: 'Memory',
+      unit: 'bytes',
+      query: `sum(container_memory_working_set_bytes{${pods}, container!=""}${join})`,
+    },
+    {
+      metric: 'restarts',
+      label: 'Restarts',
+      unit: 'restarts',
+      query: `sum(increase(kube_pod_container_status_restarts_total{${pods}}[{{rateInterval}}])${join})`,
+    },
+    {
+      metric: 'requests',
+      label: 'Request rate',
+      unit: 'req/s',
+      optional: true,
+      query: `sum(rate(${http}[{{rateInterval}}])${join})`,
+    },
+    {
+      metric: 'errors',
+      label: 'Error rate',
+      unit: 'req/s',
+      optional: true,
+      query: `sum(rate(http_requests_total{${pods}, code=~"5.."}[{{rateInterval}}])${join})`,
+    },
+    {
+      metric: 'latency',
+      label: 'Latency (p95)',
+      unit: 'seconds',
+      optional: true,
+      query: `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${pods}}[{{rateInterval}}])${join}))`,
+    },
+  ];
+}
+
+/**
+ * Built-in queries: cAdvisor and kube-state-metrics metrics by pod name, where a workload's
+ * pods are named `<name>-<hash>-<hash>` (Deployment, Rollout), `<name>-<ordinal>`
+ * (StatefulSet) or `<name>-<hash>` (DaemonSet, ReplicaSet); request metrics assume the
+ * common `http_requests_total` / `http_request_duration_seconds` names. An Application's pods
+ * are those labelled `app.kubernetes.io/instance=<name>` (Argo CD's default tracking label),
+ * joined through kube-state-metrics' `kube_pod_labels`, in any namespace.
+ */
+export const DEFAULT_QUERIES: MetricQueries = {
+  Deployment: workload('{{nameRegex}}-[a-z0-9]+-[a-z0-9]+'),
+  Rollout: workload('{{nameRegex}}-[a-z0-9]+-[a-z0-9]+'),
+  StatefulSet: workload('{{nameRegex}}-[0-9]+'),
+  DaemonSet: workload('{{nameRegex}}-[a-z0-9]+'),
+  ReplicaSet: workload('{{nameRegex}}-[a-z0-9]+'),
+  Pod: workload('{{nameRegex}}'),
+  Application: selectorQueries(
+    'pod!=""',
+    ' * on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_labels{label_app_kubernetes_io_instance="{{name}}"})',
+  ),
+};
+
+/** A queries file is invalid; `problems` lists every problem with its dotted path. */
+export class QueriesFileError extends Error {
+  override readonly name = 'QueriesFileError';
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * Reads a JSON or YAML file mapping kinds to metric lists (same shape as
+ * {@link DEFAULT_QUERIES}). A kind in the file replaces that kind's defaults; other kinds
+ * keep theirs. Every problem is reported at once; nothing is half-applied.
+ */
+export function loadMetricQueries(file: string): MetricQueries {
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new QueriesFileError(file, [(err as Error).message]);
+  }
+  return mergeMetricQueries(file, document);
+}
+
+/** Validates a parsed queries document and merges it over the defaults. */
+export function mergeMetricQueries(file: string, document: unknown): MetricQueries {
+  const problems: string[] = [];
+  const merged: MetricQueries = { ...DEFAULT_QUERIES };
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new QueriesFileError(file, ['must be a mapping of kind to a list of metrics']);
+  }
+  for (const [kind, list] of Object.entries(document)) {
+    if (!(SUPPORTED_KINDS as readonly string[]).includes(kind)) {
+      problems.push(`${kind}: unsupported kind (supported: ${SUPPORTED_KINDS.join(', ')})`);
+      continue;
+    }
+    if (!Array.isArray(list) || list.length === 0) {
+      problems.push(`${kind} must be a non-empty list of metrics`);
+      continue;
+    }
+    const definitions: MetricDefinition[] = [];
+    const seen = new Set<string>();
+    list.forEach((entry: unknown, i) => {
+      const path = `${kind}[${i}]`;
+      const before = problems.length;
+      const item = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<
+        string,
+        unknown
+      >;
+      for (const field of ['metric', 'label', 'unit', 'query']) {
+        if (typeof item[field] !== 'string' || item[field] === '') {
+          problems.push(`${path}.${field} must be a non-empty string`);
+        }
+      }
+      if (item.optional !== undefined && typeof item.optional !== 'boolean') {
+        problems.push(`${path}.optional must be true or false`);
+      }
+      if (typeof item.metric === 'string') {
+        if (seen.has(item.metric)) problems.push(`${path}.metric "${item.metric}" is repeated`);
+        seen.add(item.metric);
+      }
+      if (typeof item.query === 'string') {
+        problems.push(...checkTemplate(item.query).map((p) => `${path}.query ${p}`));
+      }
+      if (problems.length === before) definitions.push(item as unknown as MetricDefinition);
+    });
+    merged[kind as SupportedKind] = definitions;
+  }
+  if (problems.length > 0) throw new QueriesFileError(file, problems);
+  return merged;
+}
+
+/**
+ * Problems with a template's placeholders. SECURITY: request values are escaped for a
+ * double-quoted string literal, so they are only inert inside one.
+ */
+export function checkTemplate(template: string): string[] {
+  const problems: string[] = [];
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const key = match[1];
+    if (!KNOWN_PLACEHOLDERS.has(key)) {
+      problems.push(`uses unknown placeholder {{${key}}}`);
+    } else if (QUOTED_PLACEHOLDERS.has(key) && !isInsideDoubleQuotes(template, match.index)) {
+      problems.push(`must put {{${key}}} inside a double-quoted string`);
+    }
+  }
+  return problems;
+}
+
+function isInsideDoubleQuotes(text: string, index: number): boolean {
+  let inside = false;
+  for (let i = 0; i < index; i++) {
+    if (inside && text[i] === '\\') i++;
+    else if (text[i] === '"') inside = !inside;
+  }
+  return inside;
+}

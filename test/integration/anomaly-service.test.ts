@@ -1,0 +1,447 @@
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import http from 'http';
+import type { AddressInfo } from 'net';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Blackhole } from '../helpers/blackhole';
+import { appHeaders, Environment } from '../helpers/environment';
+import { localSession } from '../helpers/local-tokens';
+import { REPO_ROOT } from '../helpers/sidecar-process';
+
+const BACKEND = join(REPO_ROOT, 'backends', 'anomaly-detection', 'bin', 'anomaly-backend');
+
+/** bin/anomaly-backend as a child process on an ephemeral loopback port (npm test builds first). */
+class BackendProcess {
+  readonly lines: string[] = [];
+  url = '';
+  private child?: ChildProcess;
+
+  constructor(private readonly args: string[]) {}
+
+  async start(): Promise<this> {
+    const child = spawn(process.execPath, [BACKEND, '--listen', '127.0.0.1:0', ...this.args], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        const parts = buffered.split('\n');
+        buffered = parts.pop() ?? '';
+        for (const line of parts) {
+          this.lines.push(line);
+          const entry = JSON.parse(line) as { msg?: string; address?: string };
+          if (entry.msg === 'listening') {
+            this.url = `http://${entry.address}`;
+            resolve();
+          }
+        }
+      });
+      child.stderr!.on('data', (chunk: Buffer) => this.lines.push(chunk.toString('utf8')));
+      child.once('exit', (code) =>
+        reject(new Error(`anomaly-backend exited (${code}):\n${this.lines.join('\n')}`)),
+      );
+    });
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child!.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** The parsed request log lines. */
+  requestLogs(): Record<string, unknown>[] {
+    return this.lines
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.msg === 'request');
+  }
+}
+
+const QUERY = {
+  group: 'apps',
+  kind: 'Deployment',
+  namespace: 'guestbook',
+  name: 'guestbook-ui',
+  from: '1795300000',
+  to: '1795321600',
+  step: '60',
+};
+
+async function getAnomalies(
+  base: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`${base}/api/v1/anomalies?${new URLSearchParams(params)}`, {
+    headers,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Checks the shape docs/anomaly-api.md promises. */
+function expectContractShape(body: Record<string, unknown>, from: number, to: number): void {
+  const series = body.series as {
+    metric: string;
+    label: string;
+    unit: string;
+    points: [number, number | null][];
+  }[];
+  const scores = body.scores as [number, number | null][];
+  const ascending = (points: [number, unknown][]) =>
+    points.every(([t], i) => i === 0 || t > points[i - 1][0]);
+  expect(series.length).toBeGreaterThan(0);
+  for (const s of series) {
+    expect(typeof s.label).toBe('string');
+    expect(typeof s.unit).toBe('string');
+    expect(ascending(s.points)).toBe(true);
+    expect(s.points[0][0]).toBeGreaterThanOrEqual(from);
+    expect(s.points[s.points.length - 1][0]).toBeLessThanOrEqual(to);
+  }
+  expect(ascending(scores)).toBe(true);
+  for (const [, score] of scores) {
+    if (score !== null) {
+      expect(score).toBeGreaterThanOrEqual(0);
+      expect(score).toBeLessThanOrEqual(10);
+    }
+  }
+  const summary = body.summary as Record<string, unknown>;
+  expect(['normal', 'anomalous', 'unknown']).toContain(summary.state);
+  for (const key of ['score', 'maxScore']) {
+    expect(summary[key]).toBeGreaterThanOrEqual(0);
+    expect(summary[key]).toBeLessThanOrEqual(10);
+  }
+  const windows = body.windows as { start: number; end: number; score: number; metric: string }[];
+  expect(summary.anomalousWindows).toBe(windows.length);
+  for (const w of windows) {
+    expect(w.end).toBeGreaterThan(w.start);
+    expect(series.map((s) => s.metric)).toContain(w.metric);
+  }
+}
+
+describe('bin/anomaly-backend --sample', () => {
+  let backend: BackendProcess;
+  beforeAll(async () => {
+    backend = await new BackendProcess(['--sample']).start();
+  });
+  afterAll(() => backend.stop());
+
+  it('answers GET /api/v1/anomalies in the documented shape, labelled as sample data', async () => {
+    const { status, body } = await getAnomalies(backend.url, QUERY);
+    expect(status).toBe(200);
+    expect(body.source).toBe('sample');
+    expect(body.resource).toEqual({
+      group: 'apps',
+      kind: 'Deployment',
+      namespace: 'guestbook',
+      name: 'guestbook-ui',
+    });
+    expect(body.range).toEqual({ from: 1795300000, to: 1795321600, step: 60 });
+    expectContractShape(body, 1795300000, 1795321600);
+    // The sample data has an incident every 6 hours, so six hours show at least one.
+    expect((body.summary as { state: string }).state).toBe('anomalous');
+    expect((body.series as { metric: string }[]).map((s) => s.metric).slice(0, 3)).toEqual([
+      'cpu',
+      'memory',
+      'restarts',
+    ]);
+  });
+
+  it('answers the same range with the same data', async () => {
+    const first = await getAnomalies(backend.url, QUERY);
+    const second = await getAnomalies(backend.url, QUERY);
+    expect(second.body).toEqual(first.body);
+  });
+
+  it.each([
+    [{ kind: 'Service' }, 'kind'],
+    [{ from: '1795321600' }, 'from'],
+    [{ step: '0' }, 'step'],
+    [{ name: 'a"}) or vector(1) #' }, 'name'],
+    [{ from: '1700000000' }, 'from'],
+  ])('answers 400 naming the parameter for %j', async (overrides, parameter) => {
+    const { status, body } = await getAnomalies(backend.url, { ...QUERY, ...overrides });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ status: 400, parameter });
+    expect(typeof body.error).toBe('string');
+  });
+
+  it('logs the identity headers the sidecar sends', async () => {
+    await getAnomalies(backend.url, QUERY, {
+      'Argocd-Username': 'alice@example.com',
+      'Argocd-Application-Name': 'argocd:guestbook',
+    });
+    // The line is written once the response has been sent: wait for it.
+    let entry: Record<string, unknown> | undefined;
+    for (let i = 0; i < 50 && !entry; i++) {
+      entry = backend.requestLogs().find((e) => e.user === 'alice@example.com');
+      if (!entry) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(entry).toMatchObject({ application: 'argocd:guestbook', method: 'GET', status: 200 });
+  });
+
+  it('answers /healthz, 404 for other paths and 405 for other methods', async () => {
+    expect((await fetch(`${backend.url}/healthz`)).status).toBe(200);
+    const missing = await fetch(`${backend.url}/api/v1/other`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ status: 404 });
+    expect((await fetch(`${backend.url}/api/v1/anomalies`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('bin/anomaly-backend behind the real sidecar', () => {
+  const env = new Environment();
+  let backend: BackendProcess;
+  const token = localSession('admin');
+  beforeAll(async () => {
+    backend = await new BackendProcess(['--sample']).start();
+    await env.start({
+      cm: { 'extension.config.anomalies': `services:\n- url: ${backend.url}\n` },
+    });
+  });
+  afterAll(async () => {
+    await env.stop();
+    await backend.stop();
+  });
+
+  it('answers through /extensions/<name>/ and logs who asked, never the session token', async () => {
+    const { status, body } = await getAnomalies(`${env.sidecar.url}/extensions/anomalies`, QUERY, {
+      cookie: `argocd.token=${token}`,
+      ...appHeaders('argocd:guestbook', 'default'),
+    });
+    expect(status).toBe(200);
+    expect(body.source).toBe('sample');
+    let entry: Record<string, unknown> | undefined;
+    for (let i = 0; i < 50 && !entry; i++) {
+      entry = backend.requestLogs().find((e) => e.user === 'admin');
+      if (!entry) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(entry).toMatchObject({ application: 'argocd:guestbook', status: 200 });
+    expect(backend.lines.join('\n')).not.toContain(token);
+  });
+});
+
+describe('bin/anomaly-backend --prometheus, when Prometheus fails', () => {
+  it('answers 502 when Prometheus is unreachable', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const backend = await new BackendProcess(['--prometheus', `http://127.0.0.1:${port}`]).start();
+    try {
+      const { status, body } = await getAnomalies(backend.url, QUERY);
+      expect(status).toBe(502);
+      expect(body).toMatchObject({ status: 502 });
+      expect(body.error).toMatch(/Prometheus unreachable/);
+    } finally {
+      await backend.stop();
+    }
+  });
+
+  it('answers 504 when Prometheus does not answer in time', async () => {
+    const blackhole = new Blackhole();
+    const port = await blackhole.start();
+    const backend = await new BackendProcess([
+      '--prometheus',
+      `http://127.0.0.1:${port}`,
+      '--timeout',
+      '0.5',
+    ]).start();
+    try {
+      const { status, body } = await getAnomalies(backend.url, QUERY);
+      expect(status).toBe(504);
+      expect(body).toMatchObject({ status: 504 });
+    } finally {
+      await backend.stop();
+      blackhole.stop();
+    }
+  });
+
+  it('answers 502 with a short message when Prometheus returns an error', async () => {
+    const prometheus = http.createServer((_req, res) => {
+      res.writeHead(422, { 'content-type': 'application/json' });
+      res.end(
+        '{"status":"error","errorType":"execution","error":"query timed out in expression evaluation"}',
+      );
+    });
+    await new Promise<void>((r) => prometheus.listen(0, '127.0.0.1', r));
+    const port = (prometheus.address() as AddressInfo).port;
+    const backend = await new BackendProcess(['--prometheus', `http://127.0.0.1:${port}`]).start();
+    try {
+      const { status, body } = await getAnomalies(backend.url, QUERY);
+      expect(status).toBe(502);
+      expect(body.error).toBe('Prometheus query failed: query timed out in expression evaluation');
+    } finally {
+      await backend.stop();
+      await new Promise((r) => prometheus.close(r));
+    }
+  });
+});
+
+/** Debian's `prometheus` package (.ci/run installs it); without it, skip only outside CI. */
+const HAS_PROMETHEUS =
+  spawnSync('prometheus', ['--version']).status === 0 &&
+  spawnSync('promtool', ['--version']).status === 0;
+if (!HAS_PROMETHEUS && process.env.CI === 'true') {
+  throw new Error('prometheus and promtool must be installed under CI (see .ci/run)');
+}
+const describeWithPrometheus = HAS_PROMETHEUS ? describe : describe.skip;
+
+const STEP = 60;
+/** End of the backfilled data: a whole hour, three hours ago (backfill must be in the past). */
+const DATA_END = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3 * 3600;
+/** 26 hours of data, so the service's day of history is there. */
+const DATA_START = DATA_END - 26 * 3600;
+/** A CPU surge in guestbook-ui during the last two hours. */
+const SURGE_START = DATA_END - 50 * 60;
+const SURGE_END = SURGE_START + 15 * 60;
+
+/** OpenMetrics text for promtool: a deployment with a CPU surge, and a decoy pod. */
+function generateOpenMetrics(): string {
+  const pods: [string, (t: number) => number][] = [
+    // guestbook-ui: 0.2 cores, ×5 during the surge.
+    ['guestbook-ui-6d4f8-abc12', (t) => (t >= SURGE_START && t < SURGE_END ? 1 : 0.2)],
+    // web.v1 is a name with a regex metacharacter; webxv1 must not match its pod regex.
+    ['web.v1-6d4f8-abc12', () => 0.2],
+    ['webxv1-6d4f8-abc12', () => 100],
+  ];
+  const lines = ['# TYPE container_cpu_usage_seconds_total counter'];
+  for (const [pod, rate] of pods) {
+    let total = 0;
+    for (let t = DATA_START; t <= DATA_END; t += STEP) {
+      total += rate(t) * STEP * (1 + 0.05 * Math.sin(t / 700));
+      lines.push(
+        `container_cpu_usage_seconds_total{namespace="guestbook",pod="${pod}",container="app"} ${total.toFixed(3)} ${t}`,
+      );
+    }
+  }
+  lines.push('# TYPE container_memory_working_set_bytes gauge');
+  for (const [pod] of pods) {
+    for (let t = DATA_START; t <= DATA_END; t += STEP) {
+      const bytes = Math.round(2e8 * (1 + 0.03 * Math.sin(t / 900)));
+      lines.push(
+        `container_memory_working_set_bytes{namespace="guestbook",pod="${pod}",container="app"} ${bytes} ${t}`,
+      );
+    }
+  }
+  lines.push('# EOF');
+  return lines.join('\n') + '\n';
+}
+
+/** A real Prometheus on a loopback port, serving a TSDB backfilled with promtool. */
+class PrometheusProcess {
+  url = '';
+  private child?: ChildProcess;
+  private dir = '';
+
+  async start(): Promise<this> {
+    this.dir = mkdtempSync(join(tmpdir(), 'anomaly-prometheus-'));
+    const input = join(this.dir, 'series.om');
+    writeFileSync(input, generateOpenMetrics());
+    const data = join(this.dir, 'data');
+    const backfill = spawnSync(
+      'promtool',
+      ['tsdb', 'create-blocks-from', 'openmetrics', input, data],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (backfill.status !== 0) throw new Error(`promtool failed: ${backfill.stderr}`);
+    const config = join(this.dir, 'prometheus.yml');
+    writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
+    const port = await freePort();
+    this.child = spawn(
+      'prometheus',
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${data}`,
+        '--storage.tsdb.retention.time=10y',
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const stderr: string[] = [];
+    this.child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+    this.url = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (this.child.exitCode !== null) throw new Error(`prometheus exited:\n${stderr.join('')}`);
+      const ready = await fetch(`${this.url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (i > 300) throw new Error(`prometheus not ready:\n${stderr.join('')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child && this.child.exitCode === null) {
+      const exited = new Promise((resolve) => this.child!.once('exit', resolve));
+      this.child.kill('SIGTERM');
+      await exited;
+    }
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometheus', () => {
+  let prometheus: PrometheusProcess;
+  let backend: BackendProcess;
+  const range = {
+    ...QUERY,
+    from: String(DATA_END - 2 * 3600),
+    to: String(DATA_END),
+    step: String(STEP),
+  };
+  beforeAll(async () => {
+    prometheus = await new PrometheusProcess().start();
+    backend = await new BackendProcess(['--prometheus', prometheus.url]).start();
+  });
+  afterAll(async () => {
+    await backend?.stop();
+    await prometheus?.stop();
+  });
+
+  it('finds the CPU surge in the backfilled data', async () => {
+    const { status, body } = await getAnomalies(backend.url, range);
+    expect(status).toBe(200);
+    expect(body.source).toBe('prometheus');
+    expectContractShape(body, Number(range.from), Number(range.to));
+    const series = body.series as { metric: string; points: [number, number | null][] }[];
+    // No request metrics in this Prometheus: the optional series are left out.
+    expect(series.map((s) => s.metric)).toEqual(['cpu', 'memory', 'restarts']);
+    const cpu = series[0].points.filter(([t]) => t < SURGE_START - 600);
+    expect(cpu.every(([, v]) => v !== null && v > 0.15 && v < 0.3)).toBe(true);
+    const windows = body.windows as { start: number; end: number; metric: string }[];
+    const surge = windows.find((w) => w.metric === 'cpu');
+    expect(surge).toBeDefined();
+    expect(surge!.start).toBeGreaterThanOrEqual(SURGE_START - 300);
+    expect(surge!.start).toBeLessThan(SURGE_END);
+    expect((body.summary as { state: string }).state).toBe('anomalous');
+  });
+
+  it('matches a name with a regex metacharacter literally', async () => {
+    const { status, body } = await getAnomalies(backend.url, { ...range, name: 'web.v1' });
+    expect(status).toBe(200);
+    const cpu = (body.series as { metric: string; points: [number, number | null][] }[])[0];
+    expect(cpu.metric).toBe('cpu');
+    // Only web.v1-…'s 0.2 cores; webxv1-…'s 100 cores would show if "." were a wildcard.
+    expect(cpu.points.every(([, v]) => v !== null && v < 1)).toBe(true);
+  });
+});
