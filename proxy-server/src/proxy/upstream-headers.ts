@@ -78,18 +78,11 @@ export function buildUpstreamHeaders(
     out.upgrade = 'websocket';
   }
 
-  const { identity, app } = ctx;
-  const set = (name: string, value: string | undefined): void => {
-    if (value) out[name] = toHeaderValue(name, value);
-  };
-  set(HEADER_USERNAME, identity.username);
-  set(HEADER_USER_ID, identity.userId);
-  set(HEADER_USER_GROUPS, identity.groups.join(','));
-  set(HEADER_APPLICATION_NAME, `${app.namespace}:${app.name}`);
-  set(HEADER_PROJECT_NAME, app.project);
-  set(HEADER_NAMESPACE, ctx.controlPlaneNamespace);
-  set(HEADER_TARGET_CLUSTER_NAME, app.destination.name);
-  set(HEADER_TARGET_CLUSTER_URL, app.destination.server);
+  for (const [name, value] of identityHeaders(ctx.identity)) out[name] = value;
+  for (const [name, value] of applicationHeaders(ctx.app)) out[name] = value;
+  if (ctx.controlPlaneNamespace) {
+    out[HEADER_NAMESPACE] = toHeaderValue(HEADER_NAMESPACE, ctx.controlPlaneNamespace);
+  }
 
   if (ctx.clientAddress) out['x-forwarded-for'] = ctx.clientAddress;
   if (typeof inbound.host === 'string') out['x-forwarded-host'] = inbound.host;
@@ -97,6 +90,50 @@ export function buildUpstreamHeaders(
 
   for (const header of ctx.configuredHeaders) out[header.name.toLowerCase()] = header.value;
   return out;
+}
+
+type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+/**
+ * Identities and applications come from the token and application caches, so the same
+ * objects recur request after request: their header values are encoded once. (Weak maps:
+ * an entry goes when its cache drops the object.)
+ */
+const identityHeaderCache = new WeakMap<Identity, HeaderList>();
+const applicationHeaderCache = new WeakMap<Application, HeaderList>();
+
+function identityHeaders(identity: Identity): HeaderList {
+  let list = identityHeaderCache.get(identity);
+  if (!list) {
+    list = headerList([
+      [HEADER_USERNAME, identity.username],
+      [HEADER_USER_ID, identity.userId],
+      [HEADER_USER_GROUPS, identity.groups.join(',')],
+    ]);
+    identityHeaderCache.set(identity, list);
+  }
+  return list;
+}
+
+function applicationHeaders(app: Application): HeaderList {
+  let list = applicationHeaderCache.get(app);
+  if (!list) {
+    list = headerList([
+      [HEADER_APPLICATION_NAME, `${app.namespace}:${app.name}`],
+      [HEADER_PROJECT_NAME, app.project],
+      [HEADER_TARGET_CLUSTER_NAME, app.destination.name],
+      [HEADER_TARGET_CLUSTER_URL, app.destination.server],
+    ]);
+    applicationHeaderCache.set(app, list);
+  }
+  return list;
+}
+
+/** The non-empty values, encoded (throws, and caches nothing, on a control character). */
+function headerList(values: Array<[string, string | undefined]>): HeaderList {
+  const list: Array<readonly [string, string]> = [];
+  for (const [name, value] of values) if (value) list.push([name, toHeaderValue(name, value)]);
+  return list;
 }
 
 /** Response headers from the backend that never reach the browser. */
@@ -109,6 +146,36 @@ export function filterResponseHeaders(headers: IncomingHttpHeaders): void {
   // SECURITY: the backend shares the Argo CD UI's origin; a Set-Cookie from it could
   // overwrite or shadow the argocd.token session cookie (session fixation).
   delete headers['set-cookie'];
+}
+
+/**
+ * The same filter as {@link filterResponseHeaders}, for undici's raw response headers
+ * (alternating names and values); returns a flat list for `res.writeHead`. Raw names keep
+ * the backend's spelling; values pass through as bytes (Latin-1), as Node would send them.
+ * Transfer-Encoding goes too: Node frames the body to the client itself.
+ */
+export function filterRawResponseHeaders(raw: Buffer[]): string[] {
+  const out: string[] = [];
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (lower === 'connection') {
+      const value = raw[i + 1].toString('latin1');
+      connection = connection === undefined ? value : `${connection},${value}`;
+      continue;
+    }
+    if (HOP_BY_HOP_HEADERS.has(lower) || lower === 'set-cookie') continue;
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  if (connection === undefined) return out;
+  const listed = listedInConnection(connection);
+  if (listed.size === 0) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) {
+    if (!listed.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
+  }
+  return kept;
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   buildUpstreamHeaders,
+  filterRawResponseHeaders,
   filterResponseHeaders,
 } from '../../../proxy-server/src/proxy/upstream-headers';
 
@@ -147,5 +148,50 @@ describe('filterResponseHeaders', () => {
     };
     filterResponseHeaders(headers);
     expect(headers).toEqual({ 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+  });
+});
+
+describe('filterRawResponseHeaders', () => {
+  const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
+
+  it('drops Set-Cookie, hop-by-hop headers and those Connection names, keeping spelling and repeats', () => {
+    const out = filterRawResponseHeaders(
+      raw(
+        'Content-Type',
+        'text/plain',
+        'Set-Cookie',
+        'argocd.token=evil',
+        'set-cookie',
+        'other=1',
+        'Connection',
+        'keep-alive, X-Private',
+        'X-Private',
+        'a',
+        'Keep-Alive',
+        'timeout=5',
+        'Transfer-Encoding',
+        'chunked',
+        'Vary',
+        'Accept',
+        'Vary',
+        'Origin',
+        'Upgrade',
+        'h2c',
+      ),
+    );
+    expect(out).toEqual(['Content-Type', 'text/plain', 'Vary', 'Accept', 'Vary', 'Origin']);
+  });
+
+  it('never lets Connection remove the framing headers', () => {
+    const out = filterRawResponseHeaders(
+      raw('Connection', 'content-length, close', 'Content-Length', '5', 'X-Other', 'b'),
+    );
+    expect(out).toEqual(['Content-Length', '5', 'X-Other', 'b']);
+  });
+
+  it('passes header bytes through unchanged (Latin-1 in, Latin-1 out)', () => {
+    const value = Buffer.from('caf\u00e9 \u2713', 'utf8');
+    const out = filterRawResponseHeaders([Buffer.from('X-Name'), value]);
+    expect(Buffer.from(out[1], 'latin1').equals(value)).toBe(true);
   });
 });
