@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { tokenKey } from '../auth/token-key';
 import http from 'http';
 import https from 'https';
 import { readFileSync } from 'fs';
@@ -16,7 +16,15 @@ export interface Application {
 /** Step 5 of the request path: is this application real and readable by this caller? */
 export interface ApplicationLookup {
   /** Resolves the application as the caller sees it, or throws a ProxyError. */
-  getApplication(token: string, namespace: string, name: string): Promise<Application>;
+  /** `key`: the token's {@link tokenKey}, when the caller already has it. */
+  getApplication(
+    token: string,
+    namespace: string,
+    name: string,
+    key?: string,
+  ): Promise<Application>;
+  /** A cached answer without waiting (see ArgoCDApplicationClient.lookupCached). */
+  lookupCached?(tokenHash: string, namespace: string, name: string): Application | undefined;
 }
 
 export interface ArgoCDApiOptions {
@@ -88,8 +96,26 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
     }
   }
 
-  async getApplication(token: string, namespace: string, name: string): Promise<Application> {
-    const key = `${createHash('sha256').update(token).digest('base64')}\0${namespace}\0${name}`;
+  /**
+   * Sync fast path: Argo CD's cached answer for this token and application, if any — the
+   * application, or the error it answered with (thrown). Undefined on a miss; the caller
+   * then awaits {@link getApplication}.
+   */
+  lookupCached(tokenHash: string, namespace: string, name: string): Application | undefined {
+    const outcome = this.cache.get(`${tokenHash}\0${namespace}\0${name}`);
+    if (!outcome) return undefined;
+    this.options.onCacheResult?.(true);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.app;
+  }
+
+  async getApplication(
+    token: string,
+    namespace: string,
+    name: string,
+    tokenHash = tokenKey(token),
+  ): Promise<Application> {
+    const key = `${tokenHash}\0${namespace}\0${name}`;
     let outcome = this.cache.get(key);
     this.options.onCacheResult?.(outcome !== undefined);
     if (!outcome) {

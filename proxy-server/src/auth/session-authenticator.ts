@@ -78,11 +78,10 @@ export class SessionAuthenticator {
    * Verifies the token and maps it to an Identity. Throws AuthenticationError with a short
    * client-safe message (never the token, never the secret).
    */
-  authenticate(token: string): Promise<Identity> {
+  authenticate(token: string, key = VerifiedTokenCache.keyOf(token)): Promise<Identity> {
     if (token.length > MAX_SESSION_TOKEN_LENGTH) {
       return Promise.reject(new AuthenticationError('session token too large'));
     }
-    const key = VerifiedTokenCache.keyOf(token);
     const cached = this.cache.get(key);
     if (cached) return Promise.resolve(cached);
     let pending = this.inflight.get(key);
@@ -99,9 +98,9 @@ export class SessionAuthenticator {
   }
 
   /** Sync fast path: the Identity if this exact token was verified before and is still valid. */
-  lookupCached(token: string): Identity | undefined {
+  lookupCached(token: string, key = VerifiedTokenCache.keyOf(token)): Identity | undefined {
     if (token.length > MAX_SESSION_TOKEN_LENGTH) return undefined;
-    return this.cache.get(VerifiedTokenCache.keyOf(token));
+    return this.cache.get(key);
   }
 
   private async verify(token: string): Promise<Identity> {

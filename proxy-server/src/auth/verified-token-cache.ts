@@ -1,5 +1,5 @@
-import { createHash } from 'crypto';
 import { Identity } from './identity';
+import { tokenKey } from './token-key';
 
 /** Limits of the verified-token cache. */
 export interface TokenCacheLimits {
@@ -43,7 +43,7 @@ export class VerifiedTokenCache {
 
   /** The cache key of a token. */
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return tokenKey(token);
   }
 
   get(key: string): Identity | undefined {

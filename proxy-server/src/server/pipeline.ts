@@ -3,6 +3,7 @@ import { Duplex } from 'stream';
 import { TLSSocket } from 'tls';
 import { Identity } from '../auth/identity';
 import { extractSessionToken } from '../auth/token-extraction';
+import { tokenKey } from '../auth/token-key';
 import { Application, ApplicationLookup } from '../argocd/application-lookup';
 import {
   describeError,
@@ -71,11 +72,19 @@ export class RequestPipeline {
     res.once('close', () =>
       this.record(req, record, res.writableFinished ? res.statusCode : 0, !res.writableFinished),
     );
-    // catch() after then(): a throw while starting to forward is answered too, never left
-    // as an unhandled rejection.
-    this.check(req, record, false)
-      .then((plan) => plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers))
-      .catch((err: unknown) => this.respondWithError(req, res, err, record));
+    const forward = (plan: ForwardPlan): void =>
+      plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers);
+    const fail = (err: unknown): void => this.respondWithError(req, res, err, record);
+    try {
+      const plan = this.check(req, record, false);
+      // Every answer cached (the common case): no promise at all on the way to the backend.
+      // catch() after then(): a throw while starting to forward is answered too, never left
+      // as an unhandled rejection.
+      if (plan instanceof Promise) plan.then(forward).catch(fail);
+      else forward(plan);
+    } catch (err) {
+      fail(err);
+    }
   };
 
   /**
@@ -90,7 +99,8 @@ export class RequestPipeline {
       record.error = err;
       status = writeErrorToSocket(socket, err);
     };
-    this.check(req, record, true)
+    Promise.resolve()
+      .then(() => this.check(req, record, true))
       .then((plan) =>
         plan.forwarder.forwardUpgrade(req, socket, head, plan.upstreamPath, plan.headers, {
           onUpgraded: () => (status = 101),
@@ -108,12 +118,15 @@ export class RequestPipeline {
     return { started: process.hrtime.bigint(), stage: 'parse', extension: '' };
   }
 
-  /** Stages 1 to 7; resolves with where and how to forward, or rejects with a ProxyError. */
-  private async check(
+  /**
+   * Stages 1 to 7: where and how to forward, or a thrown/rejected ProxyError. Synchronous
+   * when the token and the application answer are cached; a Promise when either needs I/O.
+   */
+  private check(
     req: IncomingMessage,
     record: RequestRecord,
     upgrade: boolean,
-  ): Promise<ForwardPlan> {
+  ): ForwardPlan | Promise<ForwardPlan> {
     const runtime = this.deps.runtime();
     // 1 parse path
     const target = parseExtensionPath(req.url ?? '');
@@ -123,9 +136,26 @@ export class RequestPipeline {
     // 2 authenticate
     record.stage = 'authenticate';
     const token = extractSessionToken(req.headers);
-    let identity = runtime.authenticator.lookupCached(token);
+    // Hashed once: both caches are keyed by it.
+    const key = tokenKey(token);
+    const identity = runtime.authenticator.lookupCached(token, key);
     this.deps.metrics.cacheLookups.inc({ cache: 'token', result: identity ? 'hit' : 'miss' });
-    identity ??= await runtime.authenticator.authenticate(token);
+    if (identity) return this.checkAuthenticated(req, record, upgrade, runtime, identity, key);
+    return runtime.authenticator
+      .authenticate(token, key)
+      .then((verified) => this.checkAuthenticated(req, record, upgrade, runtime, verified, key));
+  }
+
+  /** Stages 3 to 7, for an authenticated caller. */
+  private checkAuthenticated(
+    req: IncomingMessage,
+    record: RequestRecord,
+    upgrade: boolean,
+    runtime: Runtime,
+    identity: Identity,
+    tokenHash: string,
+  ): ForwardPlan | Promise<ForwardPlan> {
+    const target = record.target as ExtensionTarget;
     record.identity = identity;
     // 3 validate headers
     record.stage = 'headers';
@@ -137,7 +167,26 @@ export class RequestPipeline {
     authorizeInvoke(runtime.enforcer, identity, target.name);
     // 5 application
     record.stage = 'application';
-    const app = await this.deps.applications.getApplication(token, ref.namespace, ref.name);
+    const { applications } = this.deps;
+    const cached = applications.lookupCached?.(tokenHash, ref.namespace, ref.name);
+    if (cached) return this.plan(req, record, upgrade, runtime, identity, ref, cached);
+    const token = extractSessionToken(req.headers);
+    return applications
+      .getApplication(token, ref.namespace, ref.name, tokenHash)
+      .then((app) => this.plan(req, record, upgrade, runtime, identity, ref, app));
+  }
+
+  /** Stages 5 (the answer's check) to 7. */
+  private plan(
+    req: IncomingMessage,
+    record: RequestRecord,
+    upgrade: boolean,
+    runtime: Runtime,
+    identity: Identity,
+    ref: ApplicationRef,
+    app: Application,
+  ): ForwardPlan {
+    const target = record.target as ExtensionTarget;
     checkApplicationMatches(app, ref);
     // 6 route
     record.stage = 'route';

@@ -4,6 +4,7 @@ import {
   NotAllowedError,
   ServiceUnavailableError,
 } from '../../../proxy-server/src/errors';
+import { tokenKey } from '../../../proxy-server/src/auth/token-key';
 import { FakeArgoCD } from '../../helpers/fake-argocd';
 import { localSession, signLocalToken } from '../../helpers/local-tokens';
 
@@ -74,6 +75,26 @@ describe('ArgoCDApplicationClient', () => {
     now += 5001;
     await c.getApplication(token, 'argocd', 'guestbook');
     expect(argocd.requests).toHaveLength(3);
+  });
+
+  it('answers from the cache without waiting: the application, the cached refusal, or nothing', async () => {
+    const c = client(5000);
+    const alice = localSession('alice');
+    const bob = localSession('bob');
+    expect(c.lookupCached(tokenKey(alice), 'argocd', 'guestbook')).toBeUndefined();
+    const app = await c.getApplication(alice, 'argocd', 'guestbook');
+    expect(c.lookupCached(tokenKey(alice), 'argocd', 'guestbook')).toBe(app);
+    // Another token, or another application, is another key.
+    expect(c.lookupCached(tokenKey(bob), 'argocd', 'guestbook')).toBeUndefined();
+    expect(c.lookupCached(tokenKey(alice), 'team-a', 'payments')).toBeUndefined();
+    // Argo CD's refusal is cached like an answer, and thrown again from the cache.
+    await expect(c.getApplication(bob, 'argocd', 'guestbook')).rejects.toBeInstanceOf(
+      NotAllowedError,
+    );
+    expect(() => c.lookupCached(tokenKey(bob), 'argocd', 'guestbook')).toThrow(NotAllowedError);
+    expect(argocd.requests).toHaveLength(2);
+    now += 5001;
+    expect(c.lookupCached(tokenKey(alice), 'argocd', 'guestbook')).toBeUndefined();
   });
 
   it('shares one call among concurrent misses', async () => {
