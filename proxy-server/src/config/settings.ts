@@ -3,7 +3,7 @@ import { join } from 'path';
 import { ConfigDirError, readConfigDir } from './config-dir';
 import { parseExtensionConfigs } from './extension-config';
 import { ExtensionConfig } from './types';
-import { parseRbacConfigMap, RbacConfig } from '../rbac/rbac-config';
+import { parseRbacConfigMapYielding, RbacConfig } from '../rbac/rbac-config';
 import { resolveSsoIssuer } from '../auth/sso-settings';
 import { AuthSettings } from '../auth/session-authenticator';
 
@@ -43,9 +43,13 @@ export interface LoadResult {
 
 /**
  * Reads and validates all three objects. Collects every problem before giving up, so an
- * operator fixes them in one go; never returns a half-valid configuration.
+ * operator fixes them in one go; never returns a half-valid configuration. Async only so
+ * that a large RBAC policy is parsed in slices (requests keep flowing during a reload).
  */
-export function loadSettings(sources: ConfigSources, options: SettingsOptions): LoadResult {
+export async function loadSettings(
+  sources: ConfigSources,
+  options: SettingsOptions,
+): Promise<LoadResult> {
   const problems: string[] = [];
   const warnings: string[] = [];
   const read = (dir: string): Record<string, string> | undefined => {
@@ -76,7 +80,7 @@ export function loadSettings(sources: ConfigSources, options: SettingsOptions): 
     warnings.push('argocd-cm: no extension.config key: every extension request will get 404');
   }
 
-  const rbac = parseRbacConfigMap(rbacCm);
+  const rbac = await parseRbacConfigMapYielding(rbacCm);
   problems.push(...rbac.problems.map((p) => `argocd-rbac-cm: ${p}`));
 
   const sso = resolveSsoIssuer(cm, { dexServer: options.dexServer, secrets: secret });

@@ -1,5 +1,5 @@
 import { isScalar, isSeq, parseDocument } from 'yaml';
-import { parsePolicyCsv } from './policy-csv';
+import { ParsedPolicy, parsePolicyCsv, parsePolicyCsvYielding, PolicyRule } from './policy-csv';
 
 /**
  * How policy resource, action and object patterns match (argocd-rbac-cm `policy.matchMode`).
@@ -16,6 +16,11 @@ export interface RbacConfig {
    * Example: `p, role:admin, extensions, invoke, *, allow`.
    */
   policyCsv: string;
+  /**
+   * The rules of {@link policyCsv}, already parsed (they were parsed to validate them).
+   * Optional: without it, createEnforcer parses policyCsv.
+   */
+  rules?: PolicyRule[];
   /** `policy.default`: a role checked before anything else. Default: `''` (none). Example: `role:readonly`. */
   policyDefault: string;
   /** `policy.matchMode`. Default: `glob`. Example: `regex`. */
@@ -89,19 +94,47 @@ function parseScopes(text: string | undefined): { scopes?: string[]; problem?: s
  * none. Missing keys take their defaults, so an empty argocd-rbac-cm is valid (it grants
  * only the built-in policy, which has no `extensions` permission).
  */
-export function parseRbacConfigMap(data: Record<string, string>): {
+export function parseRbacConfigMap(data: Record<string, string>): RbacParseResult {
+  const keys = policyKeysOf(data);
+  return finishRbacConfigMap(
+    data,
+    keys.map((key) => [key, parsePolicyCsv(data[key])]),
+  );
+}
+
+/**
+ * {@link parseRbacConfigMap} for the reload path: the policy is parsed a slice at a time,
+ * yielding to the event loop, so a large policy does not stall requests.
+ */
+export async function parseRbacConfigMapYielding(
+  data: Record<string, string>,
+): Promise<RbacParseResult> {
+  const parsed: Array<[string, ParsedPolicy]> = [];
+  for (const key of policyKeysOf(data)) parsed.push([key, await parsePolicyCsvYielding(data[key])]);
+  return finishRbacConfigMap(data, parsed);
+}
+
+export interface RbacParseResult {
   config?: RbacConfig;
   problems: string[];
-} {
+}
+
+/** `policy.csv` (if set), then the overlays in sorted key order. */
+function policyKeysOf(data: Record<string, string>): string[] {
+  return [...(POLICY_CSV_KEY in data ? [POLICY_CSV_KEY] : []), ...listOverlayKeys(data)];
+}
+
+function finishRbacConfigMap(
+  data: Record<string, string>,
+  policies: Array<[string, ParsedPolicy]>,
+): RbacParseResult {
   const problems: string[] = [];
-  const policyKeys = [
-    ...(POLICY_CSV_KEY in data ? [POLICY_CSV_KEY] : []),
-    ...listOverlayKeys(data),
-  ];
-  for (const key of policyKeys) {
-    for (const { line, message } of parsePolicyCsv(data[key]).problems) {
+  const rules: PolicyRule[] = [];
+  for (const [key, parsed] of policies) {
+    for (const { line, message } of parsed.problems) {
       problems.push(`${key} line ${line}: ${message}`);
     }
+    for (const rule of parsed.rules) rules.push(rule);
   }
 
   // Argo CD's SetMatchMode silently falls back to glob for any value but "regex"; a typo
@@ -118,6 +151,7 @@ export function parseRbacConfigMap(data: Record<string, string>): {
   return {
     config: {
       policyCsv: mergePolicyCsv(data),
+      rules,
       // Used as is, like Argo CD: a value with a trailing newline names no real role.
       policyDefault: data[POLICY_DEFAULT_KEY] ?? '',
       matchMode: matchMode === 'regex' ? 'regex' : 'glob',

@@ -77,7 +77,7 @@ export class ConfigManager {
     const { logger, metrics } = this.options;
     let problems: string[];
     try {
-      const result = loadSettings(this.options.sources, this.options);
+      const result = await loadSettings(this.options.sources, this.options);
       for (const warning of result.warnings) logger.warn('configuration warning', { warning });
       problems = result.problems;
       if (result.settings) {

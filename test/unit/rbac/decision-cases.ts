@@ -550,6 +550,23 @@ export const DECISION_CASES: DecisionCase[] = [
     allowed: false,
   },
 
+  // Go's casbin (Argo CD) reads an effect other than allow/deny, even an empty one, as
+  // indeterminate: the line grants nothing. (casbin for Node would read "" as allow.)
+  {
+    name: 'empty effect grants nothing',
+    data: { 'policy.csv': 'p, carol, extensions, invoke, logs, ""' },
+    subject: 'carol',
+    extension: 'logs',
+    allowed: false,
+  },
+  {
+    name: 'capitalised effect grants nothing',
+    data: { 'policy.csv': 'p, carol, extensions, invoke, logs, Allow' },
+    subject: 'carol',
+    extension: 'logs',
+    allowed: false,
+  },
+
   // casbin's role manager follows at most 10 links (NewRoleManagerImpl(10)).
   {
     name: 'role chain of 10 links',

@@ -1,5 +1,11 @@
+import { Prng } from '../../../backends/anomaly-detection/src/eval/prng';
 import { createEnforcer } from '../../../proxy-server/src/rbac/enforcer';
-import { parseRbacConfigMap, RbacConfig } from '../../../proxy-server/src/rbac/rbac-config';
+import {
+  parseRbacConfigMap,
+  parseRbacConfigMapYielding,
+  RbacConfig,
+} from '../../../proxy-server/src/rbac/rbac-config';
+import { createCasbinEnforcer } from '../../helpers/casbin-reference-enforcer';
 import { DECISION_CASES } from './decision-cases';
 
 function parseValid(data: Record<string, string>): RbacConfig {
@@ -13,6 +19,15 @@ describe('createEnforcer', () => {
     const enforcer = await createEnforcer(parseValid(data));
     expect(enforcer.canInvoke({ subject, groups: groups ?? [] }, extension)).toBe(allowed);
   });
+
+  it.each(DECISION_CASES)(
+    'casbin with Argo CD model agrees: $name',
+    async ({ data, subject, groups, extension, allowed }) => {
+      // The reference the generated comparisons below rely on.
+      const reference = await createCasbinEnforcer(parseValid(data));
+      expect(reference.canInvoke({ subject, groups: groups ?? [] }, extension)).toBe(allowed);
+    },
+  );
 
   it('has at least 40 decisions in its table', () => {
     expect(DECISION_CASES.length).toBeGreaterThanOrEqual(40);
@@ -42,5 +57,111 @@ describe('createEnforcer', () => {
     await expect(createEnforcer(config)).rejects.toThrow(
       'policy.csv is invalid: line 1: a p line needs 6 fields, got 5',
     );
+  });
+});
+
+/** Pieces generated policies are made of: names collide on purpose. */
+const USERS = ['alice', 'bob', 'carol', ''];
+const ROLES = ['role:a', 'role:b', 'role:c', 'role:d', 'my-org:ops', 'my-org:dev'];
+const EXTENSIONS = ['metrics', 'logs', 'cost', 'metrics-v2'];
+const GLOB = {
+  resources: ['extensions', '*', 'ext*', 'applications', 'extension?', '*s'],
+  actions: ['invoke', '*', 'inv*', 'get', '[i]nvoke'],
+  objects: ['metrics', 'logs', '*', 'met*', '?ogs', 'cost', '[!m]*', 'metrics-*'],
+};
+const REGEX = {
+  resources: ['extensions', '.*', '^ext', 'applications', 'ext(', '^extensions$'],
+  actions: ['invoke', '.*', 'inv', 'get', '[', 'in(v|x)oke'],
+  objects: ['metrics', 'logs', '.*', '^met', 'o', 'cost$', '(', 'metrics-v[0-9]'],
+};
+const EFFECTS = ['allow', 'allow', 'deny', 'Allow', ''];
+
+function generatePolicy(rng: Prng): Record<string, string> {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rng.next() * items.length)];
+  const regex = rng.next() < 0.3;
+  const patterns = regex ? REGEX : GLOB;
+  const lines: string[] = [];
+  const count = 1 + Math.floor(rng.next() * 14);
+  for (let i = 0; i < count; i++) {
+    if (rng.next() < 0.4) {
+      lines.push(`g, ${pick([...USERS, ...ROLES])}, ${pick(ROLES)}`);
+    } else {
+      const effect = pick(EFFECTS);
+      lines.push(
+        `p, ${pick([...USERS, ...ROLES])}, ${pick(patterns.resources)}, ` +
+          `${pick(patterns.actions)}, ${pick(patterns.objects)}, ${effect === '' ? '""' : effect}`,
+      );
+    }
+  }
+  const data: Record<string, string> = { 'policy.csv': lines.join('\n') };
+  if (regex) data['policy.matchMode'] = 'regex';
+  if (rng.next() < 0.25) data['policy.default'] = pick(ROLES);
+  return data;
+}
+
+describe('createEnforcer against casbin (generated policies)', () => {
+  it("makes the same decision as casbin with Argo CD's model for every caller and extension", async () => {
+    const rng = new Prng(20261122);
+    let decisions = 0;
+    let allowed = 0;
+    for (let n = 0; n < 400; n++) {
+      const data = generatePolicy(rng);
+      const config = parseValid(data);
+      const [indexed, reference] = await Promise.all([
+        createEnforcer(config),
+        createCasbinEnforcer(config),
+      ]);
+      for (const subject of USERS) {
+        for (const groups of [[], ['my-org:ops'], ['my-org:dev', 'role:b']]) {
+          for (const extension of EXTENSIONS) {
+            const who = { subject, groups };
+            const expected = reference.canInvoke(who, extension);
+            if (indexed.canInvoke(who, extension) !== expected) {
+              throw new Error(
+                `differs from casbin for ${JSON.stringify({ who, extension, expected, data })}`,
+              );
+            }
+            decisions++;
+            if (expected) allowed++;
+          }
+        }
+      }
+    }
+    // The generator must produce both answers often, or the comparison proves little.
+    expect(decisions).toBe(400 * 4 * 3 * 4);
+    expect(allowed / decisions).toBeGreaterThan(0.1);
+    expect(allowed / decisions).toBeLessThan(0.9);
+  });
+
+  it('follows role links at most 10 deep, as casbin does', async () => {
+    const chain = Array.from({ length: 12 }, (_, i) => `g, r${i}, r${i + 1}`);
+    for (const depth of [10, 11]) {
+      const config = parseValid({
+        'policy.csv': [...chain, `p, r${depth}, extensions, invoke, deep, allow`].join('\n'),
+      });
+      const who = { subject: 'r0', groups: [] };
+      const expected = (await createCasbinEnforcer(config)).canInvoke(who, 'deep');
+      expect(expected).toBe(depth <= 10);
+      expect((await createEnforcer(config)).canInvoke(who, 'deep')).toBe(expected);
+    }
+  });
+});
+
+describe('parseRbacConfigMapYielding', () => {
+  it('reads a large policy exactly like parseRbacConfigMap, problems and line numbers too', async () => {
+    const lines = Array.from({ length: 12_345 }, (_, i) =>
+      i % 2 ? `p, role:r${i}, extensions, invoke, ext-${i}, allow` : `g, user-${i}, role:r${i + 1}`,
+    );
+    const good = { 'policy.csv': lines.join('\n'), 'policy.extra.csv': 'g, bob, role:r1' };
+    const sync = parseRbacConfigMap(good);
+    expect(sync.problems).toEqual([]);
+    expect(await parseRbacConfigMapYielding(good)).toEqual(sync);
+    expect(sync.config!.rules).toHaveLength(12_346);
+
+    lines[7_001] = 'p, too, few, fields';
+    const bad = { 'policy.csv': lines.join('\n') };
+    const expected = parseRbacConfigMap(bad);
+    expect(expected.problems).toEqual(['policy.csv line 7002: a p line needs 6 fields, got 4']);
+    expect(await parseRbacConfigMapYielding(bad)).toEqual(expected);
   });
 });

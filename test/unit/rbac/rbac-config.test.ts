@@ -3,7 +3,13 @@ import { mergePolicyCsv, parseRbacConfigMap } from '../../../proxy-server/src/rb
 describe('parseRbacConfigMap', () => {
   it('accepts an empty argocd-rbac-cm with defaults', () => {
     expect(parseRbacConfigMap({})).toEqual({
-      config: { policyCsv: '', policyDefault: '', matchMode: 'glob', scopes: ['groups'] },
+      config: {
+        policyCsv: '',
+        rules: [],
+        policyDefault: '',
+        matchMode: 'glob',
+        scopes: ['groups'],
+      },
       problems: [],
     });
   });
@@ -19,6 +25,7 @@ describe('parseRbacConfigMap', () => {
     expect(problems).toEqual([]);
     expect(config).toEqual({
       policyCsv: 'p, role:admin, extensions, invoke, *, allow',
+      rules: [{ ptype: 'p', values: ['role:admin', 'extensions', 'invoke', '*', 'allow'] }],
       policyDefault: 'role:readonly',
       matchMode: 'regex',
       scopes: ['groups', 'email'],
