@@ -1,218 +1,512 @@
 /**
- * `npm run bench`: throughput and latency of the sidecar with every check on, next to the
- * backend alone and a plain Node proxy, measured in one run on this machine. The load
- * generator is Debian's `wrk` when installed (it is lighter than the proxies it drives),
- * else autocannon in its own process.
+ * `npm run bench`: every contender on loopback, measured in one run on this machine, with
+ * the budgets of the performance issue checked on ratios from that same run.
  *
- * Environment: BENCH_DURATION (seconds per contender, default 10), BENCH_CONNECTIONS
- * (default 32).
+ * 1. Throughput: backend direct, nginx (Debian `nginx-light`, when installed), a plain
+ *    Node proxy and the sidecar with every check on (cookie token, RBAC, application
+ *    check, header rewrite); 1 KiB and 256 KiB responses; 32 and 256 connections.
+ * 2. Policy size end to end: the sidecar with a 2-line and a 10,000-line policy, runs
+ *    alternated, medians compared.
+ * 3. Streaming: 1 GiB up and down through the sidecar; throughput and memory growth.
+ * 4. Reload: a 100,000-line policy swapped in under a steady stream of requests.
+ * 5. RBAC cost per policy size (10 to 100,000 lines), in this process.
+ *
+ * Exit code 1 when a budget is missed or any request failed, with the reasons.
+ * Environment: BENCH_DURATION (seconds per load run, default 8), BENCH_STREAM_BYTES
+ * (default 1 GiB), BENCH_QUICK=1 (one connection count and size: a smoke run).
  */
-import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
-import { promisify } from 'util';
-import { join } from 'path';
+import http from 'http';
 import { FakeArgoCD } from '../test/helpers/fake-argocd';
 import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens';
 import { ArgoCDConfig } from '../test/helpers/mounted-dir';
-import { REPO_ROOT, SidecarProcess } from '../test/helpers/sidecar-process';
+import { SidecarProcess } from '../test/helpers/sidecar-process';
+import { hasWrk, load, LoadResult } from './bench-tools/load';
+import { findNginx, NginxProxy } from './bench-tools/nginx';
+import { generatePolicy, measurePolicy, PolicyCost } from './bench-tools/policy';
+import {
+  peakRssMiB,
+  PortProcess,
+  resetPeakRss,
+  rssMiB,
+  startScript,
+} from './bench-tools/processes';
+import { streamThrough, StreamResult } from './bench-tools/streaming';
 
-const run = promisify(execFile);
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 ** 3);
+const QUICK = process.env.BENCH_QUICK === '1';
+const SIZES = QUICK ? [1024] : [1024, 256 * 1024];
+const CONNECTIONS = QUICK ? [32] : [32, 256];
+const POLICY_SIZES = [10, 1_000, 10_000, 100_000];
+/** Runs of each sidecar in the policy-size comparison (alternated). */
+const POLICY_ROUNDS = QUICK ? 1 : 3;
 
-interface Result {
-  name: string;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
+/** Budgets (ratios within this run). */
+const BUDGET = {
+  rpsVsNginx: 0.4,
+  /** DESIGN.md: a plain Node proxy's p99 is itself ~3x nginx's, so the budget is 1.5x plain… */
+  p99VsPlain: 1.5,
+  /** …and 3x nginx the stretch goal (reported, not failed on). */
+  p99VsNginxStretch: 3,
+  /** Without nginx: DESIGN.md puts a plain Node proxy at ~0.47x nginx, so 0.40x ≈ 0.85x. */
+  rpsVsPlainWithoutNginx: 0.85,
+  policy10kVs2: 0.95,
+  reloadSeconds: 1,
+  /** Longest single request while a 100,000-line policy is loaded: "does not block". */
+  reloadStallMs: 50,
+  streamGrowthMiB: 64,
+  idleRssMiB: 80,
+};
+
+interface Row extends LoadResult {
+  contender: string;
+  size: number;
+  connections: number;
+  peakRssMiB: number;
 }
 
-function startScript(
-  script: string,
-  args: string[],
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'bench', script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) =>
-      resolve({ child, port: Number(d.toString().trim()) }),
-    );
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+const APP_HEADERS = {
+  'Argocd-Application-Name': 'argocd:guestbook',
+  'Argocd-Project-Name': 'default',
+};
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  return [
+    line(header),
+    '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
+    ...rows.map(line),
+  ].join('\n');
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) + 'x' : '-');
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+const sizeLabel = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
+
+function sidecarConfig(backends: Map<number, PortProcess>, policyCsv: string): ArgoCDConfig {
+  const service = (port: number) =>
+    `maxIdleConnections: 256\nservices:\n- url: http://127.0.0.1:${port}/\n  headers:\n  - name: Authorization\n    value: $bench.token\n`;
+  return new ArgoCDConfig({
+    cm: {
+      'extension.config.bench': service(backends.get(1024)!.port),
+      'extension.config.bench256': service(backends.get(256 * 1024)!.port),
+      'extension.config.stream': service(backends.get(1024)!.port),
+    },
+    rbac: { 'policy.csv': policyCsv },
+    secret: { 'server.secretkey': TEST_SERVER_SECRET, 'bench.token': 'bench-backend-token' },
   });
 }
 
-function hasWrk(): boolean {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (err) {
-    // wrk --version exits 1 but prints its version; ENOENT means it is not installed.
-    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+/** Sequential keep-alive requests, each timed, until stop() (the reload probe). */
+class Probe {
+  readonly samples: Array<{ at: number; ms: number; status: number }> = [];
+  private running = true;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  private done: Promise<void>;
+
+  constructor(url: string, headers: Record<string, string>) {
+    this.done = (async () => {
+      while (this.running) {
+        const start = performance.now();
+        const status = await get(url, headers, this.agent);
+        this.samples.push({ at: start, ms: performance.now() - start, status });
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+    this.agent.destroy();
   }
 }
 
-/**
- * Runs the load generator in its own process, asynchronously: the Argo CD stand-in lives in
- * this process and must keep answering while the load runs.
- */
-async function load(name: string, url: string, headers: Record<string, string>): Promise<Result> {
-  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-  if (hasWrk()) {
-    const { stdout: out } = await run(
-      'wrk',
-      [
-        '-t',
-        '1',
-        '-c',
-        String(CONNECTIONS),
-        '-d',
-        `${DURATION_S}s`,
-        '--latency',
-        ...headerArgs,
-        url,
-      ],
-      { encoding: 'utf8', timeout: (DURATION_S + 30) * 1000 },
-    );
-    const ms = (label: string) => {
-      const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
-      if (!m) return NaN;
-      const scale = m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1;
-      return Number(m[1]) * scale;
-    };
-    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-    const socketErrors =
-      /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-    const errs = socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-    return {
-      name,
-      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-      p50: ms('50%'),
-      p99: ms('99%'),
-      errors: non2xx + errs,
-    };
-  }
-  const { stdout: out } = await run(
-    process.execPath,
-    [
-      join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js'),
-      '-c',
-      String(CONNECTIONS),
-      '-d',
-      String(DURATION_S),
-      '-j',
-      ...headerArgs,
-      url,
-    ],
-    { encoding: 'utf8', timeout: (DURATION_S + 30) * 1000 },
-  );
-  const r = JSON.parse(out) as {
-    requests: { average: number };
-    latency: { p50: number; p99: number };
-    non2xx: number;
-    errors: number;
-  };
-  return {
-    name,
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.non2xx + r.errors,
-  };
+function get(url: string, headers: Record<string, string>, agent?: http.Agent): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+  });
 }
 
 async function main(): Promise<void> {
-  const backend = await startScript('backend.js', ['1024']);
-  const plain = await startScript('plain-proxy.js', [String(backend.port)]);
-  const argocd = new FakeArgoCD();
-  await argocd.start();
-  argocd.setApplications([
-    {
-      name: 'guestbook',
-      namespace: 'argocd',
-      project: 'default',
-      destination: { server: 'https://kubernetes.default.svc' },
-      readers: ['alice'],
-    },
-  ]);
-  const config = new ArgoCDConfig({
-    cm: {
-      'extension.config.bench': `maxIdleConnections: 256\nservices:\n- url: http://127.0.0.1:${backend.port}/\n  headers:\n  - name: Authorization\n    value: $bench.token\n`,
-    },
-    rbac: { 'policy.csv': 'p, alice, extensions, invoke, bench, allow\n' },
-    secret: { 'server.secretkey': TEST_SERVER_SECRET, 'bench.token': 'bench-backend-token' },
-  });
-  // Default log level: one JSON line per request, as in production.
-  const sidecar = new SidecarProcess(
-    [...config.flags, '--argocd-server', argocd.url],
-    {},
-    { discardOutputAfterStart: true },
-  );
-  await sidecar.start();
-  const token = signLocalToken({ sub: 'alice:login' });
-  const appHeaders = {
-    'Argocd-Application-Name': 'argocd:guestbook',
-    'Argocd-Project-Name': 'default',
-  };
-  const generator = hasWrk() ? 'wrk' : 'autocannon';
-  process.stderr.write(
-    `bench: ${generator}, ${CONNECTIONS} connections, ${DURATION_S} s per contender, 1 KiB responses\n`,
-  );
+  const failures: string[] = [];
+  const notes: string[] = [];
+  const backends = new Map<number, PortProcess>();
+  const plains = new Map<number, PortProcess>();
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const out = (text: string) => process.stdout.write(text + '\n');
   try {
-    const results = [
-      await load('backend direct', `http://127.0.0.1:${backend.port}/`, {}),
-      await load('plain Node proxy', `http://127.0.0.1:${plain.port}/`, {}),
-      await load('sidecar, all checks', `${sidecar.url}/extensions/bench/`, {
-        Cookie: `argocd.token=${token}`,
-        ...appHeaders,
-      }),
-    ];
-    const baseline = results[1];
-    const rows = results.map((r) => [
-      r.name,
-      r.rps.toFixed(0),
-      r.p50.toFixed(2),
-      r.p99.toFixed(2),
-      (r.rps / baseline.rps).toFixed(2) + 'x',
-      (r.p99 / baseline.p99).toFixed(2) + 'x',
-      String(r.errors),
-    ]);
-    const header = [
-      'contender',
-      'req/s',
-      'p50 ms',
-      'p99 ms',
-      'req/s vs plain',
-      'p99 vs plain',
-      'errors',
-    ];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) =>
-      '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-    process.stdout.write(
-      [
-        line(header),
-        '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
-        ...rows.map(line),
-      ].join('\n') + '\n',
-    );
-    const failed = results.filter((r) => r.errors > 0 || !(r.rps > 0));
-    if (failed.length > 0) {
-      process.stderr.write(
-        `bench: errors (or no successful requests) during load for: ${failed.map((r) => r.name).join(', ')}\n`,
-      );
-      process.exitCode = 1;
+    for (const size of [1024, 256 * 1024]) {
+      const backend = await startScript('backend.js', [String(size)]);
+      cleanups.push(() => backend.child.kill('SIGTERM'));
+      backends.set(size, backend);
+      const plain = await startScript('plain-proxy.js', [String(backend.port)]);
+      cleanups.push(() => plain.child.kill('SIGTERM'));
+      plains.set(size, plain);
     }
+    const nginxBinary = findNginx();
+    let nginx: NginxProxy | undefined;
+    if (nginxBinary) {
+      nginx = await new NginxProxy(nginxBinary, [
+        backends.get(1024)!.port,
+        backends.get(256 * 1024)!.port,
+      ]).start();
+      cleanups.push(() => nginx!.stop());
+    } else {
+      notes.push('nginx is not installed (Debian: nginx-light): its rows and budgets are skipped');
+    }
+
+    const argocd = new FakeArgoCD();
+    await argocd.start();
+    cleanups.push(() => argocd.stop());
+    argocd.setApplications([
+      {
+        name: 'guestbook',
+        namespace: 'argocd',
+        project: 'default',
+        destination: { server: 'https://kubernetes.default.svc' },
+        readers: ['alice', 'dave'],
+      },
+    ]);
+    const startSidecar = async (policyCsv: string) => {
+      const config = sidecarConfig(backends, policyCsv);
+      cleanups.push(() => config.remove());
+      // Default log level: one JSON line per request, as in production.
+      const sidecar = new SidecarProcess(
+        [...config.flags, '--argocd-server', argocd.url],
+        {},
+        { discardOutputAfterStart: true },
+      );
+      await sidecar.start();
+      cleanups.push(() => sidecar.stop());
+      return { sidecar, config };
+    };
+    const small = await startSidecar(
+      'p, alice, extensions, invoke, *, allow\ng, alice, role:bench',
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleRss = rssMiB([small.sidecar.pid]);
+    const token = signLocalToken({ sub: 'alice:login' });
+    const sidecarHeaders = { Cookie: `argocd.token=${token}`, ...APP_HEADERS };
+
+    process.stderr.write(
+      `bench: ${hasWrk() ? 'wrk' : 'autocannon'}, ${DURATION_S} s per run` +
+        `${QUICK ? ' (quick)' : ''}; node ${process.version}\n`,
+    );
+
+    // 1. Throughput
+    const rows: Row[] = [];
+    for (const size of SIZES) {
+      for (const connections of CONNECTIONS) {
+        const contenders: Array<[string, string, Record<string, string>, () => number[]]> = [
+          ['backend direct', `http://127.0.0.1:${backends.get(size)!.port}/`, {}, () => []],
+          ...(nginx
+            ? [
+                [
+                  'nginx',
+                  `http://127.0.0.1:${nginx.ports[size === 1024 ? 0 : 1]}/`,
+                  {},
+                  () => nginx!.pids(),
+                ] as [string, string, Record<string, string>, () => number[]],
+              ]
+            : []),
+          [
+            'plain Node proxy',
+            `http://127.0.0.1:${plains.get(size)!.port}/`,
+            {},
+            () => [plains.get(size)!.child.pid!],
+          ],
+          [
+            'sidecar, all checks',
+            `${small.sidecar.url}/extensions/${size === 1024 ? 'bench' : 'bench256'}/`,
+            sidecarHeaders,
+            () => [small.sidecar.pid],
+          ],
+        ];
+        for (const [contender, url, headers, pids] of contenders) {
+          resetPeakRss(pids());
+          process.stderr.write(`  ${contender}, ${sizeLabel(size)}, ${connections} connections\n`);
+          const result = await load({ url, headers, connections, durationS: DURATION_S });
+          rows.push({ contender, size, connections, peakRssMiB: peakRssMiB(pids()), ...result });
+          if (result.errors > 0 || !(result.rps > 0)) {
+            failures.push(
+              `${contender} (${sizeLabel(size)}, ${connections} conns): ${result.errors} errors`,
+            );
+          }
+        }
+      }
+    }
+    const find = (contender: string, size: number, connections: number) =>
+      rows.find(
+        (r) => r.contender === contender && r.size === size && r.connections === connections,
+      );
+    out(
+      '\nThroughput (keep-alive; ratios against nginx and the plain Node proxy of the same row group)\n',
+    );
+    out(
+      table(
+        [
+          'contender',
+          'response',
+          'conns',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'peak RSS MiB',
+          'req/s vs nginx',
+          'p99 vs nginx',
+          'req/s vs plain',
+          'p99 vs plain',
+          'errors',
+        ],
+        rows.map((r) => {
+          const ng = find('nginx', r.size, r.connections);
+          const plain = find('plain Node proxy', r.size, r.connections)!;
+          return [
+            r.contender,
+            sizeLabel(r.size),
+            String(r.connections),
+            fmt(r.rps),
+            fmt(r.p50, 2),
+            fmt(r.p99, 2),
+            r.peakRssMiB > 0 ? fmt(r.peakRssMiB) : '-',
+            ng ? ratio(r.rps, ng.rps) : '-',
+            ng ? ratio(r.p99, ng.p99) : '-',
+            ratio(r.rps, plain.rps),
+            ratio(r.p99, plain.p99),
+            String(r.errors),
+          ];
+        }),
+      ),
+    );
+    const headline = find('sidecar, all checks', 1024, 32)!;
+    const headlineNginx = find('nginx', 1024, 32);
+    const headlinePlain = find('plain Node proxy', 1024, 32)!;
+    const p99VsPlain = headline.p99 / headlinePlain.p99;
+    if (p99VsPlain > BUDGET.p99VsPlain) {
+      failures.push(
+        `sidecar p99 is ${p99VsPlain.toFixed(2)}x the plain Node proxy's (budget <= ${BUDGET.p99VsPlain}x)`,
+      );
+    }
+    if (headlineNginx) {
+      const rpsRatio = headline.rps / headlineNginx.rps;
+      const p99Ratio = headline.p99 / headlineNginx.p99;
+      if (rpsRatio < BUDGET.rpsVsNginx) {
+        failures.push(
+          `sidecar req/s is ${rpsRatio.toFixed(2)}x nginx (budget >= ${BUDGET.rpsVsNginx}x)`,
+        );
+      }
+      if (p99Ratio > BUDGET.p99VsNginxStretch) {
+        notes.push(
+          `stretch goal missed: sidecar p99 is ${p99Ratio.toFixed(2)}x nginx's (stretch <= ${BUDGET.p99VsNginxStretch}x; ` +
+            `the plain Node proxy's is ${(headlinePlain.p99 / headlineNginx.p99).toFixed(2)}x)`,
+        );
+      }
+    } else {
+      const rpsRatio = headline.rps / headlinePlain.rps;
+      if (rpsRatio < BUDGET.rpsVsPlainWithoutNginx) {
+        failures.push(
+          `sidecar req/s is ${rpsRatio.toFixed(2)}x the plain Node proxy (budget without nginx >= ${BUDGET.rpsVsPlainWithoutNginx}x)`,
+        );
+      }
+    }
+
+    // 2. Policy size, end to end
+    const large = await startSidecar(generatePolicy(10_000));
+    const smallRuns: number[] = [];
+    const largeRuns: number[] = [];
+    for (let round = 0; round < POLICY_ROUNDS; round++) {
+      for (const [target, runs] of [
+        [small.sidecar, smallRuns],
+        [large.sidecar, largeRuns],
+      ] as const) {
+        process.stderr.write(`  policy size, round ${round + 1}\n`);
+        const r = await load({
+          url: `${target.url}/extensions/bench/`,
+          headers: sidecarHeaders,
+          connections: 32,
+          durationS: DURATION_S,
+        });
+        if (r.errors > 0) failures.push(`policy-size run: ${r.errors} errors`);
+        runs.push(r.rps);
+      }
+    }
+    await large.sidecar.stop();
+    const policyRatio = median(largeRuns) / median(smallRuns);
+    out(
+      `\nPolicy size, end to end (sidecar, 1 KiB, 32 connections, ${POLICY_ROUNDS} alternated runs each)\n`,
+    );
+    out(
+      table(
+        ['policy', 'req/s (median)', 'runs', 'vs 2 lines'],
+        [
+          ['2 lines', fmt(median(smallRuns)), smallRuns.map((v) => fmt(v)).join(', '), '1.00x'],
+          [
+            '10,000 lines',
+            fmt(median(largeRuns)),
+            largeRuns.map((v) => fmt(v)).join(', '),
+            ratio(median(largeRuns), median(smallRuns)),
+          ],
+        ],
+      ),
+    );
+    if (policyRatio < BUDGET.policy10kVs2) {
+      failures.push(
+        `10,000-line policy runs at ${policyRatio.toFixed(3)}x the 2-line one (budget >= ${BUDGET.policy10kVs2}x)`,
+      );
+    }
+
+    // 3. Streaming
+    const streams: StreamResult[] = [];
+    for (const direction of ['download', 'upload'] as const) {
+      process.stderr.write(`  streaming ${sizeLabel(STREAM_BYTES)} ${direction}\n`);
+      const result = await streamThrough(
+        direction,
+        `${small.sidecar.url}/extensions/stream`,
+        sidecarHeaders,
+        STREAM_BYTES,
+        small.sidecar.pid,
+      );
+      streams.push(result);
+      if (!result.ok) failures.push(`streaming ${direction}: ${result.detail}`);
+      if (!(result.rssGrowthMiB < BUDGET.streamGrowthMiB)) {
+        failures.push(
+          `streaming ${direction}: RSS grew ${fmt(result.rssGrowthMiB, 1)} MiB (budget < ${BUDGET.streamGrowthMiB})`,
+        );
+      }
+    }
+    out(`\nStreaming through the sidecar\n`);
+    out(
+      table(
+        ['direction', 'bytes', 'seconds', 'MiB/s', 'sidecar RSS growth MiB', 'complete'],
+        streams.map((s) => [
+          s.direction,
+          sizeLabel(s.bytes),
+          fmt(s.seconds, 2),
+          fmt(s.mibPerSecond),
+          fmt(s.rssGrowthMiB, 1),
+          s.ok ? 'yes' : `no: ${s.detail}`,
+        ]),
+      ),
+    );
+
+    // 4. Reload of a 100,000-line policy under requests
+    const url = `${small.sidecar.url}/extensions/bench/`;
+    // Generated before the probe starts: this process must not stall the probe itself.
+    const hugePolicy = generatePolicy(100_000) + '\np, dave, extensions, invoke, bench, allow';
+    const probe = new Probe(url, sidecarHeaders);
+    await new Promise((r) => setTimeout(r, 2000));
+    const swappedAt = performance.now();
+    small.config.rbac.update({ 'policy.csv': hugePolicy });
+    const daveHeaders = {
+      Cookie: `argocd.token=${signLocalToken({ sub: 'dave:login' })}`,
+      ...APP_HEADERS,
+    };
+    let appliedAt = NaN;
+    while (performance.now() - swappedAt < 10_000) {
+      if ((await get(url, daveHeaders)) === 200) {
+        appliedAt = performance.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    await probe.stop();
+    const before = probe.samples.filter((s) => s.at < swappedAt);
+    const during = probe.samples.filter((s) => s.at >= swappedAt);
+    const maxMs = (samples: typeof before) => samples.reduce((m, s) => Math.max(m, s.ms), 0);
+    const probeErrors = probe.samples.filter((s) => s.status !== 200).length;
+    const reloadS = (appliedAt - swappedAt) / 1000;
+    out(
+      '\nReload of a 100,000-line policy while requests flow (one client, sequential requests)\n',
+    );
+    out(
+      table(
+        ['phase', 'requests', 'longest ms', 'non-200'],
+        [
+          [
+            'before the change',
+            String(before.length),
+            fmt(maxMs(before), 1),
+            String(before.filter((s) => s.status !== 200).length),
+          ],
+          [
+            'change until applied + 0.5 s',
+            String(during.length),
+            fmt(maxMs(during), 1),
+            String(during.filter((s) => s.status !== 200).length),
+          ],
+        ],
+      ),
+    );
+    out(
+      `change applied (a user granted only by the new policy gets 200) after ${fmt(reloadS, 2)} s, including the 0.5 s polling interval`,
+    );
+    if (!(reloadS < BUDGET.reloadSeconds))
+      failures.push(
+        `100,000-line reload took ${fmt(reloadS, 2)} s (budget < ${BUDGET.reloadSeconds} s)`,
+      );
+    if (maxMs(during) > BUDGET.reloadStallMs) {
+      failures.push(
+        `a request took ${fmt(maxMs(during), 1)} ms during the reload (budget <= ${BUDGET.reloadStallMs} ms)`,
+      );
+    }
+    if (probeErrors > 0) failures.push(`${probeErrors} probe requests failed around the reload`);
+
+    // 5. RBAC cost by policy size (in this process)
+    const costs: PolicyCost[] = [];
+    for (const lines of POLICY_SIZES) costs.push(await measurePolicy(lines));
+    out(
+      '\nRBAC cost by policy size (this process; casbin = the naive walk of every line, for scale)\n',
+    );
+    out(
+      table(
+        [
+          'policy lines',
+          'parse ms',
+          'index ms',
+          'decision us (uncached)',
+          'decision us (cached)',
+          'casbin load ms',
+          'casbin decision ms',
+        ],
+        costs.map((c) => [
+          c.lines.toLocaleString('en-US'),
+          fmt(c.parseMs, 1),
+          fmt(c.indexMs, 1),
+          fmt(c.uncachedUs, 2),
+          fmt(c.cachedUs, 3),
+          fmt(c.casbinLoadMs, 1),
+          fmt(c.casbinDecisionMs, 3),
+        ]),
+      ),
+    );
+
+    // Memory and the rest
+    out(`\nsidecar idle RSS after start: ${fmt(idleRss, 1)} MiB (budget < ${BUDGET.idleRssMiB})`);
+    if (!(idleRss < BUDGET.idleRssMiB))
+      failures.push(`idle RSS ${fmt(idleRss, 1)} MiB (budget < ${BUDGET.idleRssMiB})`);
+    out('delegate path vs direct: not measured: delegates are not implemented yet');
+    for (const note of notes) out(`note: ${note}`);
   } finally {
-    await sidecar.stop();
-    await argocd.stop();
-    backend.child.kill('SIGTERM');
-    plain.child.kill('SIGTERM');
-    config.remove();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+  if (failures.length > 0) {
+    process.stderr.write(`\nbench: budgets missed or errors:\n  - ${failures.join('\n  - ')}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write('\nbench: every budget met\n');
   }
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`bench: ${err.message}\n`);
+  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
   process.exit(1);
 });

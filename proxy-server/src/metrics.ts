@@ -8,6 +8,43 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export class ProxyMetrics {
   readonly registry = new Registry();
 
+  /**
+   * Label children of the per-request metrics, looked up once per label set: prom-client
+   * hashes the labels object on every inc/observe, which the hot path need not pay. Label
+   * values are bounded (configured extension names, HTTP statuses, hit/miss).
+   */
+  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly durationHistograms = new Map<string, { observe(value: number): void }>();
+  private readonly cacheCounters = new Map<string, { inc(): void }>();
+
+  /** One answered extension request (Argo CD's two request metrics). */
+  recordRequest(extension: string, status: number, seconds: number): void {
+    const key = `${extension}\0${status}`;
+    let counter = this.requestCounters.get(key);
+    if (!counter) {
+      counter = this.requests.labels(extension, String(status));
+      this.requestCounters.set(key, counter);
+    }
+    counter.inc();
+    let histogram = this.durationHistograms.get(extension);
+    if (!histogram) {
+      histogram = this.duration.labels(extension);
+      this.durationHistograms.set(extension, histogram);
+    }
+    histogram.observe(seconds);
+  }
+
+  /** One lookup in a request-path cache. */
+  recordCacheLookup(cache: 'token' | 'application', hit: boolean): void {
+    const key = `${cache}\0${hit}`;
+    let counter = this.cacheCounters.get(key);
+    if (!counter) {
+      counter = this.cacheLookups.labels(cache, hit ? 'hit' : 'miss');
+      this.cacheCounters.set(key, counter);
+    }
+    counter.inc();
+  }
+
   readonly requests = new Counter({
     name: 'argocd_proxy_extension_request_total',
     help: 'Requests to extensions, by extension and HTTP status.',

@@ -31,7 +31,7 @@ const ACTION_INVOKE = 'invoke';
 const MAX_HIERARCHY_LEVEL = 10;
 
 /** Rules are indexed in slices of this many, yielding to the event loop in between. */
-const RULES_PER_SLICE = 5_000;
+const RULES_PER_SLICE = 1_000;
 
 /** A `p` line that can apply to `extensions, invoke`, kept for its subject. */
 interface InvokeRule {

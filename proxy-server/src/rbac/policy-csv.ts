@@ -118,7 +118,7 @@ export function parsePolicyCsv(csv: string): ParsedPolicy {
 }
 
 /** Lines parsed between two yields of {@link parsePolicyCsvYielding}. */
-const LINES_PER_SLICE = 5_000;
+const LINES_PER_SLICE = 2_000;
 
 /**
  * {@link parsePolicyCsv}, yielding to the event loop every few thousand lines: parsing a

@@ -139,7 +139,7 @@ export class RequestPipeline {
     // Hashed once: both caches are keyed by it.
     const key = tokenKey(token);
     const identity = runtime.authenticator.lookupCached(token, key);
-    this.deps.metrics.cacheLookups.inc({ cache: 'token', result: identity ? 'hit' : 'miss' });
+    this.deps.metrics.recordCacheLookup('token', identity !== undefined);
     if (identity) return this.checkAuthenticated(req, record, upgrade, runtime, identity, key);
     return runtime.authenticator
       .authenticate(token, key)
@@ -243,8 +243,7 @@ export class RequestPipeline {
   ): void {
     const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
     const { metrics, logger } = this.deps;
-    metrics.requests.inc({ extension: record.extension, status: String(status) });
-    metrics.duration.observe({ extension: record.extension }, seconds);
+    metrics.recordRequest(record.extension, status, seconds);
     const error = record.error;
     const errorStatus = error === undefined ? 0 : toErrorResponse(error).status;
     if (errorStatus === 401) metrics.authFailures.inc({ reason: authFailureReason(error) });

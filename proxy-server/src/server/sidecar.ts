@@ -55,8 +55,7 @@ export class Sidecar {
       caFile: options.argocdServerCaFile,
       insecureSkipVerify: options.argocdServerInsecure,
       cacheTtlMs: options.applicationCacheTtlMs,
-      onCacheResult: (hit) =>
-        this.metrics.cacheLookups.inc({ cache: 'application', result: hit ? 'hit' : 'miss' }),
+      onCacheResult: (hit) => this.metrics.recordCacheLookup('application', hit),
     });
     const pipeline = new RequestPipeline({
       runtime: () => this.config.current,

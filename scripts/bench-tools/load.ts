@@ -1,0 +1,105 @@
+/**
+ * The load generator of `npm run bench`: Debian's `wrk` when installed (lighter than the
+ * proxies it drives), else autocannon in its own process. Always asynchronous: the Argo CD
+ * stand-in lives in the bench process and must keep answering during the load.
+ */
+import { execFile, execFileSync } from 'child_process';
+import { join } from 'path';
+import { promisify } from 'util';
+import { REPO_ROOT } from '../../test/helpers/sidecar-process';
+
+const run = promisify(execFile);
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx responses plus socket errors. */
+  errors: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  headers: Record<string, string>;
+  connections: number;
+  durationS: number;
+}
+
+let wrkInstalled: boolean | undefined;
+
+export function hasWrk(): boolean {
+  if (wrkInstalled === undefined) {
+    try {
+      execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+      wrkInstalled = true;
+    } catch (err) {
+      // wrk --version exits 1 but prints its version; ENOENT means it is not installed.
+      wrkInstalled = (err as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
+  }
+  return wrkInstalled;
+}
+
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  const { url, headers, connections, durationS } = options;
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+  const timeout = (durationS + 30) * 1000;
+  if (hasWrk()) {
+    const { stdout: out } = await run(
+      'wrk',
+      [
+        '-t',
+        '1',
+        '-c',
+        String(connections),
+        '-d',
+        `${durationS}s`,
+        '--latency',
+        ...headerArgs,
+        url,
+      ],
+      { encoding: 'utf8', timeout },
+    );
+    const ms = (label: string) => {
+      const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+      if (!m) return NaN;
+      const scale = m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1;
+      return Number(m[1]) * scale;
+    };
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+    const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const socketErrors = socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      p50: ms('50%'),
+      p99: ms('99%'),
+      errors: non2xx + socketErrors,
+    };
+  }
+  const { stdout: out } = await run(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'node_modules', 'autocannon', 'autocannon.js'),
+      '-c',
+      String(connections),
+      '-d',
+      String(durationS),
+      '-j',
+      ...headerArgs,
+      url,
+    ],
+    { encoding: 'utf8', timeout, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const r = JSON.parse(out) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.non2xx + r.errors,
+  };
+}
