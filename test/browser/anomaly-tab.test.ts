@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { eventually } from '../helpers/http-client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startDevServer } = require('../../extension/dev/server.js') as {
@@ -203,8 +204,10 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
     await expect(focused()).resolves.toBe('Refresh');
     await shot(page, `react${react}-keyboard-focus`);
     await page.keyboard.press('Enter');
+    // The refresh request is sent after React re-renders: wait for it, not for the button
+    // (which may not have been disabled yet when first checked).
+    await eventually(() => expect(server.requests.length).toBe(before + 2), 10_000);
     await page.waitForFunction(`document.querySelector('.anomaly-ext button').disabled === false`);
-    expect(server.requests.length).toBe(before + 2);
     expect(errors).toEqual([]);
     await page.close();
   });
