@@ -8,6 +8,7 @@ import { Blackhole } from '../helpers/blackhole';
 import { appHeaders, Environment } from '../helpers/environment';
 import { localSession } from '../helpers/local-tokens';
 import { REPO_ROOT } from '../helpers/sidecar-process';
+import { TcpTap } from '../helpers/tcp-tap';
 
 const BACKEND = join(REPO_ROOT, 'backends', 'anomaly-detection', 'bin', 'anomaly-backend');
 
@@ -198,15 +199,20 @@ describe('bin/anomaly-backend --sample', () => {
 describe('bin/anomaly-backend behind the real sidecar', () => {
   const env = new Environment();
   let backend: BackendProcess;
+  let tap: TcpTap;
   const token = localSession('admin');
   beforeAll(async () => {
     backend = await new BackendProcess(['--sample']).start();
+    const target = new URL(backend.url);
+    // Between the sidecar and the backend: the bytes the backend really received.
+    tap = await new TcpTap({ host: target.hostname, port: Number(target.port) }).start();
     await env.start({
-      cm: { 'extension.config.anomalies': `services:\n- url: ${backend.url}\n` },
+      cm: { 'extension.config.anomalies': `services:\n- url: ${tap.url}\n` },
     });
   });
   afterAll(async () => {
     await env.stop();
+    await tap.stop();
     await backend.stop();
   });
 
@@ -224,6 +230,37 @@ describe('bin/anomaly-backend behind the real sidecar', () => {
     }
     expect(entry).toMatchObject({ application: 'argocd:guestbook', status: 200 });
     expect(backend.lines.join('\n')).not.toContain(token);
+  });
+
+  it('receives the identity headers and never the cookie, the Authorization header or the token', async () => {
+    const before = tap.requestHeads().length;
+    const { status } = await getAnomalies(`${env.sidecar.url}/extensions/anomalies`, QUERY, {
+      cookie: `argocd.token=${token}; other=1`,
+      authorization: `Bearer ${token}`,
+      'argocd-username': 'mallory',
+      ...appHeaders('argocd:guestbook', 'default'),
+    });
+    expect(status).toBe(200);
+    const heads = tap.requestHeads();
+    expect(heads.length).toBe(before + 1);
+    const [requestLine, ...lines] = heads[heads.length - 1];
+    expect(requestLine).toMatch(/^GET \/api\/v1\/anomalies\?\S+ HTTP\/1\.1$/);
+    const headers = new Map<string, string[]>();
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).toLowerCase();
+      headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
+    }
+    expect(headers.get('argocd-username')).toEqual(['admin']);
+    expect(headers.get('argocd-user-id')).toEqual(['admin']);
+    expect(headers.get('argocd-application-name')).toEqual(['argocd:guestbook']);
+    expect(headers.get('argocd-project-name')).toEqual(['default']);
+    expect(headers.has('cookie')).toBe(false);
+    expect(headers.has('authorization')).toBe(false);
+    // Nowhere in anything the backend has been sent, headers or bodies.
+    expect(tap.bytes()).not.toContain(token);
+    expect(tap.bytes()).not.toContain('mallory');
+    expect(tap.bytes()).not.toContain('other=1');
   });
 });
 
