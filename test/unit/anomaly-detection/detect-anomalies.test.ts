@@ -7,6 +7,7 @@ import {
   SlidingMedian,
   medianOf,
 } from '../../../backends/anomaly-detection/src/detector/sliding-median';
+import { Prng } from '../../../backends/anomaly-detection/src/eval/prng';
 
 const STEP = 60;
 
@@ -133,5 +134,24 @@ describe('SlidingMedian', () => {
     expect(m.median()).toBe(6);
     expect(m.mad()).toBe(1);
     expect(medianOf([3, 1, 2])).toBe(2);
+  });
+
+  it('computes the MAD exactly as the median of the absolute deviations', () => {
+    const rng = new Prng(1);
+    for (const capacity of [1, 2, 5, 24, 25]) {
+      const m = new SlidingMedian(capacity);
+      const window: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        // Ties and gaps included.
+        const value = rng.chance(0.1) ? NaN : Math.round(rng.normal() * 4) / 2;
+        m.push(value);
+        window.push(value);
+        const present = window.slice(-capacity).filter((v) => !Number.isNaN(v));
+        const median = medianOf(present);
+        const expected = medianOf(present.map((v) => Math.abs(v - median)));
+        if (present.length === 0) expect(m.mad()).toBeNaN();
+        else expect(m.mad()).toBe(expected);
+      }
+    }
   });
 });

@@ -31,10 +31,33 @@ export class SlidingMedian {
     return medianOfSorted(this.sorted);
   }
 
-  /** Median absolute deviation from the median. */
+  /**
+   * Median absolute deviation from the median. O(capacity): the deviations below and above
+   * the median are each already sorted, so they are merged up to the middle instead of
+   * being sorted again (this is the detector's hottest loop).
+   */
   mad(): number {
-    const m = this.median();
-    return medianOf(this.sorted.map((v) => Math.abs(v - m)));
+    const sorted = this.sorted;
+    const n = sorted.length;
+    if (n === 0) return NaN;
+    const m = medianOfSorted(sorted);
+    let below = lowerBound(sorted, m) - 1; // deviations m − v grow as `below` goes down
+    let above = below + 1; // deviations v − m grow as `above` goes up
+    let previous = NaN;
+    let current = NaN;
+    for (let k = 0; k <= n >> 1; k++) {
+      const fromBelow = below >= 0 ? m - sorted[below] : Infinity;
+      const fromAbove = above < n ? sorted[above] - m : Infinity;
+      previous = current;
+      if (fromBelow <= fromAbove) {
+        current = fromBelow;
+        below--;
+      } else {
+        current = fromAbove;
+        above++;
+      }
+    }
+    return n % 2 === 1 ? current : (previous + current) / 2;
   }
 }
 
