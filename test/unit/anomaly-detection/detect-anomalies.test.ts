@@ -107,6 +107,62 @@ describe('detectAnomalies', () => {
     }
   });
 
+  describe('weekly pattern', () => {
+    const day = 86400;
+    const hour = 3600;
+    const step = 300;
+    /** 22 days from a Monday 00:00: a daily cycle, seeded noise, ×3 for 90 min at `events`. */
+    function weeks(events: number[]): SeriesPoint[] {
+      const rng = new Prng(7);
+      const points: SeriesPoint[] = [];
+      for (let t = 0; t < 22 * day; t += step) {
+        const daily = Math.exp(0.5 * Math.sin((2 * Math.PI * t) / day));
+        const event = events.some((e) => t >= e && t < e + 1.5 * hour) ? 3 : 1;
+        points.push([t, 100 * daily * event * Math.exp(0.04 * rng.normal())]);
+      }
+      return points;
+    }
+    const overlaps = (w: { start: number; end: number }, at: number) =>
+      w.start < at + 1.5 * hour && w.end > at;
+    /** Every Monday (days 1, 8, 15: day 0 is the warm-up) at 02:00. */
+    const mondays = [1, 8, 15].map((d) => d * day + 2 * hour);
+
+    it('flags a weekly job the first two times and not once two weeks show it', () => {
+      const { windows } = detectAnomalies(weeks(mondays), { step });
+      expect(windows.some((w) => overlaps(w, mondays[0]))).toBe(true);
+      expect(windows.some((w) => overlaps(w, mondays[1]))).toBe(true);
+      expect(windows.filter((w) => overlaps(w, mondays[2]))).toEqual([]);
+      expect(windows.every((w) => mondays.some((at) => overlaps(w, at)))).toBe(true);
+    });
+
+    it('still flags the same event at another time of day in week 3', () => {
+      const elsewhere = 15 * day + 14 * hour;
+      const { windows } = detectAnomalies(weeks([...mondays, elsewhere]), { step });
+      expect(windows.filter((w) => overlaps(w, mondays[2]))).toEqual([]);
+      expect(windows.some((w) => overlaps(w, elsewhere))).toBe(true);
+    });
+
+    it('does not take an event seen one week earlier only for a pattern', () => {
+      // Last week's incident at 14:00 (day 8), nothing two weeks ago: day 15 is anomalous.
+      const once = [8 * day + 14 * hour, 15 * day + 14 * hour];
+      const { windows } = detectAnomalies(weeks(once), { step });
+      expect(windows.some((w) => overlaps(w, once[0]))).toBe(true);
+      expect(windows.some((w) => overlaps(w, once[1]))).toBe(true);
+    });
+
+    it('still flags a slow drift in week 3 while it is under way', () => {
+      // The weekly path has a drift detector too, or a ramp would hide behind it.
+      const rampStart = 16 * day + 8 * hour;
+      const rampEnd = rampStart + 6 * hour;
+      const points = weeks([]).map(([t, v]): SeriesPoint => {
+        const ramp = Math.min(1, Math.max(0, (t - rampStart) / (rampEnd - rampStart)));
+        return [t, t < rampEnd + 2 * hour ? v! * Math.exp(Math.log(4) * ramp) : v];
+      });
+      const { windows } = detectAnomalies(points, { step });
+      expect(windows.some((w) => w.start > rampStart && w.start < rampEnd + 2 * hour)).toBe(true);
+    });
+  });
+
   it('rejects a step that is not positive', () => {
     expect(() => detectAnomalies(series(10), { step: 0 })).toThrow(RangeError);
   });

@@ -10,6 +10,7 @@ import {
   TOLERATED_FACTOR,
   TRAFFIC_FLOOR_MIN,
   TRAFFIC_FLOOR_RATIO,
+  WEEKLY_PATTERN_LAGS_SECONDS,
 } from './parameters';
 import { medianOf, SlidingMedian } from './sliding-median';
 import type { DetectionResult, ScorePoint, SeriesPoint } from './types';
@@ -41,9 +42,14 @@ const LOG_TOLERATED = Math.log(TOLERATED_FACTOR);
  * 4. Short-term baseline: seasonal reference + median of the seasonal residuals over the
  *    trailing short window (without history: the median of the values); noise scale: MAD.
  * 5. Drift: an EWMA of the deviation from the same kind of baseline over a long window.
- * 6. z = (|deviation| − log TOLERATED_FACTOR) / noise scale, the larger of the two;
+ * 6. z = (|deviation| − log TOLERATED_FACTOR) / noise scale, the larger of the two.
+ * 7. Weekly pattern: where the raw (not cleaned) values 1 and 2 weeks earlier both exist and
+ *    agree within TOLERATED_FACTOR, their mean is a second reference, scored by steps 4–6
+ *    with its own trailing baselines; the point's z is the smaller of the two. A weekly
+ *    batch job seen on two previous weeks is then normal; last week's one-off incident is
+ *    not (the two weeks disagree, and only the daily path applies).
  *    score = 10·tanh(z / SCORE_SCALE).
- * 7. Windows: runs of points scoring ≥ ALERT_SCORE with a minimum number of points.
+ * 8. Windows: runs of points scoring ≥ ALERT_SCORE with a minimum number of points.
  */
 export function detectAnomalies(
   points: readonly SeriesPoint[],
@@ -140,54 +146,90 @@ class TrailingBaseline {
   }
 }
 
+/**
+ * Scores points against one seasonal reference: the short-term baseline (step 4 of the
+ * method) and the EWMA drift detector (step 5). The detector runs two of these: one on the
+ * daily reference and one on the weekly-pattern reference.
+ */
+class ReferencePath {
+  private readonly short: TrailingBaseline;
+  private readonly long: TrailingBaseline;
+  private ewma = NaN;
+  private seasonalEwma = NaN;
+
+  /** `plainFallback`: without a reference, use the median of the trailing values. */
+  constructor(shortSize: number, longSize: number, plainFallback: boolean) {
+    this.short = new TrailingBaseline(shortSize, MIN_WINDOW_POINTS, !plainFallback);
+    // Only seasonal residuals: a plain 12-hour median of a metric with a daily cycle is
+    // far from every point, and the drift detector would flag each morning and evening.
+    this.long = new TrailingBaseline(longSize, Math.max(MIN_WINDOW_POINTS, longSize >> 2), true);
+  }
+
+  /**
+   * z of a present value with seasonal reference `reference` (NaN: none) and the baseline
+   * it was measured from; undefined while this path has too little data to judge.
+   * Advances the EWMAs: call once per present value, in order.
+   */
+  score(value: number, reference: number): { z: number; baseline: number } | undefined {
+    const shortEstimate = this.short.estimate(reference);
+    if (!shortEstimate) return undefined;
+    const sigma = Math.max(MAD_TO_SIGMA * shortEstimate.mad, MIN_LOG_SIGMA);
+    let z = excessDeviation(value - shortEstimate.baseline) / sigma;
+    let baseline = shortEstimate.baseline;
+    const longEstimate = this.long.estimate(reference);
+    if (longEstimate) {
+      const deviation = value - longEstimate.baseline;
+      this.ewma = Number.isNaN(this.ewma) ? deviation : smooth(this.ewma, deviation);
+      this.seasonalEwma = Number.isNaN(this.seasonalEwma)
+        ? value - reference
+        : smooth(this.seasonalEwma, value - reference);
+      // A drift must stand out from the long-term level *and* from the same hours on
+      // earlier days: after a long incident ends, the long-term median still holds the
+      // incident's level, but the value is back where it usually is — not a new anomaly.
+      const zDrift =
+        Math.min(excessDeviation(this.ewma), excessDeviation(this.seasonalEwma)) / sigma;
+      if (zDrift > z) {
+        z = zDrift;
+        baseline = longEstimate.baseline;
+      }
+    }
+    return { z, baseline };
+  }
+
+  /** Adds a grid point (NaN value: a gap) to the trailing windows. */
+  push(value: number, reference: number): void {
+    this.short.push(value, reference);
+    this.long.push(value, reference);
+  }
+}
+
 function scoreGrid(y: Float64Array, step: number): Float64Array {
   const shortSize = Math.max(MIN_WINDOW_POINTS, Math.round(SHORT_WINDOW_SECONDS / step));
   const longSize = Math.max(shortSize, Math.round(LONG_WINDOW_SECONDS / step));
   const lags = SEASONAL_LAGS_SECONDS.map((s) => Math.round(s / step)).filter((l) => l >= shortSize);
-  const short = new TrailingBaseline(shortSize, MIN_WINDOW_POINTS, false);
-  // Only seasonal residuals: a plain 12-hour median of a metric with a daily cycle is
-  // far from every point, and the drift detector would flag each morning and evening.
-  const long = new TrailingBaseline(longSize, Math.max(MIN_WINDOW_POINTS, longSize >> 2), true);
+  const weeklyLags = WEEKLY_PATTERN_LAGS_SECONDS.map((s) => Math.round(s / step));
+  const daily = new ReferencePath(shortSize, longSize, true);
+  const weekly = new ReferencePath(shortSize, longSize, false);
 
   const scores = new Float64Array(y.length).fill(NaN);
   // History for seasonal references: anomalous points are replaced by their baseline.
   const cleaned = new Float64Array(y.length).fill(NaN);
-  let ewma = NaN;
-  let seasonalEwma = NaN;
 
   for (let i = 0; i < y.length; i++) {
     const reference = seasonalReference(cleaned, i, lags);
+    const weeklyReference = weeklyPatternReference(y, i, weeklyLags);
     const value = y[i];
     if (!Number.isNaN(value)) {
-      const shortEstimate = short.estimate(reference);
-      const longEstimate = long.estimate(reference);
-      let z = 0;
-      let baseline = value;
-      if (shortEstimate) {
-        const sigma = Math.max(MAD_TO_SIGMA * shortEstimate.mad, MIN_LOG_SIGMA);
-        z = excessDeviation(value - shortEstimate.baseline) / sigma;
-        baseline = shortEstimate.baseline;
-        if (longEstimate) {
-          const deviation = value - longEstimate.baseline;
-          ewma = Number.isNaN(ewma) ? deviation : smooth(ewma, deviation);
-          seasonalEwma = Number.isNaN(seasonalEwma)
-            ? value - reference
-            : smooth(seasonalEwma, value - reference);
-          // A drift must stand out from the long-term level *and* from the same hours on
-          // earlier days: after a long incident ends, the long-term median still holds the
-          // incident's level, but the value is back where it usually is — not a new anomaly.
-          const zDrift = Math.min(excessDeviation(ewma), excessDeviation(seasonalEwma)) / sigma;
-          if (zDrift > z) {
-            z = zDrift;
-            baseline = longEstimate.baseline;
-          }
-        }
-        scores[i] = 10 * Math.tanh(z / SCORE_SCALE);
-      }
-      cleaned[i] = scores[i] >= ALERT_SCORE ? baseline : value;
+      const fromDaily = daily.score(value, reference);
+      const fromWeekly = weekly.score(value, weeklyReference);
+      // Anomalous only if anomalous against both references: the weekly pattern explains
+      // what recurred at this hour on the two previous weeks.
+      const best = fromDaily && fromWeekly && fromWeekly.z < fromDaily.z ? fromWeekly : fromDaily;
+      if (best) scores[i] = 10 * Math.tanh(best.z / SCORE_SCALE);
+      cleaned[i] = best && scores[i] >= ALERT_SCORE ? best.baseline : value;
     }
-    short.push(value, reference);
-    long.push(value, reference);
+    daily.push(value, reference);
+    weekly.push(value, weeklyReference);
   }
   return scores;
 }
@@ -207,4 +249,19 @@ function seasonalReference(cleaned: Float64Array, i: number, lags: readonly numb
     if (lag <= i && !Number.isNaN(cleaned[i - lag])) candidates.push(cleaned[i - lag]);
   }
   return candidates.length === 0 ? NaN : medianOf(candidates);
+}
+
+/**
+ * The weekly-pattern reference: the mean of the *raw* values 1 and 2 weeks earlier when
+ * both exist and agree within the tolerated factor, else NaN. Raw, not cleaned: a pattern
+ * is exactly what the cleaned history has removed. Two agreeing weeks make a pattern; one
+ * week alone (last week's outage) does not.
+ */
+function weeklyPatternReference(y: Float64Array, i: number, weeklyLags: readonly number[]): number {
+  const [oneWeek, twoWeeks] = weeklyLags;
+  if (twoWeeks > i) return NaN;
+  const a = y[i - oneWeek];
+  const b = y[i - twoWeeks];
+  if (Number.isNaN(a) || Number.isNaN(b) || Math.abs(a - b) > LOG_TOLERATED) return NaN;
+  return (a + b) / 2;
 }

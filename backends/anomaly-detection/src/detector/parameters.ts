@@ -42,6 +42,19 @@ export const SEASONAL_LAGS_SECONDS: readonly number[] = [
 ];
 
 /**
+ * The two lags whose *raw* values form the weekly reference: the same time 1 and 2 weeks
+ * earlier. Default: 1 and 2 weeks. Why: a weekly batch job (every Monday 02:00, ×3 for an
+ * hour) is invisible to {@link SEASONAL_LAGS_SECONDS}, whose median is dominated by the
+ * daily lags and whose history has the job cleaned away. When the raw values at both lags
+ * exist and agree within {@link TOLERATED_FACTOR}, something happened at this hour on two
+ * previous weeks: that is a recurring pattern, and the detector also scores the point
+ * against it (the point is anomalous only if it is anomalous against both references).
+ * An event seen on one previous week only (last week's outage) is not a pattern: the two
+ * lags disagree and only the daily reference applies.
+ */
+export const WEEKLY_PATTERN_LAGS_SECONDS: readonly [number, number] = [7 * 86400, 14 * 86400];
+
+/**
  * Smoothing factor of the EWMA of the long-term deviation (the drift detector).
  * Default: 0.1 (a memory of ~10 points). Why: it averages noise away so that a small,
  * persistent deviation accumulates while single outliers do not.

@@ -1,16 +1,28 @@
 import type { SeriesPoint } from '../detector';
 import { Prng } from './prng';
 
-/** Kinds of labelled anomalies. `incident` is last week's outage in the past-incident family. */
+/**
+ * Kinds of labelled anomalies. `incident`: last week's outage (past-incident family) and
+ * the first two occurrences of a weekly job (weekly-job family).
+ */
 export type AnomalyType = 'spike' | 'level_shift' | 'drift' | 'incident';
 
-/** Series families; the last three have no labels except the past incident itself. */
+/**
+ * Series families. `clean` and `factor_change` have no labels; `past_incident` and
+ * `weekly_job` label only what a person would flag (see generateSeries).
+ */
 export type Family =
-  'spike' | 'level_shift' | 'drift' | 'clean' | 'factor_change' | 'past_incident';
+  'spike' | 'level_shift' | 'drift' | 'clean' | 'factor_change' | 'past_incident' | 'weekly_job';
 
 /** A labelled anomaly: `[start, end)` in unix seconds. */
 export interface Label {
   type: AnomalyType;
+  start: number;
+  end: number;
+}
+
+/** A span of time, `[start, end)` in unix seconds. */
+export interface Span {
   start: number;
   end: number;
 }
@@ -21,6 +33,12 @@ export interface EvalSeries {
   step: number;
   points: SeriesPoint[];
   labels: Label[];
+  /**
+   * Unlabelled spans that repeat something seen before and must not alert: the hours of
+   * last week's incident, a week later; the third occurrence of a weekly job. A window
+   * there is a false positive like any other; these are also counted on their own.
+   */
+  recurrences: Span[];
 }
 
 /** Seed of the evaluation set. Change it only together with the README's figures. */
@@ -33,34 +51,58 @@ export const EVAL_STEP = 300;
 const START = 1_717_977_600;
 const DAY = 86400;
 const HOUR = 3600;
+const WEEK = 7 * DAY;
 
-/** Builds the whole labelled set, deterministically from EVAL_SEED. */
-export function generateEvalSet(seed = EVAL_SEED): EvalSeries[] {
+/**
+ * `standard`: every family, anomalies in the first week (README.md, "Evaluation").
+ * `two_weeks_history`: only the spike, level-shift and drift families, 22 days long with
+ * the anomalies in the third week, so the detector has the two weeks of history the
+ * service fetches, and the weekly-pattern reference is in play.
+ */
+export type EvalLayout = 'standard' | 'two_weeks_history';
+
+/** Builds the whole labelled set, deterministically from the seed. */
+export function generateEvalSet(seed = EVAL_SEED, layout: EvalLayout = 'standard'): EvalSeries[] {
   const rng = new Prng(seed);
-  const families: Family[] = [
-    'spike',
-    'level_shift',
-    'drift',
-    'clean',
-    'factor_change',
-    'past_incident',
-  ];
+  const families: Family[] =
+    layout === 'standard'
+      ? [
+          'spike',
+          'level_shift',
+          'drift',
+          'clean',
+          'factor_change',
+          'past_incident',
+          // Last, so that adding it left the other families' series unchanged.
+          'weekly_job',
+        ]
+      : ['spike', 'level_shift', 'drift'];
   const set: EvalSeries[] = [];
   for (const family of families) {
-    for (let k = 0; k < SERIES_PER_FAMILY; k++) set.push(generateSeries(rng, family, k));
+    for (let k = 0; k < SERIES_PER_FAMILY; k++) {
+      set.push(generateSeries(rng, family, k, layout));
+    }
   }
   return set;
 }
 
-function generateSeries(rng: Prng, family: Family, k: number): EvalSeries {
-  const days = family === 'past_incident' ? 15 : 8;
+function generateSeries(rng: Prng, family: Family, k: number, layout: EvalLayout): EvalSeries {
+  const days =
+    family === 'weekly_job' || layout === 'two_weeks_history'
+      ? 22
+      : family === 'past_incident'
+        ? 15
+        : 8;
   const n = (days * DAY) / EVAL_STEP;
   const log = baseline(rng, n);
   const labels: Label[] = [];
+  const recurrences: Span[] = [];
 
   if (family === 'spike' || family === 'level_shift' || family === 'drift') {
-    // Three anomalies, around days 2, 4 and 6 (after a day of warm-up), at any hour.
-    for (const day of [2, 4, 6]) {
+    // Three anomalies, around days 2, 4 and 6 (after a day of warm-up), at any hour; in
+    // the two-weeks-history layout two weeks later.
+    const first = layout === 'standard' ? 0 : 14;
+    for (const day of [first + 2, first + 4, first + 6]) {
       const at = Math.round(((day + rng.between(-0.4, 0.4)) * DAY) / EVAL_STEP);
       labels.push(inject(rng, log, family, at));
     }
@@ -76,10 +118,24 @@ function generateSeries(rng: Prng, family: Family, k: number): EvalSeries {
     const factor = rng.chance(0.5) ? rng.between(0.05, 0.2) : rng.between(3, 5);
     for (let i = at; i < at + length; i++) log[i] += Math.log(factor);
     labels.push(label('incident', at, at + length));
+    recurrences.push(span(at + WEEK / EVAL_STEP, at + WEEK / EVAL_STEP + length));
+  } else if (family === 'weekly_job') {
+    // A weekly batch job: ×2.5–×4 for 1–3 hours, the same weekday and time every week,
+    // first in week 1 after the warm-up day, so 22 days hold three occurrences. A person
+    // seeing it the first or second time would flag it (labelled `incident`); the third
+    // time, after two identical weeks, it is the weekly pattern and must not alert.
+    const at = Math.round((rng.between(1, 6.8) * DAY) / EVAL_STEP);
+    const length = Math.round((rng.between(1, 3) * HOUR) / EVAL_STEP);
+    const size = Math.log(rng.between(2.5, 4));
+    for (let week = 0, from = at; from < n; week++, from += WEEK / EVAL_STEP) {
+      for (let i = from; i < from + length && i < n; i++) log[i] += size;
+      if (week < 2) labels.push(label('incident', from, from + length));
+      else recurrences.push(span(from, from + length));
+    }
   }
 
   const points = toPoints(rng, log);
-  return { name: `${family}-${k}`, family, step: EVAL_STEP, points, labels };
+  return { name: `${family}-${k}`, family, step: EVAL_STEP, points, labels, recurrences };
 }
 
 /** Log of a clean workload metric: level, daily and weekly cycles, slow wander, noise. */
@@ -136,7 +192,12 @@ function inject(rng: Prng, log: number[], type: Family, at: number): Label {
 }
 
 function label(type: AnomalyType, from: number, to: number): Label {
-  return { type, start: START + from * EVAL_STEP, end: START + to * EVAL_STEP };
+  return { type, ...span(from, to) };
+}
+
+/** Grid indices `[from, to)` as unix seconds. */
+function span(from: number, to: number): Span {
+  return { start: START + from * EVAL_STEP, end: START + to * EVAL_STEP };
 }
 
 /** Values with missed scrapes: ~1 % single gaps and a 30–120 minute outage of the scraper. */

@@ -1,5 +1,5 @@
 import type { AnomalyWindow } from '../detector';
-import type { AnomalyType, EvalSeries, Family, Label } from './eval-set';
+import type { AnomalyType, EvalSeries, Family, Span } from './eval-set';
 
 /**
  * Slack after a label's end within which a detected window still matches it (seconds).
@@ -14,7 +14,7 @@ export const MATCH_TOLERANCE_SECONDS = 3600;
  * at least one matching window is found (recall); a detected window matching any label is
  * a true positive (precision), one matching none is a false positive.
  */
-export function matches(window: AnomalyWindow, label: Label): boolean {
+export function matches(window: AnomalyWindow, label: Span): boolean {
   return window.start < label.end + MATCH_TOLERANCE_SECONDS && window.end > label.start;
 }
 
@@ -22,6 +22,11 @@ export interface TypeScore {
   type: AnomalyType;
   labels: number;
   found: number;
+  /**
+   * Labels found by a window that starts before the label ends: flagged while under way,
+   * not only when it returns to normal (which the match tolerance also counts as found).
+   */
+  foundUnderWay: number;
   detected: number;
   truePositives: number;
   precision: number;
@@ -33,10 +38,15 @@ export interface EvalReport {
   byType: TypeScore[];
   /** False-positive windows per day without a labelled anomaly, over every series. */
   falsePositivesPerCleanDay: number;
-  /** The same restricted to each unlabelled family (clean, ×1.5 change, past incident). */
+  /** The same restricted to each family. */
   falsePositivesPerDayByFamily: Partial<Record<Family, number>>;
   falsePositiveWindows: number;
   cleanDays: number;
+  /**
+   * Per family with recurrences (EvalSeries.recurrences): how many there are and how many
+   * a detected window matches (same rule as a label). Each of those is a false positive.
+   */
+  recurrencesByFamily: Partial<Record<Family, { spans: number; flagged: number }>>;
 }
 
 export interface SeriesOutcome {
@@ -54,6 +64,7 @@ export function scoreOutcomes(outcomes: readonly SeriesOutcome[]): EvalReport {
   const byType = TYPES.map((type) => {
     let labels = 0;
     let found = 0;
+    let foundUnderWay = 0;
     let detected = 0;
     let truePositives = 0;
     for (const { series, windows } of outcomes) {
@@ -61,13 +72,16 @@ export function scoreOutcomes(outcomes: readonly SeriesOutcome[]): EvalReport {
       if (own.length === 0) continue;
       labels += own.length;
       found += own.filter((l) => windows.some((w) => matches(w, l))).length;
+      foundUnderWay += own.filter((l) =>
+        windows.some((w) => w.start < l.end && w.end > l.start),
+      ).length;
       detected += windows.length;
       truePositives += windows.filter((w) => series.labels.some((l) => matches(w, l))).length;
     }
     const precision = detected === 0 ? 1 : truePositives / detected;
     const recall = labels === 0 ? 1 : found / labels;
     const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    return { type, labels, found, detected, truePositives, precision, recall, f1 };
+    return { type, labels, found, foundUnderWay, detected, truePositives, precision, recall, f1 };
   });
 
   let falsePositiveWindows = 0;
@@ -88,6 +102,13 @@ export function scoreOutcomes(outcomes: readonly SeriesOutcome[]): EvalReport {
   for (const [family, { fp, seconds }] of perFamily) {
     falsePositivesPerDayByFamily[family] = fp / (seconds / 86400);
   }
+  const recurrencesByFamily: Partial<Record<Family, { spans: number; flagged: number }>> = {};
+  for (const { series, windows } of outcomes) {
+    if (series.recurrences.length === 0) continue;
+    const entry = (recurrencesByFamily[series.family] ??= { spans: 0, flagged: 0 });
+    entry.spans += series.recurrences.length;
+    entry.flagged += series.recurrences.filter((r) => windows.some((w) => matches(w, r))).length;
+  }
   const cleanDays = cleanSeconds / 86400;
   return {
     byType,
@@ -95,5 +116,6 @@ export function scoreOutcomes(outcomes: readonly SeriesOutcome[]): EvalReport {
     falsePositivesPerDayByFamily,
     falsePositiveWindows,
     cleanDays,
+    recurrencesByFamily,
   };
 }
