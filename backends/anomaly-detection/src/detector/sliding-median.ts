@@ -45,16 +45,14 @@ export class SlidingMedian {
     let above = below + 1; // deviations v − m grow as `above` goes up
     let previous = NaN;
     let current = NaN;
+    // No globals (such as Infinity) in this loop: under jest's vm sandbox each global
+    // lookup is slow, and this loop runs millions of times.
     for (let k = 0; k <= n >> 1; k++) {
-      const fromBelow = below >= 0 ? m - sorted[below] : Infinity;
-      const fromAbove = above < n ? sorted[above] - m : Infinity;
       previous = current;
-      if (fromBelow <= fromAbove) {
-        current = fromBelow;
-        below--;
+      if (above >= n || (below >= 0 && m - sorted[below] <= sorted[above] - m)) {
+        current = m - sorted[below--];
       } else {
-        current = fromAbove;
-        above++;
+        current = sorted[above++] - m;
       }
     }
     return n % 2 === 1 ? current : (previous + current) / 2;
