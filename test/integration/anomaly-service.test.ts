@@ -145,7 +145,7 @@ describe('bin/anomaly-backend --sample', () => {
     });
     expect(body.range).toEqual({ from: 1795300000, to: 1795321600, step: 60 });
     expectContractShape(body, 1795300000, 1795321600);
-    // The sample data has an incident every 6 hours, so six hours show at least one.
+    // The sample data has an incident every 5 h 50 min, so six hours show at least one.
     expect((body.summary as { state: string }).state).toBe('anomalous');
     expect((body.series as { metric: string }[]).map((s) => s.metric).slice(0, 3)).toEqual([
       'cpu',
@@ -331,19 +331,35 @@ if (!HAS_PROMETHEUS && process.env.CI === 'true') {
 const describeWithPrometheus = HAS_PROMETHEUS ? describe : describe.skip;
 
 const STEP = 60;
+const DAY = 86400;
+const WEEK = 7 * DAY;
 /** End of the backfilled data: a whole hour, three hours ago (backfill must be in the past). */
 const DATA_END = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3 * 3600;
-/** 26 hours of data, so the service's day of history is there. */
-const DATA_START = DATA_END - 26 * 3600;
+/**
+ * 15 days of data, so the history the service reads for the last two hours is there: down
+ * to two weeks and 12 hours before them (backends/anomaly-detection/README.md, "History").
+ */
+const DATA_START = DATA_END - 15 * DAY;
 /** A CPU surge in guestbook-ui during the last two hours. */
 const SURGE_START = DATA_END - 50 * 60;
 const SURGE_END = SURGE_START + 15 * 60;
+/**
+ * A weekly CPU burst in guestbook-ui (a batch job: ×4 for 20 minutes), in the last two hours
+ * and at the same time 7 and 14 days earlier: a weekly pattern, not an anomaly.
+ */
+const BURST_START = DATA_END - 105 * 60;
+const BURST_END = BURST_START + 20 * 60;
+const inWeeklyBurst = (t: number) =>
+  [0, 1, 2].some((w) => t >= BURST_START - w * WEEK && t < BURST_END - w * WEEK);
 
-/** OpenMetrics text for promtool: a deployment with a CPU surge, and a decoy pod. */
+/** OpenMetrics text for promtool: a deployment with a weekly burst and a surge, and decoys. */
 function generateOpenMetrics(): string {
   const pods: [string, (t: number) => number][] = [
-    // guestbook-ui: 0.2 cores, ×5 during the surge.
-    ['guestbook-ui-6d4f8-abc12', (t) => (t >= SURGE_START && t < SURGE_END ? 1 : 0.2)],
+    // guestbook-ui: 0.2 cores, ×4 during the weekly burst, ×5 during the surge.
+    [
+      'guestbook-ui-6d4f8-abc12',
+      (t) => (t >= SURGE_START && t < SURGE_END ? 1 : inWeeklyBurst(t) ? 0.8 : 0.2),
+    ],
     // web.v1 is a name with a regex metacharacter; webxv1 must not match its pod regex.
     ['web.v1-6d4f8-abc12', () => 0.2],
     ['webxv1-6d4f8-abc12', () => 100],
@@ -463,7 +479,11 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
     const series = body.series as { metric: string; points: [number, number | null][] }[];
     // No request metrics in this Prometheus: the optional series are left out.
     expect(series.map((s) => s.metric)).toEqual(['cpu', 'memory', 'restarts']);
-    const cpu = series[0].points.filter(([t]) => t < SURGE_START - 600);
+    // rate() over 5 minutes: the burst shows until 5 minutes after it ends.
+    const cpu = series[0].points.filter(
+      ([t]) => t < SURGE_START - 600 && !(t >= BURST_START && t < BURST_END + 300),
+    );
+    expect(cpu.length).toBeGreaterThan(30);
     expect(cpu.every(([, v]) => v !== null && v > 0.15 && v < 0.3)).toBe(true);
     const windows = body.windows as { start: number; end: number; metric: string }[];
     const surge = windows.find((w) => w.metric === 'cpu');
@@ -471,6 +491,25 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
     expect(surge!.start).toBeGreaterThanOrEqual(SURGE_START - 300);
     expect(surge!.start).toBeLessThan(SURGE_END);
     expect((body.summary as { state: string }).state).toBe('anomalous');
+  });
+
+  it('does not report a CPU burst that recurs at the same time every week', async () => {
+    const { status, body } = await getAnomalies(backend.url, range);
+    expect(status).toBe(200);
+    const cpu = (body.series as { metric: string; points: [number, number | null][] }[])[0];
+    // The burst is in the data the tab shows...
+    const burst = cpu.points.filter(([t]) => t >= BURST_START + 300 && t < BURST_END);
+    expect(burst.length).toBeGreaterThan(10);
+    expect(burst.every(([, v]) => v !== null && v > 0.6)).toBe(true);
+    // ...and no window covers it: 7 and 14 days earlier showed the same.
+    const windows = body.windows as { start: number; end: number; metric: string }[];
+    expect(windows.filter((w) => w.start < BURST_END + 300 && w.end > BURST_START)).toEqual([]);
+    // Only the surge is reported.
+    expect(windows.length).toBeGreaterThan(0);
+    for (const w of windows) {
+      expect(w.end).toBeGreaterThan(SURGE_START);
+      expect(w.start).toBeLessThan(SURGE_END + 3600);
+    }
   });
 
   it('matches a name with a regex metacharacter literally', async () => {

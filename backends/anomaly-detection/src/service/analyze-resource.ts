@@ -3,20 +3,15 @@ import type { MetricDefinition, MetricQueries } from '../sources/metric-queries'
 import { renderQuery } from '../sources/metric-queries';
 import type { MetricSource } from '../sources/metric-source';
 import type { AnomalyRequest } from './parse-anomaly-request';
+import { planQueries } from './plan-queries';
+import { runBounded } from './run-bounded';
 
-/** Step when the request gives none. */
-export const DEFAULT_STEP_SECONDS = 60;
 /**
- * Most points fetched per series, history included. Prometheus refuses more than 11,000
- * points per series in a range query (prometheus/web/api/v1/api.go); a finer step is
- * coarsened to stay under it, so no request can make a query explode.
+ * Most range queries in flight per request, over all its metrics and chunks: a request
+ * makes about 30 queries (6 metrics × 5 history segments), and Prometheus should not get
+ * them all at once.
  */
-export const MAX_POINTS = 11_000;
-/**
- * History fetched before `from`: a day, so the detector has a warmed-up baseline at `from`
- * and its one-day seasonal lag (README.md, "Method").
- */
-export const HISTORY_SECONDS = 86400;
+export const MAX_CONCURRENT_QUERIES = 4;
 /** Shortest `rate()` range: four 15 s scrapes and then some, as dashboards commonly use. */
 const MIN_RATE_INTERVAL_SECONDS = 300;
 
@@ -44,28 +39,23 @@ export interface AnomalyReport {
   windows: AnomalyWindowReport[];
 }
 
-/** The step used: the one asked (or the default), coarsened to stay within MAX_POINTS. */
-export function chooseStep(request: AnomalyRequest): number {
-  const asked = request.step ?? DEFAULT_STEP_SECONDS;
-  const span = request.to - request.from + HISTORY_SECONDS;
-  return Math.max(asked, Math.ceil(span / (MAX_POINTS - 1)));
-}
-
 /**
- * Queries every metric of the resource's kind, runs the detector on each, and combines
+ * Queries every metric of the resource's kind over `[from, to]` and the history the
+ * detector compares it with (plan-queries.ts), runs the detector on each, and combines
  * them: the score at a point is the highest of the metrics' scores there, and each window
- * names the metric that drove it. A failing query fails the whole report (502/504): a
- * partial answer could read as "normal".
+ * names the metric that drove it. Only `[from, to]` is reported. A failing query fails the
+ * whole report (502/504): a partial answer could read as "normal".
  */
 export async function analyzeResource(
   request: AnomalyRequest,
   source: MetricSource,
   queries: MetricQueries,
 ): Promise<AnomalyReport> {
-  const step = chooseStep(request);
-  const start = request.from - Math.ceil(HISTORY_SECONDS / step) * step;
+  const { step, ranges } = planQueries(request);
+  // The sparse grid: every fetched timestamp. Between the ranges there is nothing, which
+  // the detector treats as a gap.
   const grid: number[] = [];
-  for (let t = start; t <= request.to; t += step) grid.push(t);
+  for (const { start, end } of ranges) for (let t = start; t <= end; t += step) grid.push(t);
   const firstShown = grid.findIndex((t) => t >= request.from);
   const vars = {
     namespace: request.resource.namespace,
@@ -73,13 +63,17 @@ export async function analyzeResource(
     rateIntervalSeconds: Math.max(MIN_RATE_INTERVAL_SECONDS, 4 * step),
   };
 
-  const fetched = await Promise.all(
-    queries[request.resource.kind].map(async (definition) => {
-      const query = renderQuery(definition.query, vars);
-      const points = await source.queryRange(query, start, request.to, step);
-      return { definition, points: placeOnGrid(points, grid) };
-    }),
-  );
+  const definitions = queries[request.resource.kind];
+  // One query per metric and range, metric by metric; a few at a time.
+  const tasks = definitions.flatMap((definition) => {
+    const query = renderQuery(definition.query, vars);
+    return ranges.map((range) => () => source.queryRange(query, range.start, range.end, step));
+  });
+  const chunks = await runBounded(tasks, MAX_CONCURRENT_QUERIES);
+  const fetched = definitions.map((definition, m) => ({
+    definition,
+    points: placeOnGrid(chunks.slice(m * ranges.length, (m + 1) * ranges.length).flat(), grid),
+  }));
   const analysed = fetched
     .filter(({ definition, points }) => !definition.optional || points.some(([, v]) => v !== null))
     .map(({ definition, points }) => analyse(definition, points, step, firstShown, request));

@@ -4,9 +4,16 @@ import type { MetricSource } from './metric-source';
 
 const DAY = 86400;
 const HOUR = 3600;
-/** Sample incidents recur this often, so a range of a few hours usually shows one. */
-const INCIDENT_PERIOD_SECONDS = 6 * HOUR;
-/** Sample incidents start at this offset into each period (UTC), the same for every metric. */
+/**
+ * Sample incidents recur this often: 5 h 50 min, so a six-hour range always shows at least
+ * half of one. Not a divisor of a day: the detector compares each point with the same time
+ * 1, 2, 3 days and 1, 2 weeks earlier (and the service fetches that history), and an
+ * incident at the same time every day would be a daily pattern, not an incident. With this
+ * period the incidents move 40 minutes earlier each day, and none of those lags
+ * (2400, 4800, 7200, 16800, 12600 s modulo the period) lands on another incident.
+ */
+const INCIDENT_PERIOD_SECONDS = 5 * HOUR + 50 * 60;
+/** Sample incidents start at this offset into each period (from the Unix epoch), the same for every metric. */
 const INCIDENT_OFFSET_SECONDS = 4 * HOUR + 10 * 60;
 /** Each sample incident lasts this long. */
 const INCIDENT_SECONDS = 20 * 60;
@@ -18,8 +25,8 @@ const INCIDENT_FACTOR = 4;
  * `"source": "sample"` so the UI can label it. Deterministic: the value at a timestamp
  * depends only on the query text and the timestamp, so every request over the same range
  * sees the same series. The shape follows the evaluation set (src/eval/eval-set.ts): a
- * daily cycle, log-normal noise, and a 20-minute ×4 incident every 6 hours (04:10, 10:10, …
- * UTC) in the CPU series and about half of the others.
+ * daily cycle, log-normal noise, and a 20-minute ×4 incident every 5 h 50 min (see
+ * {@link sampleIncidents}) in the CPU series and about half of the others.
  */
 export class SampleSource implements MetricSource {
   readonly kind = 'sample';
@@ -34,14 +41,30 @@ export class SampleSource implements MetricSource {
     for (let t = from; t <= to; t += step) {
       const noise = new Prng(seed ^ Math.floor(t)).normal() * 0.05;
       const daily = 0.5 * Math.sin((2 * Math.PI * (t + phase)) / DAY);
-      const sinceIncident =
-        (((t - INCIDENT_OFFSET_SECONDS) % INCIDENT_PERIOD_SECONDS) + INCIDENT_PERIOD_SECONDS) %
-        INCIDENT_PERIOD_SECONDS;
-      const incident = affected && sinceIncident < INCIDENT_SECONDS ? INCIDENT_FACTOR : 1;
+      const incident = affected && inIncident(t) ? INCIDENT_FACTOR : 1;
       points.push([t, round(level * Math.exp(daily + noise) * incident)]);
     }
     return points;
   }
+}
+
+/** The sample incidents `[start, end)` that overlap `[from, to]`, ascending. */
+export function sampleIncidents(from: number, to: number): { start: number; end: number }[] {
+  const incidents: { start: number; end: number }[] = [];
+  const first = Math.floor((from - INCIDENT_OFFSET_SECONDS) / INCIDENT_PERIOD_SECONDS);
+  for (let k = first; ; k++) {
+    const start = INCIDENT_OFFSET_SECONDS + k * INCIDENT_PERIOD_SECONDS;
+    if (start > to) break;
+    if (start + INCIDENT_SECONDS > from) incidents.push({ start, end: start + INCIDENT_SECONDS });
+  }
+  return incidents;
+}
+
+function inIncident(t: number): boolean {
+  const since =
+    (((t - INCIDENT_OFFSET_SECONDS) % INCIDENT_PERIOD_SECONDS) + INCIDENT_PERIOD_SECONDS) %
+    INCIDENT_PERIOD_SECONDS;
+  return since < INCIDENT_SECONDS;
 }
 
 /** A plausible level for the metric the query reads (the sample source only sees PromQL). */

@@ -1,10 +1,15 @@
 import type { SeriesPoint } from '../../../../backends/anomaly-detection/src/detector';
 import {
   analyzeResource,
-  chooseStep,
   combineScores,
-  MAX_POINTS,
+  MAX_CONCURRENT_QUERIES,
 } from '../../../../backends/anomaly-detection/src/service/analyze-resource';
+import {
+  chooseStep,
+  MAX_POINTS,
+  MAX_TOTAL_POINTS,
+  planQueries,
+} from '../../../../backends/anomaly-detection/src/service/plan-queries';
 import type { AnomalyRequest } from '../../../../backends/anomaly-detection/src/service/parse-anomaly-request';
 import type { MetricQueries } from '../../../../backends/anomaly-detection/src/sources/metric-queries';
 import { DEFAULT_QUERIES } from '../../../../backends/anomaly-detection/src/sources/metric-queries';
@@ -12,6 +17,13 @@ import {
   type MetricSource,
   SourceTimeoutError,
 } from '../../../../backends/anomaly-detection/src/sources/metric-source';
+import {
+  SampleSource,
+  sampleIncidents,
+} from '../../../../backends/anomaly-detection/src/sources/sample-source';
+
+const HOUR = 3600;
+const DAY = 86400;
 
 const REQUEST: AnomalyRequest = {
   resource: { group: '', kind: 'Pod', namespace: 'ns', name: 'web' },
@@ -50,7 +62,7 @@ describe('analyzeResource', () => {
   it('scores each metric and names the metric driving each window', async () => {
     const queries: string[] = [];
     const report = await analyzeResource(REQUEST, fakeSource(1795301800, queries), QUERIES);
-    expect(queries).toEqual(['cpu{pod="web"}', 'memory{pod="web"}', 'req']);
+    expect([...new Set(queries)]).toEqual(['cpu{pod="web"}', 'memory{pod="web"}', 'req']);
     expect(report.range).toEqual({ from: 1795300000, to: 1795303600, step: 60 });
     expect(report.series.map((s) => s.metric)).toEqual(['cpu', 'memory']); // optional, no data
     expect(report.series[0].points).toHaveLength(61);
@@ -85,14 +97,190 @@ describe('analyzeResource', () => {
     };
     await expect(analyzeResource(REQUEST, failing, QUERIES)).rejects.toThrow(SourceTimeoutError);
   });
+
+  it('fails as a whole when one chunk of history fails, and asks no more after it', async () => {
+    const source = new RecordingSource(
+      () => 10,
+      (from) => from < REQUEST.from - 10 * DAY,
+    );
+    await expect(analyzeResource(REQUEST, source, QUERIES)).rejects.toThrow(SourceTimeoutError);
+    // 3 metrics × 5 ranges; the first query (the 14-day lag of cpu) fails, so no worker
+    // starts another after the first four.
+    expect(source.calls.length).toBeLessThanOrEqual(MAX_CONCURRENT_QUERIES);
+  });
+});
+
+/** A MetricSource that records every call and counts the calls in flight. */
+class RecordingSource implements MetricSource {
+  readonly kind = 'prometheus';
+  readonly calls: { query: string; from: number; to: number; step: number }[] = [];
+  maxInFlight = 0;
+  private inFlight = 0;
+
+  constructor(
+    private readonly value: (query: string, t: number) => number | null,
+    private readonly fails: (from: number) => boolean = () => false,
+  ) {}
+
+  async queryRange(query: string, from: number, to: number, step: number): Promise<SeriesPoint[]> {
+    this.calls.push({ query, from, to, step });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    // Let the other queries of the request start (or be held back) before answering.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.inFlight--;
+    if (this.fails(from)) throw new SourceTimeoutError('slow');
+    const points: SeriesPoint[] = [];
+    for (let t = from; t <= to; t += step) points.push([t, this.value(query, t)]);
+    return points;
+  }
+
+  /** The ranges asked for one query, ascending. */
+  rangesOf(query: string): [number, number][] {
+    return this.calls
+      .filter((c) => c.query === query)
+      .map((c): [number, number] => [c.from, c.to])
+      .sort((a, b) => a[0] - b[0]);
+  }
+}
+
+/** A daily cycle around 10 with ±3 % deterministic wiggle. */
+function dailyCycle(t: number): number {
+  return 10 * Math.exp(0.5 * Math.sin((2 * Math.PI * t) / DAY)) * (1 + 0.03 * Math.sin(t / 170));
+}
+
+describe('analyzeResource: the history it fetches', () => {
+  // Not a multiple of 60: the grid is anchored at `from`, not at the epoch.
+  const from = 1795300000;
+
+  it('fetches [from − 1 day, to] and, per lag, the range a lag earlier with a long window before it', async () => {
+    const source = new RecordingSource(() => 10);
+    const to = from + 6 * HOUR;
+    const report = await analyzeResource({ ...REQUEST, from, to }, source, QUERIES);
+    expect(report.range).toEqual({ from, to, step: 60 });
+    for (const query of ['cpu{pod="web"}', 'memory{pod="web"}', 'req']) {
+      expect(source.rangesOf(query)).toEqual([
+        [from - 14 * DAY - 12 * HOUR, to - 14 * DAY],
+        [from - 7 * DAY - 12 * HOUR, to - 7 * DAY],
+        [from - 3 * DAY - 12 * HOUR, to - 3 * DAY],
+        [from - 2 * DAY - 12 * HOUR, to - 2 * DAY],
+        // [from − 1 day, to] merged with the one-day lag's [from − 1.5 days, to − 1 day].
+        [from - DAY - 12 * HOUR, to],
+      ]);
+    }
+    expect(source.calls.every((c) => c.step === 60)).toBe(true);
+    // Only [from, to] is reported.
+    expect(report.series[0].points[0][0]).toBe(from);
+    expect(report.series[0].points).toHaveLength(361);
+    expect(report.scores).toHaveLength(361);
+  });
+
+  it('splits a 7-day range into chunks of at most MAX_POINTS on one grid, keeping the step', async () => {
+    const source = new RecordingSource(() => 10);
+    // `to` off the grid: the last point is the last grid point before it.
+    const to = from + 7 * DAY + 30;
+    const report = await analyzeResource({ ...REQUEST, from, to }, source, QUERIES);
+    expect(report.range.step).toBe(60);
+    const start = from - 14 * DAY - 12 * HOUR; // every segment merged into one
+    const chunk = MAX_POINTS * 60;
+    expect(source.rangesOf('cpu{pod="web"}')).toEqual([
+      [start, start + chunk - 60],
+      [start + chunk, start + 2 * chunk - 60],
+      [start + 2 * chunk, from + 7 * DAY],
+    ]);
+    for (const c of source.calls) {
+      expect(c.step).toBe(60);
+      expect((c.to - c.from) / 60 + 1).toBeLessThanOrEqual(MAX_POINTS);
+      expect(Number.isInteger((from - c.from) / 60)).toBe(true);
+    }
+    expect(report.series[0].points).toHaveLength(7 * 1440 + 1);
+  });
+
+  it('coarsens the step only as much as MAX_TOTAL_POINTS needs, for a 31-day range', () => {
+    const month = { ...REQUEST, from, to: from + 31 * DAY, step: 60 };
+    const plan = planQueries(month);
+    expect(plan.step).toBeGreaterThan(60);
+    expect(plan.points).toBeLessThanOrEqual(MAX_TOTAL_POINTS);
+    // One second finer does not fit: it is coarsened to the same step.
+    expect(planQueries({ ...month, step: plan.step - 1 }).step).toBe(plan.step);
+    expect(plan.ranges[0].start).toBe(from - Math.ceil((14.5 * DAY) / plan.step) * plan.step);
+    for (const { start, end } of plan.ranges) {
+      expect((end - start) / plan.step + 1).toBeLessThanOrEqual(MAX_POINTS);
+      expect(Number.isInteger((from - start) / plan.step)).toBe(true);
+    }
+    expect(chooseStep(month)).toBe(plan.step);
+    // A fine step over a short range is coarsened the same way.
+    expect(chooseStep({ ...REQUEST, from, to: from + 6 * HOUR, step: 1 })).toBeGreaterThan(1);
+  });
+
+  it('keeps at most MAX_CONCURRENT_QUERIES queries in flight', async () => {
+    const source = new RecordingSource(() => 10);
+    await analyzeResource({ ...REQUEST, from, to: from + 6 * HOUR }, source, QUERIES);
+    expect(source.calls).toHaveLength(15);
+    expect(source.maxInFlight).toBe(MAX_CONCURRENT_QUERIES);
+  });
+
+  it('reports a weekly-recurring event as normal when the two previous weeks show it', async () => {
+    // A batch job at 02:00 UTC on one weekday, ×3 for 90 minutes, every week.
+    const jobAt = Math.floor(from / DAY) * DAY + 2 * HOUR + DAY; // within the range below
+    const weekly = (t: number) =>
+      [0, 1, 2].some((w) => t >= jobAt - w * 7 * DAY && t < jobAt - w * 7 * DAY + 1.5 * HOUR);
+    const range = { ...REQUEST, from: jobAt - 6 * HOUR, to: jobAt + 6 * HOUR };
+    const recurring = new RecordingSource((q, t) =>
+      q === 'req' ? null : dailyCycle(t) * (weekly(t) ? 3 : 1),
+    );
+    const report = await analyzeResource(range, recurring, QUERIES);
+    expect(report.summary.state).toBe('normal');
+    expect(report.windows).toEqual([]);
+    // The same event with no history of it is an anomaly.
+    const once = new RecordingSource((q, t) =>
+      q === 'req' ? null : dailyCycle(t) * (t >= jobAt && t < jobAt + 1.5 * HOUR ? 3 : 1),
+    );
+    const flagged = await analyzeResource(range, once, QUERIES);
+    expect(flagged.summary.state).toBe('anomalous');
+    expect(flagged.windows.some((w) => w.start < jobAt + 1.5 * HOUR && w.end > jobAt)).toBe(true);
+  });
+
+  it.each([
+    ['six hours', 6 * HOUR],
+    ['a day', DAY],
+  ])('shows the sample source’s incidents as windows over %s', async (_name, span) => {
+    const range = {
+      resource: { group: 'apps', kind: 'Deployment' as const, namespace: 'ns', name: 'web' },
+      from,
+      to: from + span,
+      step: 60,
+    };
+    const report = await analyzeResource(range, new SampleSource(), DEFAULT_QUERIES);
+    const incidents = sampleIncidents(range.from, range.to).filter(
+      (i) => i.start >= range.from && i.end <= range.to,
+    );
+    expect(incidents.length).toBeGreaterThanOrEqual(span === DAY ? 4 : 1);
+    const cpu = report.windows.filter((w) => w.metric === 'cpu');
+    for (const incident of incidents) {
+      expect(cpu.some((w) => w.start < incident.end && w.end > incident.start)).toBe(true);
+    }
+    expect(report.summary.state).toBe('anomalous');
+  });
+});
+
+describe('sampleIncidents', () => {
+  it('never puts an incident at the same time of day as one on the days the detector compares', () => {
+    const from = 1795300000;
+    const incidents = sampleIncidents(from, from + 14 * DAY);
+    const inIncident = (t: number) => incidents.some((i) => t >= i.start && t < i.end);
+    for (const { start, end } of incidents.filter((i) => i.start >= from + 7 * DAY)) {
+      for (const lag of [1, 2, 3, 7].map((d) => d * DAY)) {
+        for (let t = start; t < end; t += 60) expect(inIncident(t - lag)).toBe(false);
+      }
+    }
+  });
 });
 
 describe('chooseStep', () => {
-  it('keeps the asked step when the points fit and coarsens it when they do not', () => {
+  it('keeps the asked step when the points fit', () => {
     expect(chooseStep(REQUEST)).toBe(60);
-    const month = { ...REQUEST, from: REQUEST.to - 31 * 86400, step: 1 };
-    const step = chooseStep(month);
-    expect((month.to - month.from + 86400) / step).toBeLessThanOrEqual(MAX_POINTS);
+    expect(chooseStep({ ...REQUEST, step: undefined })).toBe(60);
   });
 });
 
