@@ -5,12 +5,15 @@ import type { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Blackhole } from '../helpers/blackhole';
-import { appHeaders, Environment } from '../helpers/environment';
+import { appHeaders, DEFAULT_POLICY, Environment } from '../helpers/environment';
 import { localSession } from '../helpers/local-tokens';
+import { type OidcProvider, startOidcProvider } from '../helpers/oidc';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 import { TcpTap } from '../helpers/tcp-tap';
 
 const BACKEND = join(REPO_ROOT, 'backends', 'anomaly-detection', 'bin', 'anomaly-backend');
+/** The public Argo CD URL: Dex's issuer is `<url>/api/dex`. */
+const ARGOCD_URL = 'https://argocd.example.test';
 
 /** bin/anomaly-backend as a child process on an ephemeral loopback port (npm test builds first). */
 class BackendProcess {
@@ -200,20 +203,69 @@ describe('bin/anomaly-backend behind the real sidecar', () => {
   const env = new Environment();
   let backend: BackendProcess;
   let tap: TcpTap;
+  let dex: OidcProvider;
   const token = localSession('admin');
   beforeAll(async () => {
     backend = await new BackendProcess(['--sample']).start();
     const target = new URL(backend.url);
     // Between the sidecar and the backend: the bytes the backend really received.
     tap = await new TcpTap({ host: target.hostname, port: Number(target.port) }).start();
+    // SSO sessions too, for a user with groups (a local user has none).
+    dex = await startOidcProvider({
+      mountPath: '/api/dex',
+      issuerOrigin: ARGOCD_URL,
+      clients: [{ client_id: 'argo-cd' }],
+    });
     await env.start({
-      cm: { 'extension.config.anomalies': `services:\n- url: ${tap.url}\n` },
+      cm: {
+        'extension.config.anomalies': `services:\n- url: ${tap.url}\n`,
+        url: ARGOCD_URL,
+        'dex.config': 'connectors: []\n',
+      },
+      policy: `${DEFAULT_POLICY}\np, role:sre, extensions, invoke, anomalies, allow\ng, my-org:sre, role:sre`,
+      extraFlags: ['--dex-server', dex.url],
     });
   });
   afterAll(async () => {
     await env.stop();
     await tap.stop();
     await backend.stop();
+    await dex?.stop();
+  });
+
+  /**
+   * Sends one request through the sidecar and returns the head the backend received for
+   * it, parsed from the tap's bytes: the request line and each header's values by
+   * lower-case name.
+   */
+  async function receivedHead(headers: Record<string, string>) {
+    const before = tap.requestHeads().length;
+    const { status } = await getAnomalies(
+      `${env.sidecar.url}/extensions/anomalies`,
+      QUERY,
+      headers,
+    );
+    expect(status).toBe(200);
+    const heads = tap.requestHeads();
+    expect(heads.length).toBe(before + 1);
+    const [requestLine, ...lines] = heads[heads.length - 1];
+    const received = new Map<string, string[]>();
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).toLowerCase();
+      received.set(name, [...(received.get(name) ?? []), line.slice(colon + 1).trim()]);
+    }
+    return { requestLine, headers: received };
+  }
+
+  it('has a tap that would see a cookie (the check below can fail)', async () => {
+    const before = tap.requestHeads().length;
+    const response = await fetch(`${tap.url}/healthz`, { headers: { cookie: 'probe=1' } });
+    expect(response.status).toBe(200);
+    const heads = tap.requestHeads();
+    expect(heads.length).toBe(before + 1);
+    expect(heads[heads.length - 1]).toContain('cookie: probe=1');
+    expect(tap.bytes()).toContain('probe=1');
   });
 
   it('answers through /extensions/<name>/ and logs who asked, never the session token', async () => {
@@ -233,26 +285,19 @@ describe('bin/anomaly-backend behind the real sidecar', () => {
   });
 
   it('receives the identity headers and never the cookie, the Authorization header or the token', async () => {
-    const before = tap.requestHeads().length;
-    const { status } = await getAnomalies(`${env.sidecar.url}/extensions/anomalies`, QUERY, {
+    const { requestLine, headers } = await receivedHead({
       cookie: `argocd.token=${token}; other=1`,
       authorization: `Bearer ${token}`,
       'argocd-username': 'mallory',
+      'argocd-user-groups': 'admins',
       ...appHeaders('argocd:guestbook', 'default'),
     });
-    expect(status).toBe(200);
-    const heads = tap.requestHeads();
-    expect(heads.length).toBe(before + 1);
-    const [requestLine, ...lines] = heads[heads.length - 1];
     expect(requestLine).toMatch(/^GET \/api\/v1\/anomalies\?\S+ HTTP\/1\.1$/);
-    const headers = new Map<string, string[]>();
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon).toLowerCase();
-      headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
-    }
     expect(headers.get('argocd-username')).toEqual(['admin']);
     expect(headers.get('argocd-user-id')).toEqual(['admin']);
+    // A local user has no groups: the sidecar sends no Argocd-User-Groups, and the
+    // spoofed one is gone.
+    expect(headers.has('argocd-user-groups')).toBe(false);
     expect(headers.get('argocd-application-name')).toEqual(['argocd:guestbook']);
     expect(headers.get('argocd-project-name')).toEqual(['default']);
     expect(headers.has('cookie')).toBe(false);
@@ -261,6 +306,33 @@ describe('bin/anomaly-backend behind the real sidecar', () => {
     expect(tap.bytes()).not.toContain(token);
     expect(tap.bytes()).not.toContain('mallory');
     expect(tap.bytes()).not.toContain('other=1');
+    expect(tap.bytes()).not.toContain('admins');
+  });
+
+  it('receives an SSO user’s groups, and never its ID token or any cookie', async () => {
+    const idToken = await dex.issueIdToken({
+      sub: 'CiQwOGE4Njg0Yi1kYjg4LTRiNzMtOTBhOS0zY2QxNjYxZjU0NjYSBWxvY2Fs',
+      email: 'dora@example.com',
+      groups: ['other', 'my-org:sre'],
+      federated_claims: { connector_id: 'github', user_id: 'dora-gh' },
+    });
+    const { headers } = await receivedHead({
+      cookie: `theme=dark; argocd.token=${idToken}; other=1`,
+      'argocd-user-groups': 'admins',
+      ...appHeaders('team-a:payments', 'team-a'),
+    });
+    expect(headers.get('argocd-username')).toEqual(['dora@example.com']);
+    expect(headers.get('argocd-user-id')).toEqual(['dora-gh']);
+    expect(headers.get('argocd-user-groups')).toEqual(['other,my-org:sre']);
+    expect(headers.get('argocd-application-name')).toEqual(['team-a:payments']);
+    expect(headers.get('argocd-project-name')).toEqual(['team-a']);
+    expect(headers.has('cookie')).toBe(false);
+    expect(headers.has('authorization')).toBe(false);
+    expect(tap.bytes()).not.toContain(idToken);
+    // The signature alone, in case the token were re-encoded on the way.
+    expect(tap.bytes()).not.toContain(idToken.split('.')[2]);
+    expect(tap.bytes()).not.toContain('theme=dark');
+    expect(tap.bytes()).not.toContain('admins');
   });
 });
 
