@@ -23,13 +23,8 @@ import { SidecarProcess } from '../test/helpers/sidecar-process';
 import { hasWrk, load, LoadResult } from './bench-tools/load';
 import { findNginx, NginxProxy } from './bench-tools/nginx';
 import { generatePolicy, measurePolicy, PolicyCost } from './bench-tools/policy';
-import {
-  peakRssMiB,
-  PortProcess,
-  resetPeakRss,
-  rssMiB,
-  startScript,
-} from './bench-tools/processes';
+import { PortProcess, startScript } from './bench-tools/processes';
+import { peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
 import { streamThrough, StreamResult } from './bench-tools/streaming';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);

@@ -7,7 +7,7 @@ import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { freePort, processTree } from './processes';
+import { freePort, processTree } from '../../test/helpers/processes';
 
 const NGINX_PATHS = ['/usr/sbin/nginx', '/usr/bin/nginx'];
 

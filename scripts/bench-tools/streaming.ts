@@ -4,7 +4,7 @@
  */
 import http from 'http';
 import { Readable } from 'stream';
-import { peakRssMiB, resetPeakRss, rssMiB } from './processes';
+import { peakRssMiB, resetPeakRss, rssMiB } from '../../test/helpers/processes';
 
 export interface StreamResult {
   direction: 'upload' | 'download';

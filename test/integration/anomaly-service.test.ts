@@ -8,6 +8,7 @@ import { Blackhole } from '../helpers/blackhole';
 import { appHeaders, DEFAULT_POLICY, Environment } from '../helpers/environment';
 import { localSession } from '../helpers/local-tokens';
 import { type OidcProvider, startOidcProvider } from '../helpers/oidc';
+import { freePort } from '../helpers/processes';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 import { TcpTap } from '../helpers/tcp-tap';
 
@@ -338,10 +339,7 @@ describe('bin/anomaly-backend behind the real sidecar', () => {
 
 describe('bin/anomaly-backend --prometheus, when Prometheus fails', () => {
   it('answers 502 when Prometheus is unreachable', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const port = await freePort(); // nothing listens there any more
     const backend = await new BackendProcess(['--prometheus', `http://127.0.0.1:${port}`]).start();
     try {
       const { status, body } = await getAnomalies(backend.url, QUERY);
@@ -515,14 +513,6 @@ class PrometheusProcess {
     }
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometheus', () => {

@@ -1,11 +1,10 @@
 import http from 'http';
-import net from 'net';
-import { readFileSync } from 'fs';
 import { Blackhole } from '../helpers/blackhole';
 import { EchoBackend } from '../helpers/echo-backend';
 import { appHeaders, Environment } from '../helpers/environment';
 import { eventually, request } from '../helpers/http-client';
 import { localSession } from '../helpers/local-tokens';
+import { freePort, peakRssMiB } from '../helpers/processes';
 import { makeTlsFixtures } from '../helpers/tls-fixtures';
 
 /** Timeouts, failures, aborts, streaming and backend TLS through the real sidecar. */
@@ -180,11 +179,11 @@ describe('forwarding to backends', () => {
     // newer Node versions), whatever the body size.
     await upload(32 * 1024 * 1024);
     await download(32 * 1024 * 1024);
-    const rssBefore = peakRssMiB(env.sidecar.pid);
+    const rssBefore = peakRssMiB([env.sidecar.pid]);
     const size = 256 * 1024 * 1024;
     expect((await upload(size)).bodyBytes).toBe(size);
     expect(await download(size)).toBe(size);
-    const growth = peakRssMiB(env.sidecar.pid) - rssBefore;
+    const growth = peakRssMiB([env.sidecar.pid]) - rssBefore;
     // Buffering either body would add 256 MiB; streaming stays within socket buffers.
     expect(growth).toBeLessThan(64);
   });
@@ -236,19 +235,3 @@ describe('forwarding to backends', () => {
     expect(env.sidecar.output()).not.toContain(tls.clientKey.split('\n')[1]);
   });
 });
-
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
