@@ -1,4 +1,5 @@
 import { BUILTIN_POLICY_CSV } from './builtin-policy';
+import { ACTION_INVOKE, RESOURCE_EXTENSIONS } from './invoke-permission';
 import { createMatchFunction, MatchFunction } from './match-function';
 import { parsePolicyCsv, PolicyRule } from './policy-csv';
 import type { RbacConfig } from './rbac-config';
@@ -20,9 +21,6 @@ export interface Enforcer {
   /** Argo CD's decision for (subject, 'extensions', 'invoke', extensionName). Synchronous. */
   canInvoke(who: RbacSubject, extension: string): boolean;
 }
-
-const RESOURCE_EXTENSIONS = 'extensions';
-const ACTION_INVOKE = 'invoke';
 
 /**
  * casbin's default role manager follows `g` links this many levels deep (Argo CD keeps the
@@ -68,10 +66,7 @@ interface InvokeRule {
  * does not hold up requests (they keep using the previous enforcer until this one is ready).
  */
 export async function createEnforcer(config: RbacConfig): Promise<Enforcer> {
-  const rules = [
-    ...parseValidPolicy('the built-in policy', BUILTIN_POLICY_CSV),
-    ...(config.rules ?? parseValidPolicy('policy.csv', config.policyCsv)),
-  ];
+  const rules = loadPolicyRules(config);
   const match = createMatchFunction(config.matchMode);
   const bySubject = new Map<string, InvokeRule[]>();
   const links = new Map<string, string[]>();
@@ -82,13 +77,8 @@ export async function createEnforcer(config: RbacConfig): Promise<Enforcer> {
     for (let i = start; i < end; i++) indexRule(rules[i], match, bySubject, links);
   }
 
-  // server/rbacpolicy/rbacpolicy.go EnforceClaims only checks a group that is the first
-  // field of some `g` line (built-in ones included). So `p, my-group, ...` alone grants
-  // nothing to members of my-group: it needs a `g, my-group, <role>` line too.
-  const knownGroups = new Set(links.keys());
-
   /** One casbin Enforce call, as Argo CD makes it: an error counts as a deny. */
-  const check = (subject: string, extension: string): boolean => {
+  const check: SubjectCheck = (subject, extension) => {
     let allowed = false;
     for (const role of inheritedRoles(subject, links)) {
       const applicable = bySubject.get(role);
@@ -109,12 +99,45 @@ export async function createEnforcer(config: RbacConfig): Promise<Enforcer> {
     return allowed;
   };
 
+  return enforceLikeArgoCD(check, rules, config.policyDefault);
+}
+
+/**
+ * The built-in policy, then the user's (util/rbac/rbac.go argocdAdapter.LoadPolicy order):
+ * the rules parseRbacConfigMap kept, or policyCsv parsed (it must be valid).
+ */
+export function loadPolicyRules(config: RbacConfig): PolicyRule[] {
+  return [
+    ...parseValidPolicy('the built-in policy', BUILTIN_POLICY_CSV),
+    ...(config.rules ?? parseValidPolicy('policy.csv', config.policyCsv)),
+  ];
+}
+
+/** One casbin Enforce call for (subject, extensions, invoke, extension); an error is false. */
+export type SubjectCheck = (subject: string, extension: string) => boolean;
+
+/**
+ * Argo CD's decision built from single-subject checks: the default role, the subject, each
+ * known group, then the empty subject. Shared by the indexed enforcer and the casbin
+ * reference in the tests, so both differ only in how one subject is checked.
+ */
+export function enforceLikeArgoCD(
+  check: SubjectCheck,
+  rules: readonly PolicyRule[],
+  policyDefault: string,
+): Enforcer {
+  // server/rbacpolicy/rbacpolicy.go EnforceClaims only checks a group that is the first
+  // field of some `g` line (built-in ones included). So `p, my-group, ...` alone grants
+  // nothing to members of my-group: it needs a `g, my-group, <role>` line too.
+  const knownGroups = new Set(
+    rules.filter((rule) => rule.ptype === 'g').map((rule) => rule.values[0]),
+  );
   return {
     canInvoke(who, extension) {
       // SECURITY: each subject is a separate check and any allow wins, so a deny only beats
       // an allow for the same subject (user, a group, the default role), as in Argo CD.
       // util/rbac/rbac.go enforce: the default role first.
-      if (config.policyDefault !== '' && check(config.policyDefault, extension)) return true;
+      if (policyDefault !== '' && check(policyDefault, extension)) return true;
       // rbacpolicy.go EnforceClaims: the subject, then each known group. For `extensions`
       // getProjectFromRequest finds no project, so project tokens (`proj:<p>:<role>`) take
       // this same path: only argocd-rbac-cm applies, never the AppProject's role policies.
