@@ -50,6 +50,11 @@ export interface ArgoCDApiOptions {
 
 type Outcome = { ok: true; app: Application } | { ok: false; error: Error };
 
+/** One cache entry per token (by its hash) and application. */
+function cacheKey(tokenHash: string, namespace: string, name: string): string {
+  return `${tokenHash}\0${namespace}\0${name}`;
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
@@ -102,7 +107,7 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
    * then awaits {@link getApplication}.
    */
   lookupCached(tokenHash: string, namespace: string, name: string): Application | undefined {
-    const outcome = this.cache.get(`${tokenHash}\0${namespace}\0${name}`);
+    const outcome = this.cache.get(cacheKey(tokenHash, namespace, name));
     if (!outcome) return undefined;
     this.options.onCacheResult?.(true);
     if (!outcome.ok) throw outcome.error;
@@ -115,7 +120,7 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
     name: string,
     tokenHash = tokenKey(token),
   ): Promise<Application> {
-    const key = `${tokenHash}\0${namespace}\0${name}`;
+    const key = cacheKey(tokenHash, namespace, name);
     let outcome = this.cache.get(key);
     this.options.onCacheResult?.(outcome !== undefined);
     if (!outcome) {

@@ -140,10 +140,13 @@ export class RequestPipeline {
     const key = tokenKey(token);
     const identity = runtime.authenticator.lookupCached(token, key);
     this.deps.metrics.recordCacheLookup('token', identity !== undefined);
-    if (identity) return this.checkAuthenticated(req, record, upgrade, runtime, identity, key);
+    if (identity)
+      return this.checkAuthenticated(req, record, upgrade, runtime, identity, token, key);
     return runtime.authenticator
       .authenticate(token, key)
-      .then((verified) => this.checkAuthenticated(req, record, upgrade, runtime, verified, key));
+      .then((verified) =>
+        this.checkAuthenticated(req, record, upgrade, runtime, verified, token, key),
+      );
   }
 
   /** Stages 3 to 7, for an authenticated caller. */
@@ -153,6 +156,7 @@ export class RequestPipeline {
     upgrade: boolean,
     runtime: Runtime,
     identity: Identity,
+    token: string,
     tokenHash: string,
   ): ForwardPlan | Promise<ForwardPlan> {
     const target = record.target as ExtensionTarget;
@@ -170,7 +174,6 @@ export class RequestPipeline {
     const { applications } = this.deps;
     const cached = applications.lookupCached?.(tokenHash, ref.namespace, ref.name);
     if (cached) return this.plan(req, record, upgrade, runtime, identity, ref, cached);
-    const token = extractSessionToken(req.headers);
     return applications
       .getApplication(token, ref.namespace, ref.name, tokenHash)
       .then((app) => this.plan(req, record, upgrade, runtime, identity, ref, app));
