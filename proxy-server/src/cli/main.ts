@@ -1,5 +1,8 @@
 import { ConfigDirError } from '../config/config-dir';
 import { runCan } from './can';
+import { runDelegate } from './delegate';
+import { runDelegates } from './delegates';
+import { runDoctor } from './doctor';
 import { UsageError } from './flags';
 import { runServe } from './serve';
 
@@ -9,6 +12,12 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
     run: runCan,
     summary: 'Check whether a subject may invoke an extension (exit 0 yes, 1 no).',
   },
+  delegate: {
+    run: runDelegate,
+    summary: 'Run a delegate agent: dial out to the sidecar and carry its requests.',
+  },
+  delegates: { run: runDelegates, summary: 'List the delegate agents connected to a sidecar.' },
+  doctor: { run: runDoctor, summary: 'Check a configuration and print one line per finding.' },
 };
 
 const USAGE =
