@@ -100,6 +100,54 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly delegateConnections = new Counter({
+    name: 'argocd_extension_proxy_delegate_connections_total',
+    help: 'Delegate agent connection attempts, by result (accepted, rejected); reconnects count too.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly delegateTunnels = new Gauge({
+    name: 'argocd_extension_proxy_delegate_tunnels',
+    help: 'Delegate agents connected now, by delegate name.',
+    labelNames: ['delegate'] as const,
+    registers: [this.registry],
+  });
+
+  readonly delegateStreams = new Gauge({
+    name: 'argocd_extension_proxy_delegate_streams',
+    help: 'Requests in flight through delegate tunnels, by delegate name.',
+    labelNames: ['delegate'] as const,
+    registers: [this.registry],
+  });
+
+  private delegateBytesSource?: () => Array<{ name: string; sent: number; received: number }>;
+
+  /** The delegate hub reports tunnel bytes at scrape time (socket counters, no per-chunk work). */
+  registerDelegateCollector(
+    source: () => Array<{ name: string; sent: number; received: number }>,
+  ): void {
+    this.delegateBytesSource = source;
+  }
+
+  readonly delegateBytes = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const metrics = this;
+    return new Counter({
+      name: 'argocd_extension_proxy_delegate_bytes_total',
+      help: 'Bytes through delegate tunnels (framing included), by delegate and direction (sent to the agent, received).',
+      labelNames: ['delegate', 'direction'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const t of metrics.delegateBytesSource?.() ?? []) {
+          this.inc({ delegate: t.name, direction: 'sent' }, t.sent);
+          this.inc({ delegate: t.name, direction: 'received' }, t.received);
+        }
+      },
+    });
+  })();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'argocd_extension_proxy_' });
   }

@@ -24,6 +24,10 @@ export interface SidecarProcessOptions {
   echo?: boolean;
   /** Keep no output once it listens (benchmarks: one log line per request adds up). */
   discardOutputAfterStart?: boolean;
+  /** `delegate` runs the agent instead (it has an admin port only). Default: `serve`. */
+  command?: 'serve' | 'delegate';
+  /** Run the process inside this network namespace (`ip netns exec`; needs root). */
+  netns?: string;
 }
 
 /**
@@ -48,11 +52,21 @@ export class SidecarProcess {
   private spawnServe(): ChildProcess {
     const listen = this.options.listen ?? '127.0.0.1:0';
     const admin = this.options.adminListen ?? '127.0.0.1:0';
-    return spawn(
-      process.execPath,
-      [BIN, 'serve', '--listen', listen, '--admin-listen', admin, ...this.args],
-      { env: { PATH: process.env.PATH, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const command = this.options.command ?? 'serve';
+    const listenArgs =
+      command === 'serve'
+        ? ['--listen', listen, '--admin-listen', admin]
+        : ['--admin-listen', admin];
+    const argv = [BIN, command, ...listenArgs, ...this.args];
+    const env = { PATH: process.env.PATH, ...this.env };
+    const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+    if (this.options.netns) {
+      return spawn('ip', ['netns', 'exec', this.options.netns, process.execPath, ...argv], {
+        env,
+        stdio,
+      });
+    }
+    return spawn(process.execPath, argv, { env, stdio });
   }
 
   /** Starts and waits until it listens; rejects with its output if it exits first. */
@@ -72,6 +86,9 @@ export class SidecarProcess {
           const entry = JSON.parse(line) as { msg?: string; address?: string; admin?: string };
           if (entry.msg === 'listening' && entry.address && entry.admin) {
             this.url = `http://${entry.address}`;
+            this.adminUrl = `http://${entry.admin}`;
+            resolve();
+          } else if (entry.msg === 'delegate agent starting' && entry.admin) {
             this.adminUrl = `http://${entry.admin}`;
             resolve();
           }

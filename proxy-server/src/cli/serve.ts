@@ -94,6 +94,12 @@ export const SERVE_FLAGS: FlagSpec[] = [
     description: 'How long SIGTERM waits for in-flight requests.',
   },
   {
+    name: 'delegate-ping-interval',
+    kind: 'string',
+    default: '15s',
+    description: 'How often delegate tunnels are pinged; one unanswered for as long is closed.',
+  },
+  {
     name: 'log-level',
     kind: 'string',
     default: 'info',
@@ -136,6 +142,7 @@ export async function runServe(argv: string[]): Promise<number> {
     reloadIntervalMs: durationFlag(args, 'reload-interval'),
     applicationCacheTtlMs: durationFlag(args, 'application-cache-ttl'),
     shutdownTimeoutMs: durationFlag(args, 'shutdown-timeout'),
+    delegatePingIntervalMs: durationFlag(args, 'delegate-ping-interval'),
     logger,
   });
   try {

@@ -21,6 +21,14 @@ export const EXTENSION_CONFIG_KEY = 'extension.config';
 
 /** Same pattern as Argo CD's validateConfigs (server/extension/extension.go). */
 const EXTENSION_NAME = /^[A-Za-z0-9-_]+$/;
+/** Delegate agent names: the same characters as extension names (they go in secret keys). */
+export const DELEGATE_NAME = /^[A-Za-z0-9-_]+$/;
+
+/** argocd-secret key holding the token that delegate agent `name` authenticates with. */
+export function delegateTokenKey(name: string): string {
+  return `delegate.${name}.token`;
+}
+
 /** The longest delay a Node timer can hold (2^31 - 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
 /** RFC 9110 token: what a header field name may contain. */
@@ -232,14 +240,6 @@ function readService(
     return undefined;
   }
   warnUnknownFields(svc, ['url', 'cluster', 'headers', 'tls', 'delegate'], path, ctx);
-  if (svc.delegate !== undefined) {
-    // SECURITY: proxying directly instead would send this service's secrets out of the
-    // network they are meant to stay in.
-    ctx.problem(
-      `${path}.delegate`,
-      'is not supported by this version (delegates are not implemented yet)',
-    );
-  }
   const url = readUrl(svc.url, `${path}.url`, ctx);
   const cluster = readCluster(svc.cluster, `${path}.cluster`, ctx);
   if (several && svc.cluster === undefined) {
@@ -250,8 +250,37 @@ function readService(
   if (url && tls && url.protocol !== 'https:') {
     ctx.problem(`${path}.tls`, 'is only allowed with an https url');
   }
+  const delegate = readDelegate(svc.delegate, `${path}.delegate`, tls !== undefined, ctx);
   if (!url) return undefined;
-  return { url, cluster, headers, tls };
+  return delegate === undefined
+    ? { url, cluster, headers, tls }
+    : { url, cluster, headers, delegate };
+}
+
+/**
+ * `delegate: NAME`. Its token must be in argocd-secret: without it no agent could connect,
+ * and every request would fail at run time instead of at load.
+ */
+function readDelegate(
+  value: unknown,
+  path: string,
+  hasTls: boolean,
+  ctx: Context,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !DELEGATE_NAME.test(value)) {
+    ctx.problem(path, 'must be a delegate name matching ^[A-Za-z0-9-_]+$');
+    return undefined;
+  }
+  const key = delegateTokenKey(value);
+  if (!ctx.secrets[key]) {
+    ctx.problem(path, `needs argocd-secret key ${key} (the token agent ${value} connects with)`);
+  }
+  if (hasTls) {
+    // The agent dials the backend; TLS to it is the agent's business (its CA flags).
+    ctx.problem(path, 'cannot be combined with tls (the delegate agent makes the TLS connection)');
+  }
+  return value;
 }
 
 function readUrl(value: unknown, path: string, ctx: Context): URL | undefined {

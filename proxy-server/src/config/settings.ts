@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { ConfigDirError, readConfigDir } from './config-dir';
-import { parseExtensionConfigs } from './extension-config';
+import { DELEGATE_NAME, parseExtensionConfigs } from './extension-config';
 import { ExtensionConfig } from './types';
 import { parseRbacConfigMapYielding, RbacConfig } from '../rbac/rbac-config';
 import { resolveSsoIssuer } from '../auth/sso-settings';
@@ -30,6 +30,11 @@ export interface ProxySettings {
   extensions: Map<string, ExtensionConfig>;
   rbac: RbacConfig;
   auth: AuthSettings;
+  /**
+   * Delegate agents that may connect: name → token (argocd-secret `delegate.<name>.token`).
+   * Extension-proxy only.
+   */
+  delegateTokens: Map<string, string>;
   /** Every argocd-secret value: never to appear in a log line or a response. */
   secretValues: string[];
 }
@@ -99,9 +104,22 @@ export async function loadSettings(
         sso: sso.issuer,
         scopes: rbac.config.scopes,
       },
+      delegateTokens: readDelegateTokens(secret),
       secretValues: Object.values(secret).filter((v) => v.length > 0),
     },
     problems,
     warnings,
   };
+}
+
+/** Every `delegate.<name>.token` key of argocd-secret with a usable name and a value. */
+function readDelegateTokens(secret: Record<string, string>): Map<string, string> {
+  const tokens = new Map<string, string>();
+  for (const [key, value] of Object.entries(secret)) {
+    const match = /^delegate\.(.+)\.token$/.exec(key);
+    // Surrounding whitespace (a trailing newline from `echo`) is not part of a token.
+    const token = value.trim();
+    if (match && DELEGATE_NAME.test(match[1]) && token !== '') tokens.set(match[1], token);
+  }
+  return tokens;
 }

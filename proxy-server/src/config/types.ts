@@ -44,6 +44,12 @@ export interface ServiceConfig {
   headers: HeaderConfig[];
   /** Extension-proxy only: TLS settings for an https backend. */
   tls?: BackendTlsConfig;
+  /**
+   * Extension-proxy only: the name of the delegate agent that carries this service's
+   * requests (the url is then resolved and dialled inside the agent's network). The agent
+   * authenticates with argocd-secret key `delegate.<name>.token`. Example: `onprem`
+   */
+  delegate?: string;
 }
 
 export interface ClusterConfig {

@@ -19,6 +19,30 @@ export interface UpgradeHooks {
   onFailure: (err: ProxyError) => void;
 }
 
+/** Step 8 for one service: directly ({@link ServiceForwarder}) or through a delegate agent. */
+export interface Forwarder {
+  /** Forwards `req` to `upstreamPath` (path and query) on the service with `headers`. */
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+  ): void;
+  /** Forwards a WebSocket upgrade; reports the outcome through `hooks`. */
+  forwardUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+    hooks: UpgradeHooks,
+  ): void;
+  /** Destroys every connection at once (shutdown). */
+  close(): void;
+  /** Replaced by a new configuration: in-flight requests finish, nothing new starts. */
+  retire(): void;
+}
+
 interface ForwardState {
   responseTimer?: NodeJS.Timeout;
   connectTimer?: NodeJS.Timeout;
@@ -40,7 +64,7 @@ interface ForwardState {
  * - refused, reset, DNS or TLS failure → 502;
  * - the client goes away → the upstream request is aborted at once.
  */
-export class ServiceForwarder {
+export class ServiceForwarder implements Forwarder {
   private readonly pool: Pool;
   private readonly agent: http.Agent;
   private readonly middleware: RequestHandler;
@@ -325,7 +349,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
 }
 
 /** A request has a body when it says so: a Content-Length above 0, or chunked framing. */
-function hasRequestBody(req: IncomingMessage): boolean {
+export function hasRequestBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   if (length !== undefined) return length !== '0';
   return req.headers['transfer-encoding'] !== undefined;

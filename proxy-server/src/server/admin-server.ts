@@ -1,17 +1,24 @@
 import http from 'http';
 import { ProxyMetrics } from '../metrics';
+import { TunnelInfo } from '../delegate/hub';
 
 export interface AdminState {
   /** Configuration loaded and not shutting down. */
   ready: () => boolean;
+  /** Connected delegate agents, for `/delegates` (and `argocd-extension-proxy delegates`). */
+  delegates?: () => TunnelInfo[];
 }
 
 /**
  * /healthz (the process answers), /readyz (a valid configuration is loaded and the
- * process is not draining) and /metrics (Prometheus text), on their own port so that
+ * process is not draining), /metrics (Prometheus text) and /delegates (connected delegate
+ * agents: names, addresses, streams and bytes; never tokens), on their own port so that
  * probes and scrapes never share the extension listener or its checks.
  */
-export function createAdminServer(metrics: ProxyMetrics, state: AdminState): http.Server {
+export function createAdminServer(
+  metrics: Pick<ProxyMetrics, 'registry'>,
+  state: AdminState,
+): http.Server {
   return http.createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -24,6 +31,8 @@ export function createAdminServer(metrics: ProxyMetrics, state: AdminState): htt
         return state.ready()
           ? sendJson(res, 200, { status: 'ready' })
           : sendJson(res, 503, { error: 'not ready', status: 503 });
+      case '/delegates':
+        return sendJson(res, 200, { delegates: state.delegates?.() ?? [] });
       case '/metrics':
         metrics.registry.metrics().then(
           (text) => {

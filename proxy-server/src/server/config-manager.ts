@@ -4,6 +4,7 @@ import { describeError } from '../errors';
 import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { ForwardFailure } from '../proxy/forwarder';
+import { DelegateHub } from '../delegate/hub';
 import { buildRuntime, retireRuntime, Runtime } from './runtime';
 
 export class ConfigLoadError extends Error {
@@ -19,6 +20,7 @@ export interface ConfigManagerOptions extends SettingsOptions {
   logger: Logger;
   metrics: ProxyMetrics;
   onForwardFailure: ForwardFailure;
+  delegates: DelegateHub;
   /** Called after a new runtime is in place (to drop caches that outlive it). */
   onReload?: (runtime: Runtime) => void;
 }

@@ -1,4 +1,4 @@
-import { IncomingMessage, OutgoingHttpHeaders, ServerResponse, STATUS_CODES } from 'http';
+import { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'http';
 import { Duplex } from 'stream';
 import { TLSSocket } from 'tls';
 import { Identity } from '../auth/identity';
@@ -19,13 +19,14 @@ import { parseExtensionPath, joinUpstreamPath, ExtensionTarget } from '../proxy/
 import { ApplicationRef, validateApplicationHeaders } from '../proxy/request-validation';
 import { resolveService } from '../proxy/routing';
 import { buildUpstreamHeaders } from '../proxy/upstream-headers';
+import { writeErrorToSocket } from '../proxy/socket-error';
 import { authorizeInvoke } from '../rbac/invoke-permission';
-import { ServiceForwarder } from '../proxy/forwarder';
+import { Forwarder } from '../proxy/forwarder';
 import { Runtime } from './runtime';
 
 /** Where and how stage 8 forwards a request that passed every check. */
 interface ForwardPlan {
-  forwarder: ServiceForwarder;
+  forwarder: Forwarder;
   upstreamPath: string;
   headers: OutgoingHttpHeaders;
 }
@@ -306,23 +307,4 @@ function checkWebSocketUpgrade(req: IncomingMessage): void {
   }
   // RFC 6455: the opening handshake is a GET (http-proxy would drop anything else silently).
   if (req.method !== 'GET') throw new InputError('a WebSocket upgrade must be a GET request');
-}
-
-/** Writes a JSON error response on a raw socket (an upgrade that is refused); returns its status. */
-function writeErrorToSocket(socket: Duplex, err: unknown): number {
-  const body = toErrorResponse(err);
-  if (!socket.writable) {
-    socket.destroy();
-    return body.status;
-  }
-  const payload = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? 'Error'}\r\n` +
-      'content-type: application/json\r\n' +
-      `content-length: ${Buffer.byteLength(payload)}\r\n` +
-      'cache-control: no-store\r\n' +
-      'connection: close\r\n\r\n' +
-      payload,
-  );
-  return body.status;
 }

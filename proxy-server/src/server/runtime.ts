@@ -3,7 +3,10 @@ import { ServiceConfig } from '../config/types';
 import { SessionAuthenticator } from '../auth/session-authenticator';
 import { createEnforcer, Enforcer } from '../rbac/enforcer';
 import { withDecisionCache } from '../rbac/decision-cache';
-import { ForwardFailure, ServiceForwarder } from '../proxy/forwarder';
+import { ForwardFailure, Forwarder, ServiceForwarder } from '../proxy/forwarder';
+import { DelegateForwarder } from '../delegate/delegate-forwarder';
+import { DelegateHub } from '../delegate/hub';
+import { ProxyMetrics } from '../metrics';
 import { Logger } from '../logger';
 
 /**
@@ -16,24 +19,38 @@ export interface Runtime {
   settings: ProxySettings;
   enforcer: Enforcer;
   authenticator: SessionAuthenticator;
-  forwarders: Map<ServiceConfig, ServiceForwarder>;
+  forwarders: Map<ServiceConfig, Forwarder>;
 }
 
 export async function buildRuntime(
   settings: ProxySettings,
   generation: number,
-  deps: { logger: Logger; onForwardFailure: ForwardFailure },
+  deps: {
+    logger: Logger;
+    metrics: ProxyMetrics;
+    delegates: DelegateHub;
+    onForwardFailure: ForwardFailure;
+  },
 ): Promise<Runtime> {
   const enforcer = withDecisionCache(await createEnforcer(settings.rbac), (name) =>
     settings.extensions.has(name),
   );
   const authenticator = new SessionAuthenticator(settings.auth, { logger: deps.logger });
-  const forwarders = new Map<ServiceConfig, ServiceForwarder>();
+  const forwarders = new Map<ServiceConfig, Forwarder>();
   for (const extension of settings.extensions.values()) {
     for (const service of extension.backend.services) {
+      const { delegate } = service;
       forwarders.set(
         service,
-        new ServiceForwarder(service, extension.backend, deps.onForwardFailure),
+        delegate === undefined
+          ? new ServiceForwarder(service, extension.backend, deps.onForwardFailure)
+          : new DelegateForwarder(
+              { ...service, delegate },
+              extension.backend,
+              deps.delegates,
+              deps.metrics,
+              deps.onForwardFailure,
+            ),
       );
     }
   }

@@ -7,6 +7,8 @@ import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { createAdminServer } from './admin-server';
 import { ConfigManager } from './config-manager';
+import { DelegateHub } from '../delegate/hub';
+import { CONNECT_PATH } from '../delegate/protocol';
 import { RequestPipeline } from './pipeline';
 
 export interface ListenAddress {
@@ -27,6 +29,8 @@ export interface SidecarOptions {
   reloadIntervalMs: number;
   applicationCacheTtlMs: number;
   shutdownTimeoutMs: number;
+  /** How often delegate tunnels are pinged (an unanswered ping closes one). Default: 15s. */
+  delegatePingIntervalMs?: number;
   logger: Logger;
 }
 
@@ -41,6 +45,7 @@ export class Sidecar {
   private readonly metrics = new ProxyMetrics();
   private readonly config: ConfigManager;
   private readonly applications: ArgoCDApplicationClient;
+  private readonly delegates: DelegateHub;
   private readonly server: http.Server;
   private readonly admin: http.Server;
   private draining = false;
@@ -57,6 +62,12 @@ export class Sidecar {
       cacheTtlMs: options.applicationCacheTtlMs,
       onCacheResult: (hit) => this.metrics.recordCacheLookup('application', hit),
     });
+    this.delegates = new DelegateHub({
+      logger,
+      metrics: this.metrics,
+      tokens: () => this.config.current.settings.delegateTokens,
+      pingIntervalMs: options.delegatePingIntervalMs ?? 15_000,
+    });
     const pipeline = new RequestPipeline({
       runtime: () => this.config.current,
       applications: this.applications,
@@ -71,8 +82,12 @@ export class Sidecar {
       logger,
       metrics: this.metrics,
       onForwardFailure: pipeline.respondToForwardFailure,
-      // A policy change must not be outlived by answers given under the old one.
-      onReload: () => this.applications.clearCache(),
+      delegates: this.delegates,
+      onReload: (runtime) => {
+        // A policy change must not be outlived by answers given under the old one.
+        this.applications.clearCache();
+        this.delegates.revalidate(runtime.settings.delegateTokens);
+      },
     });
     const handle = pipeline.handle;
     this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
@@ -91,13 +106,18 @@ export class Sidecar {
         socket.destroy();
         return;
       }
-      pipeline.handleUpgrade(req, socket, head);
+      // Delegate agents dial in here (a path no extension can have); everything else is a
+      // WebSocket for an extension and goes through every check.
+      if (req.url === CONNECT_PATH) this.delegates.accept(req, socket, head);
+      else pipeline.handleUpgrade(req, socket, head);
     });
     // Uploads and streams may legitimately take long; headers may not.
     this.server.requestTimeout = 0;
     this.server.headersTimeout = 30_000;
     this.admin = createAdminServer(this.metrics, {
+      // Delegates never affect readiness: a missing agent fails only its own services (503).
       ready: () => this.config.loaded && !this.draining,
+      delegates: () => this.delegates.list(),
     });
   }
 
@@ -136,7 +156,10 @@ export class Sidecar {
       });
     }
     this.server.closeAllConnections();
-    // WebSockets have no natural end; they close once plain requests have drained.
+    // Tunnels get GOAWAY (agents reconnect to another replica); then, like WebSockets,
+    // which have no natural end, every upgraded socket closes once requests have drained.
+    this.delegates.close();
+    this.delegates.destroy();
     for (const socket of this.upgraded) socket.destroy();
     await closed;
     this.config.stop();

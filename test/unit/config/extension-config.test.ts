@@ -6,8 +6,8 @@ const secrets = {
   'tls.key': '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
 };
 
-function parse(cm: Record<string, string>) {
-  return parseExtensionConfigs(cm, secrets);
+function parse(cm: Record<string, string>, extraSecrets: Record<string, string> = {}) {
+  return parseExtensionConfigs(cm, { ...secrets, ...extraSecrets });
 }
 
 describe('parseExtensionConfigs', () => {
@@ -195,12 +195,33 @@ extensions:
     ]);
   });
 
-  it('refuses a delegate service until delegates exist, rather than proxying it directly', () => {
-    const result = parse({
+  it('reads `delegate: NAME` and requires its token in argocd-secret', () => {
+    const ok = parse(
+      { 'extension.config.x': 'services: [{url: "http://prom.internal:9090", delegate: onprem}]' },
+      { 'delegate.onprem.token': 'tok' },
+    );
+    expect(ok.problems).toEqual([]);
+    expect(ok.extensions.get('x')!.backend.services[0].delegate).toBe('onprem');
+    const missing = parse({
       'extension.config.x': 'services: [{url: "http://x", delegate: onprem}]',
     });
+    expect(missing.problems).toEqual([
+      'extension.config.x: services[0].delegate needs argocd-secret key delegate.onprem.token (the token agent onprem connects with)',
+    ]);
+  });
+
+  it('refuses a bad delegate name, and tls on a delegated service', () => {
+    const result = parse(
+      {
+        'extension.config.x': 'services: [{url: "http://x", delegate: "on prem"}]',
+        'extension.config.y':
+          'services: [{url: "https://y", delegate: onprem, tls: {insecureSkipVerify: true}}]',
+      },
+      { 'delegate.onprem.token': 'tok' },
+    );
     expect(result.problems).toEqual([
-      'extension.config.x: services[0].delegate is not supported by this version (delegates are not implemented yet)',
+      'extension.config.x: services[0].delegate must be a delegate name matching ^[A-Za-z0-9-_]+$',
+      'extension.config.y: services[0].delegate cannot be combined with tls (the delegate agent makes the TLS connection)',
     ]);
   });
 

@@ -1,0 +1,476 @@
+import http, { IncomingHttpHeaders, OutgoingHttpHeaders } from 'http';
+import http2, { constants as h2, ServerHttp2Session, ServerHttp2Stream } from 'http2';
+import https from 'https';
+import net, { Socket } from 'net';
+import os from 'os';
+import tls, { TLSSocket } from 'tls';
+import { Duplex } from 'stream';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { Logger } from '../logger';
+import {
+  AGENT_ID_HEADER,
+  AllowedHost,
+  CONNECT_PATH,
+  CONNECT_TIMEOUT_HEADER,
+  DelegateErrorCode,
+  ERROR_HEADER,
+  H2_SETTINGS,
+  isAllowed,
+  isConnectionSpecific,
+  NAME_HEADER,
+  parseTarget,
+  SESSION_WINDOW_BYTES,
+  UPGRADED_HEADER,
+  UPGRADE_HEADER,
+  UPGRADE_PROTOCOL,
+} from './protocol';
+import { SecretHeaders } from './secret-headers';
+import { proxyFor } from './https-proxy';
+
+export interface AgentOptions {
+  /** The sidecar (as the agent reaches it: usually Argo CD's public URL). */
+  server: URL;
+  name: string;
+  /** Read again at every connection attempt, so a rotated token is picked up. */
+  readToken: () => string;
+  allow: AllowedHost[];
+  secretHeaders?: SecretHeaders;
+  /** PEM bundle trusted for the sidecar's certificate, besides Node's public CAs. */
+  serverCa?: string;
+  /** PEM bundle trusted for https backends. */
+  backendCa?: string;
+  pingIntervalMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+/** The agent's own metrics (served on its admin port). */
+export class AgentMetrics {
+  readonly registry = new Registry();
+  readonly connected = new Gauge({
+    name: 'argocd_extension_proxy_agent_connected',
+    help: '1 while the tunnel to the sidecar is up.',
+    registers: [this.registry],
+  });
+  readonly connects = new Counter({
+    name: 'argocd_extension_proxy_agent_connects_total',
+    help: 'Connection attempts to the sidecar, by result (connected, refused, failed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly streams = new Gauge({
+    name: 'argocd_extension_proxy_agent_streams',
+    help: 'Requests being carried now.',
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: 'argocd_extension_proxy_agent_requests_total',
+    help: 'Requests from the sidecar, by result (forwarded, refused, failed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+}
+
+/**
+ * The delegate agent: dials out to the sidecar (see protocol.ts), serves HTTP/2 on that
+ * connection, and makes each stream's request inside its own network — only to hosts in
+ * its allowlist, with headers from its own secret directory, so those credentials never
+ * leave this network. Reconnects with jittered exponential backoff whenever the tunnel
+ * drops; pings detect a dead path.
+ */
+export class DelegateAgent {
+  readonly metrics = new AgentMetrics();
+  private readonly id = `${os.hostname()}/${process.pid}`;
+  private readonly h2server = http2.createServer({ settings: H2_SETTINGS });
+  private readonly backendAgents = {
+    http: new http.Agent({ keepAlive: true, maxFreeSockets: 64 }),
+    https: new https.Agent({ keepAlive: true, maxFreeSockets: 64 }),
+  };
+  private session?: ServerHttp2Session;
+  private socket?: Duplex;
+  private attempt = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private pingTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly streams = new Set<ServerHttp2Stream>();
+
+  constructor(private readonly options: AgentOptions) {
+    this.backendAgents.https.options.ca = options.backendCa
+      ? [...tls.rootCertificates, options.backendCa]
+      : undefined;
+    this.h2server.on('stream', (stream, headers) => this.onStream(stream, headers));
+  }
+
+  get connected(): boolean {
+    return this.session !== undefined && !this.session.closed && !this.session.destroyed;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** SIGTERM: no new tunnel; requests in flight get up to `timeoutMs` to finish. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    const deadline = Date.now() + timeoutMs;
+    this.session?.close();
+    while (this.streams.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.session?.destroy();
+    this.socket?.destroy();
+    this.backendAgents.http.destroy();
+    this.backendAgents.https.destroy();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const { server } = this.options;
+    let token: string;
+    try {
+      token = this.options.readToken();
+    } catch (err) {
+      return this.retry('cannot read the token file', err);
+    }
+    openSocket(server, this.options).then(
+      (socket) => {
+        if (this.stopped) {
+          socket.destroy();
+          return;
+        }
+        const base = server.pathname.replace(/\/+$/, '');
+        const req = http.request({
+          createConnection: () => socket as Socket,
+          method: 'GET',
+          path: base + CONNECT_PATH,
+          headers: {
+            host: server.host,
+            connection: 'Upgrade',
+            upgrade: UPGRADE_PROTOCOL,
+            authorization: `Bearer ${token}`,
+            [NAME_HEADER]: this.options.name,
+            [AGENT_ID_HEADER]: this.id,
+          },
+        });
+        req.setTimeout(30_000, () => req.destroy(new Error('no answer from the sidecar')));
+        req.once('upgrade', (_res, upgraded, head) => {
+          req.setTimeout(0);
+          this.onConnected(upgraded, head);
+        });
+        req.once('response', (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            if (body.length < 2048) body += chunk;
+          });
+          res.once('end', () => {
+            let reason = `HTTP ${res.statusCode}`;
+            try {
+              reason += `: ${(JSON.parse(body) as { error?: string }).error}`;
+            } catch {
+              /* not our JSON: the status says enough (an Ingress without the route, say) */
+            }
+            this.metrics.connects.inc({ result: 'refused' });
+            if (res.statusCode === 401) reason += ' (check the token and the delegate name)';
+            this.retry(`the sidecar refused the tunnel: ${reason}`);
+            socket.destroy();
+          });
+        });
+        req.once('error', (err) => {
+          this.metrics.connects.inc({ result: 'failed' });
+          this.retry('connection to the sidecar failed', err);
+        });
+        req.end();
+      },
+      (err) => {
+        this.metrics.connects.inc({ result: 'failed' });
+        this.retry('cannot reach the sidecar', err);
+      },
+    );
+  }
+
+  private onConnected(socket: Duplex, head: Buffer): void {
+    const { logger } = this.options;
+    if (head.length > 0) socket.unshift(head);
+    socket.once('end', () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+    // An upgraded TLS socket has no ALPN; the HTTP/2 server would refuse it otherwise.
+    if (socket instanceof TLSSocket)
+      (socket as { alpnProtocol: string | false }).alpnProtocol = 'h2';
+    this.h2server.once('session', (session: ServerHttp2Session) => {
+      this.session = session;
+      session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW_BYTES));
+      session.on('error', (err) => logger.warn('tunnel error', { error: err.message }));
+      session.once('close', () => {
+        clearInterval(this.pingTimer);
+        this.metrics.connected.set(0);
+        socket.destroy();
+        if (this.session === session) this.session = undefined;
+        this.retry('tunnel closed');
+      });
+    });
+    this.socket = socket;
+    this.h2server.emit('connection', socket);
+    this.attempt = 0;
+    this.metrics.connects.inc({ result: 'connected' });
+    this.metrics.connected.set(1);
+    logger.info('connected to the sidecar', {
+      server: this.options.server.origin,
+      delegate: this.options.name,
+    });
+    let outstanding = false;
+    this.pingTimer = setInterval(() => {
+      const session = this.session;
+      if (!session) return;
+      if (outstanding) {
+        logger.warn('tunnel unresponsive; reconnecting');
+        return session.destroy();
+      }
+      outstanding = true;
+      try {
+        session.ping((err) => {
+          if (!err) outstanding = false;
+        });
+      } catch {
+        session.destroy();
+      }
+    }, this.options.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /** Full-jitter exponential backoff: many agents restarting together do not stampede. */
+  private retry(reason: string, err?: unknown): void {
+    if (this.stopped || this.retryTimer) return;
+    const cap = Math.min(
+      this.options.reconnectMaxMs,
+      this.options.reconnectMinMs * 2 ** this.attempt,
+    );
+    const delay = Math.round(
+      this.options.reconnectMinMs / 2 + Math.random() * (cap - this.options.reconnectMinMs / 2),
+    );
+    this.attempt = Math.min(this.attempt + 1, 30);
+    this.options.logger.warn(reason, {
+      error: err instanceof Error ? err.message : undefined,
+      retryInMs: delay,
+    });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private onStream(stream: ServerHttp2Stream, h: http2.IncomingHttpHeaders): void {
+    const { logger } = this.options;
+    const { metrics } = this;
+    const started = Date.now();
+    this.streams.add(stream);
+    metrics.streams.inc();
+    stream.on('error', () => undefined);
+    stream.once('close', () => {
+      this.streams.delete(stream);
+      metrics.streams.dec();
+    });
+    const method = String(h[':method']);
+    const path = String(h[':path'] ?? '/');
+    const target = parseTarget(h[':scheme'], h[':authority']);
+    const refuse = (code: DelegateErrorCode, fields: Record<string, unknown>) => {
+      metrics.requests.inc({
+        result: code === 'host-not-allowed' || code === 'bad-request' ? 'refused' : 'failed',
+      });
+      logger.warn('request not forwarded', { reason: code, method, ...fields });
+      if (!stream.headersSent && !stream.destroyed) {
+        stream.respond({ ':status': 502, [ERROR_HEADER]: code }, { endStream: true });
+      }
+    };
+    if (!target || !path.startsWith('/')) {
+      return refuse('bad-request', { authority: h[':authority'] });
+    }
+    // SECURITY: the agent is the final authority on what it reaches (SSRF): the sidecar's
+    // configuration, or whoever controls it, cannot send it anywhere else.
+    if (!isAllowed(this.options.allow, target.host, target.port)) {
+      return refuse('host-not-allowed', { host: target.host, port: target.port });
+    }
+    const upgrade = h[UPGRADE_HEADER] === 'websocket';
+    const headers: OutgoingHttpHeaders = {};
+    for (const name of Object.keys(h)) {
+      if (!isConnectionSpecific(name)) headers[name] = h[name];
+    }
+    headers.host = target.authority;
+    this.options.secretHeaders?.apply(headers, target.host);
+    if (upgrade) {
+      headers.connection = 'Upgrade';
+      headers.upgrade = 'websocket';
+    }
+    const connectTimeoutMs = clamp(Number(h[CONNECT_TIMEOUT_HEADER]) || 2000, 100, 120_000);
+    const client = target.scheme === 'https' ? https : http;
+    const req = client.request({
+      host: target.host,
+      port: target.port,
+      method,
+      path,
+      headers,
+      agent: upgrade ? false : this.backendAgents[target.scheme],
+      servername: net.isIP(target.host) ? undefined : target.host,
+      ca: target.scheme === 'https' ? this.backendAgents.https.options.ca : undefined,
+    });
+    let connectTimedOut = false;
+    req.once('socket', (socket: Socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => {
+        connectTimedOut = true;
+        req.destroy();
+      }, connectTimeoutMs);
+      socket.once(target.scheme === 'https' ? 'secureConnect' : 'connect', () =>
+        clearTimeout(timer),
+      );
+      socket.once('close', () => clearTimeout(timer));
+    });
+    const log = (status: number) =>
+      logger.info('request forwarded', {
+        method,
+        // SECURITY: the path only; a query string may carry data nobody meant to log.
+        target: `${target.scheme}://${target.authority}${path.split('?')[0]}`,
+        status,
+        durationMs: Date.now() - started,
+      });
+    req.once('response', (res) => {
+      if (stream.destroyed) {
+        res.destroy();
+        return;
+      }
+      metrics.requests.inc({ result: 'forwarded' });
+      stream.respond({ ':status': res.statusCode ?? 502, ...responseHeaders(res.headers) });
+      res.pipe(stream);
+      res.once('error', () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
+      res.once('aborted', () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
+      res.once('end', () => log(res.statusCode ?? 0));
+    });
+    req.once('upgrade', (res, socket, head) => {
+      if (stream.destroyed) {
+        socket.destroy();
+        return;
+      }
+      metrics.requests.inc({ result: 'forwarded' });
+      stream.respond({ ':status': 200, [UPGRADED_HEADER]: '101', ...responseHeaders(res.headers) });
+      if (head.length > 0) stream.write(head);
+      socket.pipe(stream);
+      stream.pipe(socket);
+      socket.on('error', () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
+      stream.once('close', () => socket.destroy());
+      log(101);
+    });
+    req.once('error', (err) => {
+      if (stream.headersSent) return stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+      if (stream.destroyed) return;
+      refuse(connectTimedOut ? 'connect-timeout' : 'unreachable', {
+        host: target.host,
+        port: target.port,
+        error: err.message,
+      });
+    });
+    // The sidecar cancelled (its client left, or its response timeout fired).
+    stream.once('close', () => {
+      if (!req.destroyed && !(req as { res?: http.IncomingMessage }).res?.complete) req.destroy();
+    });
+    if (upgrade) req.end();
+    else stream.pipe(req);
+  }
+}
+
+/** The backend's response headers as an HTTP/2 stream may carry them. */
+function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const listed = new Set(
+    String(headers.connection ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(headers)) {
+    // SECURITY: control headers from a backend are dropped too, so it cannot forge one.
+    if (isConnectionSpecific(name) || listed.has(name) || name === 'proxy-authenticate') continue;
+    out[name] = headers[name];
+  }
+  return out;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+/**
+ * A connected socket to the sidecar: direct, or through the HTTPS_PROXY/HTTP_PROXY (CONNECT)
+ * that applies to it; TLS for an https server (verified, ALPN http/1.1).
+ */
+async function openSocket(server: URL, options: AgentOptions): Promise<Duplex> {
+  const port = Number(server.port) || (server.protocol === 'https:' ? 443 : 80);
+  const host = server.hostname.replace(/^\[|\]$/g, '');
+  const proxy = proxyFor(server, options.env);
+  let raw: Socket;
+  if (proxy) raw = await connectThroughProxy(proxy, host, port);
+  else raw = await connectTcp(host, port);
+  if (server.protocol !== 'https:') return raw;
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect({
+      socket: raw,
+      servername: net.isIP(host) ? undefined : host,
+      ca: options.serverCa ? [...tls.rootCertificates, options.serverCa] : undefined,
+      ALPNProtocols: ['http/1.1'],
+    });
+    secure.once('secureConnect', () => {
+      secure.off('error', reject);
+      resolve(secure);
+    });
+    secure.once('error', reject);
+  });
+}
+
+function connectTcp(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), 10_000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+function connectThroughProxy(proxy: URL, host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const target = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+    const headers: OutgoingHttpHeaders = { host: target };
+    if (proxy.username) {
+      const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+      headers['proxy-authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    }
+    const req = http.request({
+      host: proxy.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(proxy.port) || 80,
+      method: 'CONNECT',
+      path: target,
+      headers,
+      timeout: 10_000,
+    });
+    req.once('connect', (res, socket, head) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        return reject(new Error(`proxy answered ${res.statusCode} to CONNECT`));
+      }
+      if (head.length > 0) socket.unshift(head);
+      resolve(socket);
+    });
+    req.once('timeout', () => req.destroy(new Error('proxy did not answer in time')));
+    req.once('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,280 @@
+import {
+  ClientHttp2Stream,
+  IncomingHttpHeaders as H2Headers,
+  OutgoingHttpHeaders as H2Out,
+} from 'http2';
+import {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  OutgoingHttpHeaders,
+  ServerResponse,
+  STATUS_CODES,
+} from 'http';
+import { Duplex } from 'stream';
+import { BackendConfig, ServiceConfig } from '../config/types';
+import {
+  BadGatewayError,
+  GatewayTimeoutError,
+  ProxyError,
+  ServiceUnavailableError,
+} from '../errors';
+import { ProxyMetrics } from '../metrics';
+import { ForwardFailure, Forwarder, hasRequestBody, UpgradeHooks } from '../proxy/forwarder';
+import { filterResponseHeaders } from '../proxy/upstream-headers';
+import { DelegateHub, Tunnel } from './hub';
+import {
+  CANCEL,
+  CONNECT_TIMEOUT_HEADER,
+  DelegateErrorCode,
+  ERROR_HEADER,
+  isConnectionSpecific,
+  UPGRADED_HEADER,
+  UPGRADE_HEADER,
+} from './protocol';
+
+/**
+ * Step 8 for a service with `delegate: NAME`: each request becomes one HTTP/2 stream on
+ * the least busy tunnel of that delegate. Same contract as the direct path: bodies stream
+ * both ways under flow control, the response timeout runs from the end of the request body,
+ * a client that leaves cancels the stream (and the agent's backend request with it), and
+ * failures before the response become JSON errors:
+ * - no agent of that name connected → 503 naming the delegate;
+ * - the agent refused the host (allowlist) or could not reach it → 502; its connect
+ *   timeout → 504; no response in time → 504; the tunnel lost mid-request → 502.
+ */
+export class DelegateForwarder implements Forwarder {
+  private readonly streams = new Set<ClientHttp2Stream>();
+
+  constructor(
+    private readonly service: ServiceConfig & { delegate: string },
+    private readonly backend: BackendConfig,
+    private readonly hub: DelegateHub,
+    private readonly metrics: ProxyMetrics,
+    private readonly onFailure: ForwardFailure,
+  ) {}
+
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+  ): void {
+    const fail = (err: ProxyError) => this.onFailure(err, req, res);
+    const withBody = hasRequestBody(req);
+    const stream = this.open(req.method ?? 'GET', upstreamPath, headers, {}, !withBody, fail);
+    if (!stream) return;
+    // Set once the client's outcome is decided: a response, or exactly one error.
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
+    const startTimer = () => {
+      if (answered || stream.destroyed) return;
+      timer = setTimeout(() => {
+        answered = true;
+        stream.close(CANCEL);
+        fail(new GatewayTimeoutError('backend did not respond in time'));
+      }, this.backend.responseTimeoutMs);
+    };
+    if (withBody) {
+      req.pipe(stream);
+      // Like the direct path: the response timeout counts from the end of the upload.
+      stream.once('finish', startTimer);
+    } else startTimer();
+    res.once('close', () => {
+      if (!res.writableFinished) stream.close(CANCEL);
+    });
+    stream.once('response', (h: H2Headers) => {
+      clearTimeout(timer);
+      if (answered) return;
+      answered = true;
+      const refusal = agentRefusal(h, this.service.delegate);
+      if (refusal) {
+        stream.close(CANCEL);
+        return fail(refusal);
+      }
+      if (res.destroyed) return;
+      res.writeHead(Number(h[':status']), toResponseHeaders(h));
+      stream.pipe(res);
+    });
+    stream.once('close', () => {
+      clearTimeout(timer);
+      if (!answered) {
+        answered = true;
+        if (!res.destroyed) fail(new BadGatewayError(`delegate ${this.service.delegate} failed`));
+      } else if (!res.writableFinished && stream.rstCode !== undefined && stream.rstCode !== 0) {
+        // The agent or its backend broke off mid-response: cut ours too, never end cleanly.
+        res.destroy();
+      }
+      // The backend answered before reading the whole upload: drop the rest.
+      if (!req.complete) req.resume();
+    });
+  }
+
+  forwardUpgrade(
+    _req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+    hooks: UpgradeHooks,
+  ): void {
+    const stream = this.open(
+      'GET',
+      upstreamPath,
+      headers,
+      { [UPGRADE_HEADER]: 'websocket' },
+      false,
+      hooks.onFailure,
+    );
+    if (!stream) return;
+    let answered = false;
+    const timer = setTimeout(() => {
+      answered = true;
+      stream.close(CANCEL);
+      hooks.onFailure(new GatewayTimeoutError('backend did not respond in time'));
+    }, this.backend.responseTimeoutMs);
+    socket.once('close', () => stream.close(CANCEL));
+    stream.once('response', (h: H2Headers) => {
+      clearTimeout(timer);
+      if (answered) return;
+      answered = true;
+      const refusal = agentRefusal(h, this.service.delegate);
+      if (refusal) {
+        stream.close(CANCEL);
+        return hooks.onFailure(refusal);
+      }
+      const upgraded = h[UPGRADED_HEADER] === '101';
+      const status = upgraded ? 101 : Number(h[':status']);
+      const out = toResponseHeaders(h);
+      if (upgraded) {
+        out.connection = 'Upgrade';
+        out.upgrade = 'websocket';
+      } else out.connection = 'close';
+      socket.write(rawResponseHead(status, out));
+      if (upgraded) hooks.onUpgraded();
+      if (head.length > 0) stream.write(head);
+      // Raw bytes both ways from here on (a refusal body too, then the socket closes).
+      stream.pipe(socket);
+      socket.pipe(stream);
+    });
+    stream.once('close', () => {
+      clearTimeout(timer);
+      if (!answered) {
+        answered = true;
+        hooks.onFailure(new BadGatewayError(`delegate ${this.service.delegate} failed`));
+      } else socket.destroy();
+    });
+  }
+
+  close(): void {
+    for (const stream of this.streams) stream.close(CANCEL);
+  }
+
+  retire(): void {
+    // Nothing to free: streams in flight finish on their tunnels, which belong to the hub.
+  }
+
+  /** One stream on the least busy tunnel, or undefined after reporting why there is none. */
+  private open(
+    method: string,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+    extra: H2Out,
+    endStream: boolean,
+    fail: (err: ProxyError) => void,
+  ): ClientHttp2Stream | undefined {
+    const name = this.service.delegate;
+    const tunnel = this.hub.pick(name);
+    if (!tunnel) {
+      fail(
+        new ServiceUnavailableError(`delegate ${name} is not connected`, {
+          details: { delegate: name },
+        }),
+      );
+      return undefined;
+    }
+    let stream: ClientHttp2Stream;
+    try {
+      stream = tunnel.session.request(
+        {
+          ...toStreamHeaders(headers),
+          ...extra,
+          ':method': method,
+          ':scheme': this.service.url.protocol.slice(0, -1),
+          ':authority': this.service.url.host,
+          ':path': upstreamPath,
+          [CONNECT_TIMEOUT_HEADER]: String(this.backend.connectionTimeoutMs),
+        },
+        { endStream },
+      );
+    } catch (err) {
+      fail(new BadGatewayError(`delegate ${name} failed`, { cause: err }));
+      return undefined;
+    }
+    this.track(tunnel, stream);
+    return stream;
+  }
+
+  private track(tunnel: Tunnel, stream: ClientHttp2Stream): void {
+    const gauge = this.metrics.delegateStreams.labels(tunnel.name);
+    tunnel.activeStreams++;
+    gauge.inc();
+    this.streams.add(stream);
+    // Errors are reported through 'close' (rstCode); an unhandled 'error' would crash.
+    stream.on('error', () => undefined);
+    stream.once('close', () => {
+      tunnel.activeStreams--;
+      gauge.dec();
+      this.streams.delete(stream);
+    });
+  }
+}
+
+/** buildUpstreamHeaders' set, minus what HTTP/2 carries in pseudo-headers or forbids. */
+function toStreamHeaders(headers: OutgoingHttpHeaders): H2Out {
+  const out: H2Out = {};
+  for (const name of Object.keys(headers)) {
+    if (isConnectionSpecific(name)) continue;
+    const value = headers[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** The agent's response headers as the client gets them: no pseudo, control or hop-by-hop headers. */
+function toResponseHeaders(h: H2Headers): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const name of Object.keys(h)) {
+    if (isConnectionSpecific(name)) continue;
+    out[name] = h[name] as string | string[];
+  }
+  filterResponseHeaders(out);
+  return out;
+}
+
+/** The agent said it could not forward (its ERROR_HEADER): the error the client gets. */
+function agentRefusal(h: H2Headers, delegate: string): ProxyError | undefined {
+  const code = h[ERROR_HEADER] as DelegateErrorCode | undefined;
+  if (code === undefined) return undefined;
+  const details = { delegate };
+  switch (code) {
+    case 'host-not-allowed':
+      return new BadGatewayError(`delegate ${delegate} is not allowed to reach this backend`, {
+        details,
+      });
+    case 'connect-timeout':
+      return new GatewayTimeoutError('backend did not accept the connection in time', { details });
+    case 'unreachable':
+      return new BadGatewayError('backend is unreachable or failed', { details });
+    default:
+      return new BadGatewayError(`delegate ${delegate} refused the request`, { details });
+  }
+}
+
+function rawResponseHead(status: number, headers: IncomingHttpHeaders): string {
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
+  }
+  return head + '\r\n';
+}

@@ -1,0 +1,124 @@
+import { createHash, timingSafeEqual } from 'crypto';
+import { constants as h2 } from 'http2';
+
+/**
+ * The delegate tunnel, shared by the sidecar and the agent.
+ *
+ * 1. The agent dials the sidecar's extension port and sends
+ *      GET /extensions/.delegate/connect HTTP/1.1
+ *      Connection: Upgrade
+ *      Upgrade: argocd-extension-proxy-delegate
+ *      Authorization: Bearer <token of argocd-secret delegate.<name>.token>
+ *      Argocd-Extension-Proxy-Delegate: <name>
+ *    (`.delegate` can never be an extension name, so the path rides the Ingress rule that
+ *    already sends `/extensions/` to the sidecar, and the pipeline never sees it.)
+ * 2. The sidecar checks name and token (constant time) and answers 101; from then on the
+ *    socket carries HTTP/2: the sidecar is the client, the agent the server.
+ * 3. Each proxied request is one HTTP/2 stream whose `:scheme` and `:authority` name the
+ *    backend as configured in the service's url; the agent refuses anything outside its
+ *    allowlist, adds its own secret headers, and makes the request inside its network.
+ *    HTTP/2 gives multiplexing, per-stream flow control (bounded memory both ways) and
+ *    cancellation (RST_STREAM) for free, from Node's own http2 module.
+ */
+export const CONNECT_PATH = '/extensions/.delegate/connect';
+export const UPGRADE_PROTOCOL = 'argocd-extension-proxy-delegate';
+export const NAME_HEADER = 'argocd-extension-proxy-delegate';
+/** Sent by the agent on connect: a stable id for listings (host name and process). */
+export const AGENT_ID_HEADER = 'argocd-extension-proxy-agent';
+
+/**
+ * Stream headers between sidecar and agent. Every header with this prefix is control data:
+ * the agent removes them all before forwarding, the sidecar before answering the client.
+ */
+export const CONTROL_PREFIX = 'argocd-extension-proxy-';
+/** Sidecar → agent: the service's connection timeout in ms. */
+export const CONNECT_TIMEOUT_HEADER = 'argocd-extension-proxy-connect-timeout';
+/** Sidecar → agent: this stream is a WebSocket upgrade. */
+export const UPGRADE_HEADER = 'argocd-extension-proxy-upgrade';
+/** Agent → sidecar: the backend answered 101; the stream now carries raw bytes. */
+export const UPGRADED_HEADER = 'argocd-extension-proxy-upgraded';
+/** Agent → sidecar: the agent could not forward; one of DelegateErrorCode. */
+export const ERROR_HEADER = 'argocd-extension-proxy-error';
+
+export type DelegateErrorCode =
+  'host-not-allowed' | 'bad-request' | 'unreachable' | 'connect-timeout';
+
+/** HTTP/2 flow-control windows: large enough for ~1 GB/s on loopback, bounded per stream. */
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
+export const SESSION_WINDOW_BYTES = 16 * 1024 * 1024;
+export const H2_SETTINGS = {
+  initialWindowSize: STREAM_WINDOW_BYTES,
+  maxConcurrentStreams: 1000,
+  enablePush: false,
+};
+
+/** Request headers that HTTP/2 forbids (RFC 9113 §8.2.2) or that are ours to set. */
+const CONNECTION_SPECIFIC = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'te',
+]);
+
+/** Whether a header name must not be copied onto (or off) an HTTP/2 stream. */
+export function isConnectionSpecific(name: string): boolean {
+  return CONNECTION_SPECIFIC.has(name) || name.startsWith(':') || name.startsWith(CONTROL_PREFIX);
+}
+
+/** Compares two secrets without leaking, through timing, how much of them matched. */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Cancels a stream: the other side sees RST_STREAM(CANCEL) and stops at once. */
+export const CANCEL = h2.NGHTTP2_CANCEL;
+
+/** One `--allow` entry: a host, optionally with a port (without one, any port of it). */
+export interface AllowedHost {
+  host: string;
+  port?: number;
+}
+
+/**
+ * Parses `HOST[:PORT]` (`[v6]:PORT` for IPv6). Host names are compared lowercased and
+ * exactly: no wildcards, so the allowlist says precisely what the agent may reach.
+ */
+export function parseAllowedHost(text: string): AllowedHost | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!match) return undefined;
+  const port = match[3] === undefined ? undefined : Number(match[3]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  return { host: (match[1] ?? match[2]).toLowerCase(), port };
+}
+
+/**
+ * The backend a stream asks for, from its `:scheme` and `:authority`, or undefined when
+ * they are not a plain `http(s)://host[:port]` (no user info, no path tricks).
+ */
+export function parseTarget(
+  scheme: unknown,
+  authority: unknown,
+): { scheme: 'http' | 'https'; host: string; port: number; authority: string } | undefined {
+  if (scheme !== 'http' && scheme !== 'https') return undefined;
+  if (typeof authority !== 'string' || !/^[A-Za-z0-9.\-_[\]:]+$/.test(authority)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(`${scheme}://${authority}`);
+  } catch {
+    return undefined;
+  }
+  // The character class above already rules out user info, paths, queries and fragments.
+  if (url.hostname === '') return undefined;
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const port = url.port === '' ? (scheme === 'https' ? 443 : 80) : Number(url.port);
+  return { scheme, host, port, authority: authority.toLowerCase() };
+}
+
+export function isAllowed(allow: AllowedHost[], host: string, port: number): boolean {
+  return allow.some((a) => a.host === host && (a.port === undefined || a.port === port));
+}
