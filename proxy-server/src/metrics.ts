@@ -121,6 +121,13 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly delegateRelays = new Counter({
+    name: 'argocd_extension_proxy_delegate_relays_total',
+    help: 'Requests relayed between replicas for a delegate connected elsewhere, by direction (out, in) and result.',
+    labelNames: ['direction', 'result'] as const,
+    registers: [this.registry],
+  });
+
   private delegateBytesSource?: () => Array<{ name: string; sent: number; received: number }>;
 
   /** The delegate hub reports tunnel bytes at scrape time (socket counters, no per-chunk work). */

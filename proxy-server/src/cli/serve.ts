@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { createLogger, LogLevel } from '../logger';
 import { ConfigLoadError } from '../server/config-manager';
-import { Sidecar } from '../server/sidecar';
+import { Sidecar, SidecarOptions } from '../server/sidecar';
 import {
   durationFlag,
   FlagSpec,
@@ -9,6 +9,7 @@ import {
   listenFlag,
   optionalString,
   parseArgs,
+  ParsedArgs,
   requireString,
   UsageError,
 } from './flags';
@@ -100,6 +101,24 @@ export const SERVE_FLAGS: FlagSpec[] = [
     description: 'How often delegate tunnels are pinged; one unanswered for as long is closed.',
   },
   {
+    name: 'redis',
+    kind: 'string',
+    description:
+      "Argo CD's Redis (HOST:PORT, e.g. argocd-redis:6379): replicas share delegate tunnels through it. Password: env REDIS_PASSWORD.",
+  },
+  {
+    name: 'peer-listen',
+    kind: 'string',
+    default: '0.0.0.0:8092',
+    description: 'With --redis: where other replicas relay requests for delegates connected here.',
+  },
+  {
+    name: 'advertise-address',
+    kind: 'string',
+    description:
+      'With --redis: HOST:PORT other replicas use to reach --peer-listen (default: $POD_IP and its port).',
+  },
+  {
     name: 'log-level',
     kind: 'string',
     default: 'info',
@@ -143,6 +162,7 @@ export async function runServe(argv: string[]): Promise<number> {
     applicationCacheTtlMs: durationFlag(args, 'application-cache-ttl'),
     shutdownTimeoutMs: durationFlag(args, 'shutdown-timeout'),
     delegatePingIntervalMs: durationFlag(args, 'delegate-ping-interval'),
+    replicas: replicaFlags(args),
     logger,
   });
   try {
@@ -172,6 +192,33 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** --redis and friends, checked together: relaying needs all three to make sense. */
+function replicaFlags(args: ParsedArgs): SidecarOptions['replicas'] {
+  const redis = optionalString(args, 'redis');
+  if (!redis) return undefined;
+  if (!/^(?:\[[^\]]+\]|[^:]+):\d{1,5}$/.test(redis)) {
+    throw new UsageError(`--redis must be HOST:PORT, got "${redis}"`);
+  }
+  const peerListen = listenFlag(args, 'peer-listen');
+  let advertise = optionalString(args, 'advertise-address');
+  if (!advertise) {
+    const podIp = process.env.POD_IP;
+    if (!podIp) {
+      throw new UsageError(
+        '--redis needs --advertise-address HOST:PORT (or env POD_IP from the downward API)',
+      );
+    }
+    advertise = `${podIp.includes(':') ? `[${podIp}]` : podIp}:${peerListen.port}`;
+  }
+  if (!/^(?:\[[^\]]+\]|[^:]+):\d{1,5}$/.test(advertise)) {
+    throw new UsageError(`--advertise-address must be HOST:PORT, got "${advertise}"`);
+  }
+  // Argo CD's own variable for its Redis password (Secret argocd-redis, key auth).
+  const redisPassword =
+    process.env.ARGOCD_EXTENSION_PROXY_REDIS_PASSWORD || process.env.REDIS_PASSWORD;
+  return { redis, redisPassword, peerListen, advertise };
 }
 
 function podNamespace(): string {

@@ -19,7 +19,15 @@ import {
   ServiceUnavailableError,
 } from '../errors';
 import { ProxyMetrics } from '../metrics';
-import { ForwardFailure, Forwarder, hasRequestBody, UpgradeHooks } from '../proxy/forwarder';
+import {
+  ForwardFailure,
+  Forwarder,
+  hasRequestBody,
+  ServiceForwarder,
+  UpgradeHooks,
+} from '../proxy/forwarder';
+import { signRelay } from './relay-signature';
+import { ReplicaRegistry } from './replica-registry';
 import { filterResponseHeaders } from '../proxy/upstream-headers';
 import { DelegateHub, Tunnel } from './hub';
 import {
@@ -44,6 +52,8 @@ import {
  */
 export class DelegateForwarder implements Forwarder {
   private readonly streams = new Set<ClientHttp2Stream>();
+  /** Connections to peer replicas' relay listeners, by address. */
+  private readonly peerForwarders = new Map<string, ServiceForwarder>();
 
   constructor(
     private readonly service: ServiceConfig & { delegate: string },
@@ -51,6 +61,8 @@ export class DelegateForwarder implements Forwarder {
     private readonly hub: DelegateHub,
     private readonly metrics: ProxyMetrics,
     private readonly onFailure: ForwardFailure,
+    /** Set when replicas share tunnels (--redis); never on a request that was relayed already. */
+    private readonly relay?: RelayClient,
   ) {}
 
   forward(
@@ -60,6 +72,11 @@ export class DelegateForwarder implements Forwarder {
     headers: OutgoingHttpHeaders,
   ): void {
     const fail = (err: ProxyError) => this.onFailure(err, req, res);
+    if (this.relay && !this.hub.connected(this.service.delegate)) {
+      return this.viaPeer(req.method ?? 'GET', upstreamPath, headers, fail, (peer, signed) =>
+        peer.forward(req, res, upstreamPath, signed),
+      );
+    }
     const withBody = hasRequestBody(req);
     const stream = this.open(req.method ?? 'GET', upstreamPath, headers, {}, !withBody, fail);
     if (!stream) return;
@@ -110,13 +127,18 @@ export class DelegateForwarder implements Forwarder {
   }
 
   forwardUpgrade(
-    _req: IncomingMessage,
+    req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     upstreamPath: string,
     headers: OutgoingHttpHeaders,
     hooks: UpgradeHooks,
   ): void {
+    if (this.relay && !this.hub.connected(this.service.delegate)) {
+      return this.viaPeer('GET', upstreamPath, headers, hooks.onFailure, (peer, signed) =>
+        peer.forwardUpgrade(req, socket, head, upstreamPath, signed, hooks),
+      );
+    }
     const stream = this.open(
       'GET',
       upstreamPath,
@@ -167,10 +189,70 @@ export class DelegateForwarder implements Forwarder {
 
   close(): void {
     for (const stream of this.streams) stream.close(CANCEL);
+    for (const peer of this.peerForwarders.values()) peer.close();
   }
 
   retire(): void {
-    // Nothing to free: streams in flight finish on their tunnels, which belong to the hub.
+    // Streams in flight finish on their tunnels, which belong to the hub; relay connections
+    // close once their requests end.
+    for (const peer of this.peerForwarders.values()) peer.retire();
+  }
+
+  /**
+   * No tunnel of this delegate here: hand the (checked, rewritten) request to a replica
+   * that has one, as the registry in Redis says, signed so that replica can trust it.
+   */
+  private viaPeer(
+    method: string,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+    fail: (err: ProxyError) => void,
+    send: (peer: ServiceForwarder, signed: OutgoingHttpHeaders) => void,
+  ): void {
+    const relay = this.relay as RelayClient;
+    const name = this.service.delegate;
+    relay.registry.peers(name).then(
+      (peers) => {
+        if (peers.length === 0) {
+          this.metrics.delegateRelays.inc({ direction: 'out', result: 'no-peer' });
+          return fail(notConnected(name));
+        }
+        const address = peers[Math.floor(Math.random() * peers.length)];
+        let peer = this.peerForwarders.get(address);
+        if (!peer) {
+          peer = new ServiceForwarder(
+            { url: new URL(`http://${address}`), headers: [] },
+            this.backend,
+            this.onFailure,
+          );
+          this.peerForwarders.set(address, peer);
+        }
+        const signed: OutgoingHttpHeaders = { ...headers };
+        signRelay(
+          relay.key(),
+          {
+            delegate: name,
+            target: this.service.url.origin,
+            connectTimeoutMs: this.backend.connectionTimeoutMs,
+            responseTimeoutMs: this.backend.responseTimeoutMs,
+          },
+          method,
+          upstreamPath,
+          signed,
+        );
+        this.metrics.delegateRelays.inc({ direction: 'out', result: 'forwarded' });
+        send(peer, signed);
+      },
+      (err: unknown) => {
+        this.metrics.delegateRelays.inc({ direction: 'out', result: 'registry-unavailable' });
+        fail(
+          new ServiceUnavailableError(
+            `delegate ${name} is not connected to this replica, and the replica registry is unavailable`,
+            { details: { delegate: name }, cause: err },
+          ),
+        );
+      },
+    );
   }
 
   /** One stream on the least busy tunnel, or undefined after reporting why there is none. */
@@ -185,11 +267,7 @@ export class DelegateForwarder implements Forwarder {
     const name = this.service.delegate;
     const tunnel = this.hub.pick(name);
     if (!tunnel) {
-      fail(
-        new ServiceUnavailableError(`delegate ${name} is not connected`, {
-          details: { delegate: name },
-        }),
-      );
+      fail(notConnected(name));
       return undefined;
     }
     let stream: ClientHttp2Stream;
@@ -227,6 +305,18 @@ export class DelegateForwarder implements Forwarder {
       this.streams.delete(stream);
     });
   }
+}
+
+/** What relaying needs: where the other replicas are, and the key to sign with. */
+export interface RelayClient {
+  registry: ReplicaRegistry;
+  key: () => Buffer;
+}
+
+function notConnected(name: string): ProxyError {
+  return new ServiceUnavailableError(`delegate ${name} is not connected`, {
+    details: { delegate: name },
+  });
 }
 
 /** buildUpstreamHeaders' set, minus what HTTP/2 carries in pseudo-headers or forbids. */

@@ -33,6 +33,8 @@ export interface DelegateHubOptions {
   tokens: () => Map<string, string>;
   /** How often each tunnel is pinged; a ping unanswered for as long closes it. */
   pingIntervalMs: number;
+  /** Called with the delegate names that have a tunnel here, whenever that set changes. */
+  onHeldChange?: (names: string[]) => void;
 }
 
 /** One connected agent: an HTTP/2 client session over the upgraded socket. */
@@ -225,6 +227,7 @@ export class DelegateHub {
       totals.received += tunnel.socket.bytesRead ?? 0;
       this.closedBytes.set(name, totals);
       metrics.delegateTunnels.set({ delegate: name }, this.tunnels.get(name)?.size ?? 0);
+      if (!this.tunnels.has(name)) this.options.onHeldChange?.([...this.tunnels.keys()]);
       socket.destroy();
       logger.info('delegate disconnected', { delegate: name, agent });
     });
@@ -233,8 +236,10 @@ export class DelegateHub {
       session.destroy();
     });
     let set = this.tunnels.get(name);
+    const first = !set;
     if (!set) this.tunnels.set(name, (set = new Set()));
     set.add(tunnel);
+    if (first) this.options.onHeldChange?.([...this.tunnels.keys()]);
     metrics.delegateConnections.inc({ result: 'accepted' });
     metrics.delegateTunnels.set({ delegate: name }, set.size);
     logger.info('delegate connected', { delegate: name, agent, tunnels: set.size });

@@ -5,6 +5,7 @@ import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { ForwardFailure } from '../proxy/forwarder';
 import { DelegateHub } from '../delegate/hub';
+import { ReplicaRegistry } from '../delegate/replica-registry';
 import { buildRuntime, retireRuntime, Runtime } from './runtime';
 
 export class ConfigLoadError extends Error {
@@ -21,6 +22,7 @@ export interface ConfigManagerOptions extends SettingsOptions {
   metrics: ProxyMetrics;
   onForwardFailure: ForwardFailure;
   delegates: DelegateHub;
+  registry?: ReplicaRegistry;
   /** Called after a new runtime is in place (to drop caches that outlive it). */
   onReload?: (runtime: Runtime) => void;
 }

@@ -6,6 +6,8 @@ import { withDecisionCache } from '../rbac/decision-cache';
 import { ForwardFailure, Forwarder, ServiceForwarder } from '../proxy/forwarder';
 import { DelegateForwarder } from '../delegate/delegate-forwarder';
 import { DelegateHub } from '../delegate/hub';
+import { deriveRelayKey } from '../delegate/relay-signature';
+import { ReplicaRegistry } from '../delegate/replica-registry';
 import { ProxyMetrics } from '../metrics';
 import { Logger } from '../logger';
 
@@ -20,6 +22,8 @@ export interface Runtime {
   enforcer: Enforcer;
   authenticator: SessionAuthenticator;
   forwarders: Map<ServiceConfig, Forwarder>;
+  /** Signs and checks requests relayed between replicas (derived from server.secretkey). */
+  relayKey: Buffer;
 }
 
 export async function buildRuntime(
@@ -29,6 +33,8 @@ export async function buildRuntime(
     logger: Logger;
     metrics: ProxyMetrics;
     delegates: DelegateHub;
+    /** Where other replicas are (--redis); undefined when delegates are per replica. */
+    registry?: ReplicaRegistry;
     onForwardFailure: ForwardFailure;
   },
 ): Promise<Runtime> {
@@ -36,6 +42,8 @@ export async function buildRuntime(
     settings.extensions.has(name),
   );
   const authenticator = new SessionAuthenticator(settings.auth, { logger: deps.logger });
+  const relayKey = deriveRelayKey(settings.auth.secretKey);
+  const relay = deps.registry && { registry: deps.registry, key: () => relayKey };
   const forwarders = new Map<ServiceConfig, Forwarder>();
   for (const extension of settings.extensions.values()) {
     for (const service of extension.backend.services) {
@@ -50,11 +58,12 @@ export async function buildRuntime(
               deps.delegates,
               deps.metrics,
               deps.onForwardFailure,
+              relay,
             ),
       );
     }
   }
-  return { generation, settings, enforcer, authenticator, forwarders };
+  return { generation, settings, enforcer, authenticator, forwarders, relayKey };
 }
 
 /** Lets in-flight requests of a replaced runtime finish, then frees its connections. */

@@ -9,6 +9,8 @@ import { createAdminServer } from './admin-server';
 import { ConfigManager } from './config-manager';
 import { DelegateHub } from '../delegate/hub';
 import { CONNECT_PATH } from '../delegate/protocol';
+import { createRelayServer } from '../delegate/relay-server';
+import { ReplicaRegistry } from '../delegate/replica-registry';
 import { RequestPipeline } from './pipeline';
 
 export interface ListenAddress {
@@ -31,6 +33,17 @@ export interface SidecarOptions {
   shutdownTimeoutMs: number;
   /** How often delegate tunnels are pinged (an unanswered ping closes one). Default: 15s. */
   delegatePingIntervalMs?: number;
+  /**
+   * Replicas share their delegate tunnels: the registry in Argo CD's Redis, and the relay
+   * listener other replicas reach at `advertise`. Without it each replica serves only the
+   * agents connected to it.
+   */
+  replicas?: {
+    redis: string;
+    redisPassword?: string;
+    peerListen: ListenAddress;
+    advertise: string;
+  };
   logger: Logger;
 }
 
@@ -46,6 +59,8 @@ export class Sidecar {
   private readonly config: ConfigManager;
   private readonly applications: ArgoCDApplicationClient;
   private readonly delegates: DelegateHub;
+  private readonly registry?: ReplicaRegistry;
+  private readonly relayServer?: http.Server;
   private readonly server: http.Server;
   private readonly admin: http.Server;
   private draining = false;
@@ -62,12 +77,30 @@ export class Sidecar {
       cacheTtlMs: options.applicationCacheTtlMs,
       onCacheResult: (hit) => this.metrics.recordCacheLookup('application', hit),
     });
+    const replicas = options.replicas;
+    if (replicas) {
+      this.registry = new ReplicaRegistry({
+        address: replicas.redis,
+        password: replicas.redisPassword,
+        advertise: replicas.advertise,
+        logger,
+      });
+    }
     this.delegates = new DelegateHub({
       logger,
       metrics: this.metrics,
       tokens: () => this.config.current.settings.delegateTokens,
       pingIntervalMs: options.delegatePingIntervalMs ?? 15_000,
+      onHeldChange: (names) => this.registry?.setHeld(names),
     });
+    if (replicas) {
+      this.relayServer = createRelayServer({
+        hub: this.delegates,
+        metrics: this.metrics,
+        logger,
+        key: () => this.config.current.relayKey,
+      });
+    }
     const pipeline = new RequestPipeline({
       runtime: () => this.config.current,
       applications: this.applications,
@@ -83,6 +116,7 @@ export class Sidecar {
       metrics: this.metrics,
       onForwardFailure: pipeline.respondToForwardFailure,
       delegates: this.delegates,
+      registry: this.registry,
       onReload: (runtime) => {
         // A policy change must not be outlived by answers given under the old one.
         this.applications.clearCache();
@@ -126,9 +160,16 @@ export class Sidecar {
     await this.config.start();
     const address = await listen(this.server, this.options.listen);
     const adminAddress = await listen(this.admin, this.options.adminListen);
+    let relay: AddressInfo | undefined;
+    if (this.relayServer && this.options.replicas) {
+      relay = await listen(this.relayServer, this.options.replicas.peerListen);
+      this.registry?.start();
+    }
     this.options.logger.info('listening', {
       address: `${address.address}:${address.port}`,
       admin: `${adminAddress.address}:${adminAddress.port}`,
+      relay: relay ? `${relay.address}:${relay.port}` : undefined,
+      advertise: this.options.replicas?.advertise,
     });
     return { address, adminAddress };
   }
@@ -162,6 +203,11 @@ export class Sidecar {
     this.delegates.destroy();
     for (const socket of this.upgraded) socket.destroy();
     await closed;
+    if (this.relayServer) {
+      this.relayServer.closeAllConnections();
+      await new Promise<void>((resolve) => this.relayServer!.close(() => resolve()));
+    }
+    await this.registry?.close();
     this.config.stop();
     this.applications.close();
     await new Promise<void>((resolve) => this.admin.close(() => resolve()));
