@@ -220,6 +220,23 @@ describe('delegates', () => {
     expect(down).toEqual({ bytes: size, status: 200 });
   });
 
+  it('aborts the backend request when the client gives up mid-upload (never a truncated "complete" body)', async () => {
+    const before = hidden.seen.length;
+    const req = http.request(`${env.sidecar.url}/extensions/private/partial-upload`, {
+      method: 'POST',
+      // Chunked: a clean end after a cut would look like a complete, shorter body.
+      headers: { ...headers, 'transfer-encoding': 'chunked' },
+    });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(1024 * 1024, 1));
+    await eventually(() => expect(hidden.seen.length).toBe(before + 1));
+    await eventually(() => expect(hidden.seen[before].bodyBytes).toBeGreaterThan(0));
+    req.destroy();
+    await eventually(() => expect(hidden.seen[before].abortedByPeer).toBe(true));
+    // The body never ended: the backend did not get a request it could act on.
+    expect(hidden.seen[before].bodySha256).toBe('');
+  });
+
   it('passes server-sent events through as they come', async () => {
     const events = await new Promise<string[]>((resolve, reject) => {
       http.get(

@@ -1,5 +1,5 @@
 import http, { IncomingHttpHeaders, OutgoingHttpHeaders } from 'http';
-import http2, { constants as h2, ServerHttp2Session, ServerHttp2Stream } from 'http2';
+import http2, { ServerHttp2Session, ServerHttp2Stream } from 'http2';
 import https from 'https';
 import net, { Socket } from 'net';
 import os from 'os';
@@ -8,6 +8,7 @@ import { Duplex } from 'stream';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Logger } from '../logger';
 import {
+  abortStream,
   AGENT_ID_HEADER,
   AllowedHost,
   CONNECT_PATH,
@@ -344,10 +345,16 @@ export class DelegateAgent {
       }
       metrics.requests.inc({ result: 'forwarded' });
       stream.respond({ ':status': res.statusCode ?? 502, ...responseHeaders(res.headers) });
-      res.pipe(stream);
-      res.once('error', () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
-      res.once('aborted', () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
-      res.once('end', () => log(res.statusCode ?? 0));
+      // Ended only when the backend's response was complete; a cut one resets the stream,
+      // so the sidecar cuts its client's response too instead of ending it cleanly.
+      res.pipe(stream, { end: false });
+      res.once('error', () => abortStream(stream));
+      res.once('aborted', () => abortStream(stream));
+      res.once('end', () => {
+        if (res.complete) stream.end();
+        else abortStream(stream);
+        log(res.statusCode ?? 0);
+      });
     });
     req.once('upgrade', (res, socket, head) => {
       if (stream.destroyed) {
@@ -359,12 +366,12 @@ export class DelegateAgent {
       if (head.length > 0) stream.write(head);
       socket.pipe(stream);
       stream.pipe(socket);
-      socket.on('error', () => stream.close(h2.NGHTTP2_INTERNAL_ERROR));
+      socket.on('error', () => abortStream(stream));
       stream.once('close', () => socket.destroy());
       log(101);
     });
     req.once('error', (err) => {
-      if (stream.headersSent) return stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+      if (stream.headersSent) return abortStream(stream);
       if (stream.destroyed) return;
       refuse(connectTimedOut ? 'connect-timeout' : 'unreachable', {
         host: target.host,

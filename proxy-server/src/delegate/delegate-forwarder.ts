@@ -1,4 +1,4 @@
-import {
+import http2, {
   ClientHttp2Stream,
   IncomingHttpHeaders as H2Headers,
   OutgoingHttpHeaders as H2Out,
@@ -31,7 +31,7 @@ import { ReplicaRegistry } from './replica-registry';
 import { filterResponseHeaders } from '../proxy/upstream-headers';
 import { DelegateHub, Tunnel } from './hub';
 import {
-  CANCEL,
+  abortStream,
   CONNECT_TIMEOUT_HEADER,
   DelegateErrorCode,
   ERROR_HEADER,
@@ -87,7 +87,7 @@ export class DelegateForwarder implements Forwarder {
       if (answered || stream.destroyed) return;
       timer = setTimeout(() => {
         answered = true;
-        stream.close(CANCEL);
+        abortStream(stream);
         fail(new GatewayTimeoutError('backend did not respond in time'));
       }, this.backend.responseTimeoutMs);
     };
@@ -97,7 +97,7 @@ export class DelegateForwarder implements Forwarder {
       stream.once('finish', startTimer);
     } else startTimer();
     res.once('close', () => {
-      if (!res.writableFinished) stream.close(CANCEL);
+      if (!res.writableFinished) abortStream(stream);
     });
     stream.once('response', (h: H2Headers) => {
       clearTimeout(timer);
@@ -105,21 +105,25 @@ export class DelegateForwarder implements Forwarder {
       answered = true;
       const refusal = agentRefusal(h, this.service.delegate);
       if (refusal) {
-        stream.close(CANCEL);
+        abortStream(stream);
         return fail(refusal);
       }
       if (res.destroyed) return;
       res.writeHead(Number(h[':status']), toResponseHeaders(h));
-      stream.pipe(res);
+      // Not ended by the pipe: Node ends an HTTP/2 stream's readable side on RST_STREAM
+      // too, and a cut response must never look complete to the client.
+      stream.pipe(res, { end: false });
     });
     stream.once('close', () => {
       clearTimeout(timer);
       if (!answered) {
         answered = true;
         if (!res.destroyed) fail(new BadGatewayError(`delegate ${this.service.delegate} failed`));
-      } else if (!res.writableFinished && stream.rstCode !== undefined && stream.rstCode !== 0) {
-        // The agent or its backend broke off mid-response: cut ours too, never end cleanly.
-        res.destroy();
+      } else if (!res.destroyed && !res.writableEnded) {
+        // Ended cleanly (END_STREAM, then a NO_ERROR close) → end ours; otherwise the agent
+        // or its backend broke off mid-response → cut ours too.
+        if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && stream.readableEnded) res.end();
+        else res.destroy();
       }
       // The backend answered before reading the whole upload: drop the rest.
       if (!req.complete) req.resume();
@@ -151,17 +155,17 @@ export class DelegateForwarder implements Forwarder {
     let answered = false;
     const timer = setTimeout(() => {
       answered = true;
-      stream.close(CANCEL);
+      abortStream(stream);
       hooks.onFailure(new GatewayTimeoutError('backend did not respond in time'));
     }, this.backend.responseTimeoutMs);
-    socket.once('close', () => stream.close(CANCEL));
+    socket.once('close', () => abortStream(stream));
     stream.once('response', (h: H2Headers) => {
       clearTimeout(timer);
       if (answered) return;
       answered = true;
       const refusal = agentRefusal(h, this.service.delegate);
       if (refusal) {
-        stream.close(CANCEL);
+        abortStream(stream);
         return hooks.onFailure(refusal);
       }
       const upgraded = h[UPGRADED_HEADER] === '101';
@@ -188,7 +192,7 @@ export class DelegateForwarder implements Forwarder {
   }
 
   close(): void {
-    for (const stream of this.streams) stream.close(CANCEL);
+    for (const stream of this.streams) abortStream(stream);
     for (const peer of this.peerForwarders.values()) peer.close();
   }
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'crypto';
-import { constants as h2 } from 'http2';
+import { Http2Stream } from 'http2';
 
 /**
  * The delegate tunnel, shared by the sidecar and the agent.
@@ -75,8 +75,14 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-/** Cancels a stream: the other side sees RST_STREAM(CANCEL) and stops at once. */
-export const CANCEL = h2.NGHTTP2_CANCEL;
+/**
+ * Breaks a stream off: the other side gets RST_STREAM at once and sees an error, never a
+ * clean end. (`stream.close(code)` would not do: Node first ends the writable side with
+ * END_STREAM and only then resets, so a cut upload or response would look complete.)
+ */
+export function abortStream(stream: Http2Stream): void {
+  if (!stream.destroyed) stream.destroy(new Error('stream aborted'));
+}
 
 /** One `--allow` entry: a host, optionally with a port (without one, any port of it). */
 export interface AllowedHost {

@@ -1,0 +1,179 @@
+import http from 'http';
+import http2, { ServerHttp2Stream } from 'http2';
+import net from 'net';
+import { Duplex } from 'stream';
+import { appHeaders, Environment } from '../helpers/environment';
+import { eventually, request } from '../helpers/http-client';
+import { localSession } from '../helpers/local-tokens';
+
+const TOKEN = 'hostile-delegate-token-6e5d4c3b2a190817';
+
+/**
+ * A compromised or broken agent: it holds a valid token, so it gets a tunnel, then answers
+ * with whatever it likes. The sidecar must answer each request correctly (an error, never
+ * a forged cookie or a crash) and keep serving everything else.
+ */
+describe('a hostile delegate agent', () => {
+  const env = new Environment();
+  const headers = {
+    cookie: `argocd.token=${localSession('admin')}`,
+    ...appHeaders('argocd:guestbook', 'default'),
+  };
+  const sockets: Duplex[] = [];
+
+  /** Connects like an agent, then lets `onStream` answer every stream. */
+  const connectFakeAgent = (
+    onStream: (stream: ServerHttp2Stream, path: string) => void,
+    afterUpgrade?: (socket: Duplex) => boolean,
+  ) =>
+    new Promise<void>((resolve, reject) => {
+      const port = Number(new URL(env.sidecar.url).port);
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        path: '/extensions/.delegate/connect',
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'argocd-extension-proxy-delegate',
+          authorization: `Bearer ${TOKEN}`,
+          'argocd-extension-proxy-delegate': 'hostile',
+        },
+      });
+      req.once('upgrade', (_res, socket: net.Socket, head) => {
+        sockets.push(socket);
+        if (head.length > 0) socket.unshift(head);
+        if (afterUpgrade?.(socket)) return resolve();
+        const server = http2.createServer();
+        server.on('stream', (stream, h) => {
+          stream.on('error', () => undefined);
+          onStream(stream, String(h[':path']));
+        });
+        server.on('sessionError', () => undefined);
+        server.emit('connection', socket);
+        resolve();
+      });
+      req.once('response', (res) => reject(new Error(`refused: ${res.statusCode}`)));
+      req.once('error', reject);
+      req.end();
+    });
+  const healthy = async () => {
+    expect(
+      (await request(`${env.sidecar.url}/extensions/anomaly/still-ok`, { headers })).status,
+    ).toBe(200);
+    expect((await request(`${env.sidecar.adminUrl}/readyz`)).status).toBe(200);
+  };
+  const waitTunnels = (n: number) =>
+    eventually(async () => {
+      const list = await request(`${env.sidecar.adminUrl}/delegates`);
+      expect((list.json as { delegates: unknown[] }).delegates).toHaveLength(n);
+    });
+
+  beforeAll(async () => {
+    await env.start({
+      extraFlags: ['--delegate-ping-interval', '1s'],
+      secret: { 'delegate.hostile.token': TOKEN },
+      cm: {
+        'extension.config.hostile': `responseTimeout: 2s\nservices:\n- url: http://inside.internal:8080/api\n  delegate: hostile\n`,
+      },
+    });
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await env.stop();
+  });
+
+  it('never lets the agent set cookies or control headers on the client', async () => {
+    await connectFakeAgent(
+      (stream) =>
+        stream.respond(
+          {
+            ':status': 200,
+            'set-cookie': 'argocd.token=forged; Path=/',
+            'argocd-extension-proxy-upgraded': '101',
+            'content-type': 'text/plain',
+          },
+          { endStream: false },
+        ) ?? stream.end('hello'),
+    );
+    await waitTunnels(1);
+    const reply = await request(`${env.sidecar.url}/extensions/hostile/x`, { headers });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe('hello');
+    expect(reply.headers['set-cookie']).toBeUndefined();
+    expect(
+      Object.keys(reply.headers).filter((n) => n.startsWith('argocd-extension-proxy')),
+    ).toEqual([]);
+    await healthy();
+  });
+
+  it('answers 502 for a reset stream, oversized headers and a cut body, and stays healthy', async () => {
+    for (const socket of sockets) socket.destroy();
+    await waitTunnels(0);
+    await connectFakeAgent((stream, path) => {
+      if (path.endsWith('/reset')) return stream.destroy(new Error('reset'));
+      if (path.endsWith('/huge'))
+        return stream.respond({ ':status': 200, 'x-huge': 'a'.repeat(200_000) });
+      if (path.endsWith('/cut') || path.endsWith('/cut-chunked')) {
+        const length = path.endsWith('/cut') ? { 'content-length': '100000' } : {};
+        stream.respond({ ':status': 200, ...length });
+        stream.write(Buffer.alloc(1000));
+        setTimeout(() => stream.destroy(new Error('cut')), 50);
+        return;
+      }
+      // Never answers: the response timeout applies.
+    });
+    await waitTunnels(1);
+    const reset = await request(`${env.sidecar.url}/extensions/hostile/reset`, { headers });
+    expect(reset.json).toEqual({ error: 'delegate hostile failed', status: 502 });
+    // With a Content-Length, and without one (chunked: where a clean end would look complete).
+    for (const path of ['cut', 'cut-chunked']) {
+      const cut = await new Promise<{ complete: boolean; status: number }>((resolve) => {
+        http.get(`${env.sidecar.url}/extensions/hostile/${path}`, { headers }, (res) => {
+          res.resume();
+          res.on('close', () => resolve({ complete: res.complete, status: res.statusCode ?? 0 }));
+          res.on('error', () => undefined);
+        });
+      });
+      expect(cut).toEqual({ complete: false, status: 200 });
+    }
+    const silent = await request(`${env.sidecar.url}/extensions/hostile/silent`, { headers });
+    expect(silent.json).toEqual({ error: 'backend did not respond in time', status: 504 });
+    // Headers beyond HTTP/2's header list limit are a protocol error: that request fails, and
+    // nghttp2 may tear the whole tunnel down (the agent would reconnect).
+    const huge = await request(`${env.sidecar.url}/extensions/hostile/huge`, { headers });
+    expect(huge.status).toBe(502);
+    await healthy();
+  });
+
+  it('drops a tunnel that speaks garbage instead of HTTP/2, and one that stops answering pings', async () => {
+    for (const socket of sockets) socket.destroy();
+    await waitTunnels(0);
+    await connectFakeAgent(
+      () => undefined,
+      (socket) => {
+        socket.on('error', () => undefined);
+        socket.write('this is not HTTP/2 at all\r\n\r\n'.repeat(100));
+        return true;
+      },
+    );
+    await waitTunnels(0);
+    const reply = await request(`${env.sidecar.url}/extensions/hostile/x`, { headers });
+    expect(reply.status).toBe(503);
+    // A silent peer: upgrades, then never reads or writes a byte.
+    await connectFakeAgent(
+      () => undefined,
+      (socket) => {
+        socket.on('error', () => undefined);
+        socket.pause();
+        return true;
+      },
+    );
+    await env.sidecar.waitForLog(
+      (l) => l.msg === 'delegate tunnel unresponsive; closing it',
+      10_000,
+    );
+    await waitTunnels(0);
+    await healthy();
+    expect(env.sidecar.output()).not.toContain(TOKEN);
+  });
+});
