@@ -15,7 +15,10 @@
  * Environment: BENCH_DURATION (seconds per load run, default 8), BENCH_STREAM_BYTES
  * (default 1 GiB), BENCH_QUICK=1 (one connection count and size: a smoke run).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import http from 'http';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { FakeArgoCD } from '../test/helpers/fake-argocd';
 import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens';
 import { ArgoCDConfig } from '../test/helpers/mounted-dir';
@@ -33,6 +36,7 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const SIZES = QUICK ? [1024] : [1024, 256 * 1024];
 const CONNECTIONS = QUICK ? [32] : [32, 256];
 const POLICY_SIZES = [10, 1_000, 10_000, 100_000];
+const DELEGATE_TOKEN = 'bench-delegate-token-0123456789abcdef';
 /** Runs of each sidecar in the policy-size comparison (alternated). */
 const POLICY_ROUNDS = QUICK ? 1 : 3;
 
@@ -51,6 +55,8 @@ const BUDGET = {
   reloadStallMs: 50,
   streamGrowthMiB: 64,
   idleRssMiB: 80,
+  /** Requests/s through a delegate agent against the same sidecar going direct. */
+  delegateVsDirect: 0.6,
 };
 
 interface Row extends LoadResult {
@@ -90,9 +96,14 @@ function sidecarConfig(backends: Map<number, PortProcess>, policyCsv: string): A
       'extension.config.bench': service(backends.get(1024)!.port),
       'extension.config.bench256': service(backends.get(256 * 1024)!.port),
       'extension.config.stream': service(backends.get(1024)!.port),
+      'extension.config.viadelegate': `${service(backends.get(1024)!.port)}  delegate: bench\n`,
     },
     rbac: { 'policy.csv': policyCsv },
-    secret: { 'server.secretkey': TEST_SERVER_SECRET, 'bench.token': 'bench-backend-token' },
+    secret: {
+      'server.secretkey': TEST_SERVER_SECRET,
+      'bench.token': 'bench-backend-token',
+      [`delegate.bench.token`]: DELEGATE_TOKEN,
+    },
   });
 }
 
@@ -358,7 +369,37 @@ async function main(): Promise<void> {
       );
     }
 
-    // 3. Streaming
+    // 3. The delegate path against the direct one, same sidecar, alternated runs
+    const delegateRows = await measureDelegate(small.sidecar, backends, sidecarHeaders, cleanups);
+    out(
+      `\nDelegate path vs direct (sidecar, 1 KiB, 32 connections, ${POLICY_ROUNDS} alternated runs each; agent on loopback)\n`,
+    );
+    out(
+      table(
+        ['path', 'req/s (median)', 'p50 ms', 'p99 ms', 'runs', 'vs direct'],
+        delegateRows.map((r) => [
+          r.path,
+          fmt(median(r.runs.map((x) => x.rps))),
+          fmt(median(r.runs.map((x) => x.p50)), 2),
+          fmt(median(r.runs.map((x) => x.p99)), 2),
+          r.runs.map((x) => fmt(x.rps)).join(', '),
+          ratio(median(r.runs.map((x) => x.rps)), median(delegateRows[0].runs.map((x) => x.rps))),
+        ]),
+      ),
+    );
+    const delegateRatio =
+      median(delegateRows[1].runs.map((x) => x.rps)) /
+      median(delegateRows[0].runs.map((x) => x.rps));
+    if (delegateRows.some((r) => r.runs.some((x) => x.errors > 0))) {
+      failures.push('delegate comparison: some requests failed');
+    }
+    if (!(delegateRatio >= BUDGET.delegateVsDirect)) {
+      failures.push(
+        `delegate path runs at ${delegateRatio.toFixed(2)}x the direct one (budget >= ${BUDGET.delegateVsDirect}x)`,
+      );
+    }
+
+    // 4. Streaming
     const streams: StreamResult[] = [];
     for (const direction of ['download', 'upload'] as const) {
       process.stderr.write(`  streaming ${sizeLabel(STREAM_BYTES)} ${direction}\n`);
@@ -392,7 +433,7 @@ async function main(): Promise<void> {
       ),
     );
 
-    // 4. Reload of a 100,000-line policy under requests
+    // 5. Reload of a 100,000-line policy under requests
     const url = `${small.sidecar.url}/extensions/bench/`;
     // Generated before the probe starts: this process must not stall the probe itself.
     const hugePolicy = generatePolicy(100_000) + '\np, dave, extensions, invoke, bench, allow';
@@ -455,7 +496,7 @@ async function main(): Promise<void> {
     }
     if (probeErrors > 0) failures.push(`${probeErrors} probe requests failed around the reload`);
 
-    // 5. RBAC cost by policy size (in this process)
+    // 6. RBAC cost by policy size (in this process)
     const costs: PolicyCost[] = [];
     for (const lines of POLICY_SIZES) costs.push(await measurePolicy(lines));
     out(
@@ -488,7 +529,6 @@ async function main(): Promise<void> {
     out(`\nsidecar idle RSS after start: ${fmt(idleRss, 1)} MiB (budget < ${BUDGET.idleRssMiB})`);
     if (!(idleRss < BUDGET.idleRssMiB))
       failures.push(`idle RSS ${fmt(idleRss, 1)} MiB (budget < ${BUDGET.idleRssMiB})`);
-    out('delegate path vs direct: not measured: delegates are not implemented yet');
     for (const note of notes) out(`note: ${note}`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -499,6 +539,58 @@ async function main(): Promise<void> {
   } else {
     process.stderr.write('\nbench: every budget met\n');
   }
+}
+
+/**
+ * Starts a delegate agent for the `viadelegate` extension on `sidecar`, then alternates
+ * load runs on the direct extension (`bench`) and the delegated one (same backend).
+ */
+async function measureDelegate(
+  sidecar: SidecarProcess,
+  backends: Map<number, PortProcess>,
+  headers: Record<string, string>,
+  cleanups: Array<() => Promise<unknown> | unknown>,
+): Promise<Array<{ path: string; runs: LoadResult[] }>> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'token'), DELEGATE_TOKEN);
+  const agent = new SidecarProcess(
+    [
+      '--server',
+      sidecar.url,
+      '--name',
+      'bench',
+      '--token-file',
+      join(dir, 'token'),
+      '--allow',
+      `127.0.0.1:${backends.get(1024)!.port}`,
+    ],
+    {},
+    { command: 'delegate', discardOutputAfterStart: true },
+  );
+  await agent.start();
+  cleanups.push(() => agent.stop());
+  const rows = [
+    { path: 'direct', url: `${sidecar.url}/extensions/bench/`, runs: [] as LoadResult[] },
+    {
+      path: 'via delegate',
+      url: `${sidecar.url}/extensions/viadelegate/`,
+      runs: [] as LoadResult[],
+    },
+  ];
+  // The tunnel is up once a delegated request answers 200.
+  const deadline = Date.now() + 15_000;
+  while ((await get(rows[1].url, headers)) !== 200) {
+    if (Date.now() > deadline) throw new Error('the bench delegate agent did not connect');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (let round = 0; round < POLICY_ROUNDS; round++) {
+    for (const row of rows) {
+      process.stderr.write(`  delegate comparison, ${row.path}, round ${round + 1}\n`);
+      row.runs.push(await load({ url: row.url, headers, connections: 32, durationS: DURATION_S }));
+    }
+  }
+  return rows.map(({ path, runs }) => ({ path, runs }));
 }
 
 main().catch((err: Error) => {
