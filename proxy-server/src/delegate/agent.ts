@@ -4,8 +4,9 @@ import https from 'https';
 import net, { Socket } from 'net';
 import os from 'os';
 import tls, { TLSSocket } from 'tls';
-import { Duplex } from 'stream';
+import { Duplex, PassThrough } from 'stream';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { Dispatcher, Pool } from 'undici';
 import { Logger } from '../logger';
 import {
   abortStream,
@@ -85,10 +86,8 @@ export class DelegateAgent {
   readonly metrics = new AgentMetrics();
   private readonly id = `${os.hostname()}/${process.pid}`;
   private readonly h2server = http2.createServer({ settings: H2_SETTINGS });
-  private readonly backendAgents = {
-    http: new http.Agent({ keepAlive: true, maxFreeSockets: 64 }),
-    https: new https.Agent({ keepAlive: true, maxFreeSockets: 64 }),
-  };
+  private readonly pools = new Map<string, Pool>();
+  private readonly backendCa?: string[];
   private session?: ServerHttp2Session;
   private socket?: Duplex;
   private attempt = 0;
@@ -98,9 +97,7 @@ export class DelegateAgent {
   private readonly streams = new Set<ServerHttp2Stream>();
 
   constructor(private readonly options: AgentOptions) {
-    this.backendAgents.https.options.ca = options.backendCa
-      ? [...tls.rootCertificates, options.backendCa]
-      : undefined;
+    this.backendCa = options.backendCa ? [...tls.rootCertificates, options.backendCa] : undefined;
     this.h2server.on('stream', (stream, headers) => this.onStream(stream, headers));
   }
 
@@ -124,8 +121,7 @@ export class DelegateAgent {
     }
     this.session?.destroy();
     this.socket?.destroy();
-    this.backendAgents.http.destroy();
-    this.backendAgents.https.destroy();
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
   }
 
   private connect(): void {
@@ -307,6 +303,95 @@ export class DelegateAgent {
       headers.upgrade = 'websocket';
     }
     const connectTimeoutMs = clamp(Number(h[CONNECT_TIMEOUT_HEADER]) || 2000, 100, 120_000);
+    const log = (status: number) =>
+      logger.info('request forwarded', {
+        method,
+        // SECURITY: the path only; a query string may carry data nobody meant to log.
+        target: `${target.scheme}://${target.authority}${path.split('?')[0]}`,
+        status,
+        durationMs: Date.now() - started,
+      });
+    const failed = (err: Error & { code?: string }, connectTimedOut: boolean) => {
+      if (stream.headersSent) return abortStream(stream);
+      if (stream.destroyed) return;
+      refuse(connectTimedOut ? 'connect-timeout' : 'unreachable', {
+        host: target.host,
+        port: target.port,
+        error: err.message,
+      });
+    };
+    if (upgrade)
+      return this.forwardUpgrade(
+        stream,
+        target,
+        method,
+        path,
+        headers,
+        connectTimeoutMs,
+        log,
+        failed,
+      );
+    // Plain requests: undici's pool (keep-alive, no Node stream per response).
+    const pool = this.pool(target, connectTimeoutMs);
+    pool.dispatch(
+      {
+        path,
+        method,
+        headers: flattenHeaders(headers),
+        // Through a PassThrough: undici destroys its body stream when done, and destroying
+        // the HTTP/2 stream itself would reset the response going back too.
+        body: stream.endAfterHeaders ? null : stream.pipe(new PassThrough()),
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      },
+      new StreamWriter(stream, {
+        onResponse: () => metrics.requests.inc({ result: 'forwarded' }),
+        onDone: log,
+        onError: (err) => failed(err, err.code === 'UND_ERR_CONNECT_TIMEOUT'),
+      }),
+    );
+  }
+
+  /** One undici pool per backend origin (and connect timeout), for the agent's lifetime. */
+  private pool(
+    target: { scheme: string; host: string; port: number },
+    connectTimeoutMs: number,
+  ): Pool {
+    const key = `${target.scheme}://${target.host}:${target.port}|${connectTimeoutMs}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      const host = net.isIPv6(target.host) ? `[${target.host}]` : target.host;
+      pool = new Pool(`${target.scheme}://${host}:${target.port}`, {
+        connections: null,
+        pipelining: 1,
+        connectTimeout: connectTimeoutMs,
+        keepAliveTimeout: 60_000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connect:
+          target.scheme === 'https'
+            ? {
+                ca: this.backendCa,
+                servername: net.isIP(target.host) ? undefined : target.host,
+              }
+            : {},
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** A WebSocket upgrade: Node's http client, then raw bytes both ways over the stream. */
+  private forwardUpgrade(
+    stream: ServerHttp2Stream,
+    target: { scheme: 'http' | 'https'; host: string; port: number },
+    method: string,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    connectTimeoutMs: number,
+    log: (status: number) => void,
+    failed: (err: Error, connectTimedOut: boolean) => void,
+  ): void {
     const client = target.scheme === 'https' ? https : http;
     const req = client.request({
       host: target.host,
@@ -314,9 +399,9 @@ export class DelegateAgent {
       method,
       path,
       headers,
-      agent: upgrade ? false : this.backendAgents[target.scheme],
+      agent: false,
       servername: net.isIP(target.host) ? undefined : target.host,
-      ca: target.scheme === 'https' ? this.backendAgents.https.options.ca : undefined,
+      ca: target.scheme === 'https' ? this.backendCa : undefined,
     });
     let connectTimedOut = false;
     req.once('socket', (socket: Socket) => {
@@ -330,38 +415,23 @@ export class DelegateAgent {
       );
       socket.once('close', () => clearTimeout(timer));
     });
-    const log = (status: number) =>
-      logger.info('request forwarded', {
-        method,
-        // SECURITY: the path only; a query string may carry data nobody meant to log.
-        target: `${target.scheme}://${target.authority}${path.split('?')[0]}`,
-        status,
-        durationMs: Date.now() - started,
-      });
     req.once('response', (res) => {
+      // The backend refused the upgrade: its answer goes back as a plain response.
       if (stream.destroyed) {
         res.destroy();
         return;
       }
-      metrics.requests.inc({ result: 'forwarded' });
+      this.metrics.requests.inc({ result: 'forwarded' });
       stream.respond({ ':status': res.statusCode ?? 502, ...responseHeaders(res.headers) });
-      // Ended only when the backend's response was complete; a cut one resets the stream,
-      // so the sidecar cuts its client's response too instead of ending it cleanly.
-      res.pipe(stream, { end: false });
-      res.once('error', () => abortStream(stream));
-      res.once('aborted', () => abortStream(stream));
-      res.once('end', () => {
-        if (res.complete) stream.end();
-        else abortStream(stream);
-        log(res.statusCode ?? 0);
-      });
+      res.pipe(stream);
+      res.once('end', () => log(res.statusCode ?? 0));
     });
     req.once('upgrade', (res, socket, head) => {
       if (stream.destroyed) {
         socket.destroy();
         return;
       }
-      metrics.requests.inc({ result: 'forwarded' });
+      this.metrics.requests.inc({ result: 'forwarded' });
       stream.respond({ ':status': 200, [UPGRADED_HEADER]: '101', ...responseHeaders(res.headers) });
       if (head.length > 0) stream.write(head);
       socket.pipe(stream);
@@ -370,22 +440,91 @@ export class DelegateAgent {
       stream.once('close', () => socket.destroy());
       log(101);
     });
-    req.once('error', (err) => {
-      if (stream.headersSent) return abortStream(stream);
-      if (stream.destroyed) return;
-      refuse(connectTimedOut ? 'connect-timeout' : 'unreachable', {
-        host: target.host,
-        port: target.port,
-        error: err.message,
-      });
-    });
-    // The sidecar cancelled (its client left, or its response timeout fired).
+    req.once('error', (err) => failed(err, connectTimedOut));
     stream.once('close', () => {
-      if (!req.destroyed && !(req as { res?: http.IncomingMessage }).res?.complete) req.destroy();
+      if (!req.destroyed && !(req as { res?: http.IncomingMessage }).res) req.destroy();
     });
-    if (upgrade) req.end();
-    else stream.pipe(req);
+    req.end();
   }
+}
+
+/**
+ * Streams one backend response into the HTTP/2 stream (undici's dispatch handler):
+ * backpressure from the tunnel pauses the backend connection; a response cut short resets
+ * the stream (never a clean end); the sidecar cancelling the stream aborts the request.
+ */
+class StreamWriter implements Dispatcher.DispatchHandler {
+  private abortUpstream?: (err: Error) => void;
+  private status = 0;
+  private done = false;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly hooks: {
+      onResponse: () => void;
+      onDone: (status: number) => void;
+      onError: (err: Error & { code?: string }) => void;
+    },
+  ) {
+    stream.once('close', () => {
+      if (!this.done) this.abortUpstream?.(new Error('cancelled by the sidecar'));
+    });
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.stream.destroyed) abort(new Error('cancelled by the sidecar'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.stream.destroyed) return false;
+    this.status = statusCode;
+    this.hooks.onResponse();
+    this.stream.respond({ ':status': statusCode, ...rawResponseHeaders(rawHeaders) });
+    this.stream.on('drain', resume);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.stream.write(chunk);
+  }
+
+  onComplete(): void {
+    this.done = true;
+    this.stream.end();
+    this.hooks.onDone(this.status);
+  }
+
+  onError(err: Error): void {
+    this.done = true;
+    this.hooks.onError(err);
+  }
+}
+
+/** undici takes headers as a flat name/value list. */
+function flattenHeaders(headers: OutgoingHttpHeaders): string[] {
+  const flat: string[] = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) flat.push(name, v);
+    else flat.push(name, String(value));
+  }
+  return flat;
+}
+
+/** undici's raw response headers as an HTTP/2 header object (see responseHeaders). */
+function rawResponseHeaders(raw: Buffer[]): OutgoingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase();
+    const value = raw[i + 1].toString('latin1');
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = `${existing}, ${value}`;
+  }
+  return responseHeaders(headers);
 }
 
 /** The backend's response headers as an HTTP/2 stream may carry them. */

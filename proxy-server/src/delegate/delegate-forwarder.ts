@@ -297,7 +297,7 @@ export class DelegateForwarder implements Forwarder {
   }
 
   private track(tunnel: Tunnel, stream: ClientHttp2Stream): void {
-    const gauge = this.metrics.delegateStreams.labels(tunnel.name);
+    const gauge = (tunnel.streamsGauge ??= this.metrics.delegateStreams.labels(tunnel.name));
     tunnel.activeStreams++;
     gauge.inc();
     this.streams.add(stream);

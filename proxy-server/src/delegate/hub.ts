@@ -40,6 +40,8 @@ export interface DelegateHubOptions {
 /** One connected agent: an HTTP/2 client session over the upgraded socket. */
 export class Tunnel {
   activeStreams = 0;
+  /** This delegate's child of the streams gauge, looked up once (not per request). */
+  streamsGauge?: { inc(): void; dec(): void };
   readonly connectedAt = new Date();
   private pingTimer?: NodeJS.Timeout;
   private pingOutstanding = false;

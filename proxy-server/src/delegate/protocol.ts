@@ -45,7 +45,7 @@ export type DelegateErrorCode =
 
 /** HTTP/2 flow-control windows: large enough for ~1 GB/s on loopback, bounded per stream. */
 export const STREAM_WINDOW_BYTES = 1024 * 1024;
-export const SESSION_WINDOW_BYTES = 16 * 1024 * 1024;
+export const SESSION_WINDOW_BYTES = 4 * 1024 * 1024;
 export const H2_SETTINGS = {
   initialWindowSize: STREAM_WINDOW_BYTES,
   maxConcurrentStreams: 1000,
