@@ -1,5 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { OutgoingHttpHeaders } from 'http';
+import http, { OutgoingHttpHeaders } from 'http';
+import { AddressInfo } from 'net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { deriveRelayKey, signRelay } from '../../proxy-server/src/delegate/relay-signature';
@@ -32,6 +34,8 @@ describeWithRedis('delegates across sidecar replicas', () => {
   const redis = new RedisServer(REDIS_PASSWORD);
   const argocd = new FakeArgoCD();
   const backend = new EchoBackend();
+  const wss = new WebSocketServer({ noServer: true });
+  const wsBackend = http.createServer((_req, res) => res.writeHead(404).end());
   const dir = mkdtempSync(join(tmpdir(), 'replicas-'));
   let config: ArgoCDConfig;
   const replicas: SidecarProcess[] = [];
@@ -73,6 +77,8 @@ describeWithRedis('delegates across sidecar replicas', () => {
         join(dir, 'token'),
         '--allow',
         `127.0.0.1:${backend.port}`,
+        '--allow',
+        `127.0.0.1:${wsPort()}`,
         '--reconnect-max',
         '1s',
       ],
@@ -81,6 +87,7 @@ describeWithRedis('delegates across sidecar replicas', () => {
     );
     return agent.start();
   };
+  const wsPort = () => (wsBackend.address() as AddressInfo).port;
   const viaB = (path: string) =>
     request(`${replicas[1].url}/extensions/private${path}`, { headers });
 
@@ -88,6 +95,13 @@ describeWithRedis('delegates across sidecar replicas', () => {
     await redis.start();
     await argocd.start();
     await backend.start();
+    wsBackend.on('upgrade', (req, socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('message', (data) => ws.send(`echo: ${data.toString()}`));
+        ws.send(`hello ${String(req.headers['argocd-username'])}`);
+      }),
+    );
+    await new Promise<void>((resolve) => wsBackend.listen(0, '127.0.0.1', resolve));
     argocd.setApplications([
       {
         name: 'guestbook',
@@ -100,6 +114,7 @@ describeWithRedis('delegates across sidecar replicas', () => {
     config = new ArgoCDConfig({
       cm: {
         'extension.config.private': `services:\n- url: http://127.0.0.1:${backend.port}/api\n  delegate: onprem\n`,
+        'extension.config.wspriv': `services:\n- url: http://127.0.0.1:${wsPort()}/ws\n  delegate: onprem\n`,
       },
       rbac: { 'policy.csv': 'p, admin, extensions, invoke, *, allow' },
       secret: { 'server.secretkey': TEST_SERVER_SECRET, 'delegate.onprem.token': TOKEN },
@@ -119,6 +134,9 @@ describeWithRedis('delegates across sidecar replicas', () => {
     await redis.stop();
     await argocd.stop();
     await backend.stop();
+    wss.close();
+    wsBackend.closeAllConnections();
+    wsBackend.close();
     config?.remove();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -139,6 +157,24 @@ describeWithRedis('delegates across sidecar replicas', () => {
     expect(metricsB.body).toMatch(
       /argocd_extension_proxy_delegate_relays_total\{direction="out",result="forwarded"\} [1-9]/,
     );
+  });
+
+  it('relays WebSockets too', async () => {
+    const ws = new WebSocket(
+      replicas[1].url.replace('http://', 'ws://') + '/extensions/wspriv/live',
+      { headers },
+    );
+    const messages: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', (m) => {
+        messages.push(m.toString());
+        if (messages.length === 1) ws.send('ping');
+        if (messages.length === 2) resolve();
+      });
+      ws.on('error', reject);
+    });
+    ws.close();
+    expect(messages).toEqual(['hello admin', 'echo: ping']);
   });
 
   it('refuses relayed requests that are unsigned, altered, replayed or signed with another key', async () => {
