@@ -8,11 +8,21 @@ export abstract class ProxyError extends Error {
   abstract readonly status: number;
   /** Extra, client-safe fields merged into the JSON error body. */
   readonly details: Record<string, string>;
+  /** Extra response headers (Retry-After on 429 and 503). */
+  readonly headers: Record<string, string>;
 
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, string> }) {
+  constructor(
+    message: string,
+    options?: {
+      cause?: unknown;
+      details?: Record<string, string>;
+      headers?: Record<string, string>;
+    },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.details = options?.details ?? {};
+    this.headers = options?.headers ?? {};
   }
 }
 
@@ -39,6 +49,21 @@ export class NotFoundError extends ProxyError {
 /** The backend answered badly or refused/reset the connection. */
 export class BadGatewayError extends ProxyError {
   readonly status = 502;
+}
+
+/** The request body is larger than the extension allows. */
+export class PayloadTooLargeError extends ProxyError {
+  readonly status = 413;
+}
+
+/** A rate limit of the extension was reached; `Retry-After` says when to come back. */
+export class TooManyRequestsError extends ProxyError {
+  readonly status = 429;
+}
+
+/** The request's headers are larger than the extension allows. */
+export class HeadersTooLargeError extends ProxyError {
+  readonly status = 431;
 }
 
 /** A dependency (Argo CD API, configuration) is not available right now. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ForwardObserver } from './proxy/forwarder';
 
 /**
  * Every metric the sidecar exports. The first two keep Argo CD's own names and labels
@@ -99,6 +100,37 @@ export class ProxyMetrics {
     help: 'Increments with every configuration applied.',
     registers: [this.registry],
   });
+
+  readonly limited = new Counter({
+    name: 'argocd_extension_proxy_limited_total',
+    help: 'Requests refused by an extension limit, by extension and reason (rate-user, rate-extension, concurrency, body, headers).',
+    labelNames: ['extension', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly retries = new Counter({
+    name: 'argocd_extension_proxy_backend_retries_total',
+    help: 'Requests sent again after a connection failure (within the retry budget), by extension.',
+    labelNames: ['extension'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitState = new Gauge({
+    name: 'argocd_extension_proxy_backend_circuit_state',
+    help: 'Circuit of each backend URL with a circuit breaker: 0 closed, 1 open, 2 half-open.',
+    labelNames: ['extension', 'url'] as const,
+    registers: [this.registry],
+  });
+
+  /** Hooks for one extension's forwarders (retries, circuit changes, concurrency refusals). */
+  forwardObserver(extension: string): ForwardObserver {
+    const states = { closed: 0, open: 1, 'half-open': 2 } as const;
+    return {
+      retried: () => this.retries.inc({ extension }),
+      circuit: (url, state) => this.circuitState.set({ extension, url: url.href }, states[state]),
+      limited: (reason) => this.limited.inc({ extension, reason }),
+    };
+  }
 
   readonly delegateConnections = new Counter({
     name: 'argocd_extension_proxy_delegate_connections_total',

@@ -4,7 +4,15 @@ import { parseGoDuration } from './duration';
 import {
   BackendConfig,
   BackendTlsConfig,
+  CircuitBreakerConfig,
   ClusterConfig,
+  DEFAULT_CIRCUIT_FAILURES,
+  DEFAULT_CIRCUIT_OPEN_MS,
+  DEFAULT_RETRY_ATTEMPTS,
+  DEFAULT_RETRY_BUDGET_PERCENT,
+  LimitsConfig,
+  RateLimitConfig,
+  RetryConfig,
   DEFAULT_CONNECTION_TIMEOUT_MS,
   DEFAULT_IDLE_CONNECTION_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_MS,
@@ -179,6 +187,10 @@ const BACKEND_FIELDS = [
   'maxIdleConnections',
   'responseTimeout',
   'services',
+  'limits',
+  'rateLimit',
+  'retries',
+  'circuitBreaker',
 ];
 
 function readBackend(doc: Obj, prefix: string, ctx: Context): BackendConfig | undefined {
@@ -215,6 +227,9 @@ function readBackend(doc: Obj, prefix: string, ctx: Context): BackendConfig | un
       DEFAULT_RESPONSE_TIMEOUT_MS,
     ),
     services: [],
+    limits: readLimits(doc.limits, `${prefix}limits`, ctx),
+    rateLimit: readRateLimit(doc.rateLimit, `${prefix}rateLimit`, ctx),
+    retries: readRetries(doc.retries, `${prefix}retries`, ctx),
   };
   const services = doc.services;
   if (!Array.isArray(services) || services.length === 0) {
@@ -226,6 +241,13 @@ function readBackend(doc: Obj, prefix: string, ctx: Context): BackendConfig | un
     });
     checkDuplicateClusters(backend.services, `${prefix}services`, ctx);
   }
+  const breaker = readCircuitBreaker(doc.circuitBreaker, `${prefix}circuitBreaker`, ctx);
+  const failover = backend.services.some((svc) => (svc.failoverUrls?.length ?? 0) > 0);
+  backend.circuitBreaker =
+    breaker ??
+    (failover
+      ? { consecutiveFailures: DEFAULT_CIRCUIT_FAILURES, openForMs: DEFAULT_CIRCUIT_OPEN_MS }
+      : undefined);
   return ctx.result.problems.length === before ? backend : undefined;
 }
 
@@ -239,7 +261,12 @@ function readService(
     ctx.problem(path, 'must be a mapping with url');
     return undefined;
   }
-  warnUnknownFields(svc, ['url', 'cluster', 'headers', 'tls', 'delegate'], path, ctx);
+  warnUnknownFields(
+    svc,
+    ['url', 'cluster', 'headers', 'tls', 'delegate', 'failoverUrls'],
+    path,
+    ctx,
+  );
   const url = readUrl(svc.url, `${path}.url`, ctx);
   const cluster = readCluster(svc.cluster, `${path}.cluster`, ctx);
   if (several && svc.cluster === undefined) {
@@ -251,10 +278,154 @@ function readService(
     ctx.problem(`${path}.tls`, 'is only allowed with an https url');
   }
   const delegate = readDelegate(svc.delegate, `${path}.delegate`, tls !== undefined, ctx);
+  const failoverUrls = readFailoverUrls(svc.failoverUrls, `${path}.failoverUrls`, url, ctx);
+  if (failoverUrls && delegate !== undefined) {
+    ctx.problem(`${path}.failoverUrls`, 'cannot be combined with delegate');
+  }
   if (!url) return undefined;
-  return delegate === undefined
-    ? { url, cluster, headers, tls }
-    : { url, cluster, headers, delegate };
+  const service: ServiceConfig =
+    delegate === undefined ? { url, cluster, headers, tls } : { url, cluster, headers, delegate };
+  if (failoverUrls) service.failoverUrls = failoverUrls;
+  return service;
+}
+
+/** Other URLs of the same service: same scheme (TLS settings apply to all), each valid. */
+function readFailoverUrls(
+  value: unknown,
+  path: string,
+  primary: URL | undefined,
+  ctx: Context,
+): URL[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    ctx.problem(path, 'must be a non-empty list of URLs');
+    return undefined;
+  }
+  const urls: URL[] = [];
+  value.forEach((item: unknown, i) => {
+    const url = readUrl(item, `${path}[${i}]`, ctx);
+    if (!url) return;
+    if (primary && url.protocol !== primary.protocol) {
+      ctx.problem(`${path}[${i}]`, `must use ${primary.protocol.slice(0, -1)} like url`);
+    }
+    // The request path is built from url's path; another one here would be ignored.
+    if (primary && url.pathname !== primary.pathname) {
+      ctx.problem(`${path}[${i}]`, `must have the same path as url (${primary.pathname})`);
+    }
+    urls.push(url);
+  });
+  return urls;
+}
+
+function readLimits(raw: unknown, path: string, ctx: Context): LimitsConfig {
+  const value = readOptionalMapping(raw, path, ctx, 'a mapping', [
+    'maxRequestBodyBytes',
+    'maxRequestHeaderBytes',
+    'maxConcurrentRequests',
+  ]);
+  if (!value) return {};
+  const limits: LimitsConfig = {};
+  for (const field of [
+    'maxRequestBodyBytes',
+    'maxRequestHeaderBytes',
+    'maxConcurrentRequests',
+  ] as const) {
+    const n = readPositive(value[field], `${path}.${field}`, ctx, false);
+    if (n !== undefined) limits[field] = n;
+  }
+  return limits;
+}
+
+function readRateLimit(raw: unknown, path: string, ctx: Context): RateLimitConfig {
+  const value = readOptionalMapping(raw, path, ctx, 'a mapping', ['perUser', 'perExtension']);
+  if (!value) return {};
+  const config: RateLimitConfig = {};
+  for (const scope of ['perUser', 'perExtension'] as const) {
+    const bucket = readOptionalMapping(value[scope], `${path}.${scope}`, ctx, 'a mapping', [
+      'requestsPerSecond',
+      'burst',
+    ]);
+    if (!bucket) continue;
+    const rate = readPositive(
+      bucket.requestsPerSecond,
+      `${path}.${scope}.requestsPerSecond`,
+      ctx,
+      true,
+    );
+    if (rate === undefined) {
+      ctx.problem(`${path}.${scope}.requestsPerSecond`, 'must be set');
+      continue;
+    }
+    const burst = readPositive(bucket.burst, `${path}.${scope}.burst`, ctx, false);
+    config[scope] = { requestsPerSecond: rate, burst: burst ?? Math.max(1, Math.ceil(rate)) };
+  }
+  return config;
+}
+
+function readRetries(raw: unknown, path: string, ctx: Context): RetryConfig {
+  const config: RetryConfig = {
+    attempts: DEFAULT_RETRY_ATTEMPTS,
+    budgetPercent: DEFAULT_RETRY_BUDGET_PERCENT,
+  };
+  const value = readOptionalMapping(raw, path, ctx, 'a mapping', ['attempts', 'budgetPercent']);
+  if (!value) return config;
+  if (value.attempts !== undefined) {
+    if (
+      typeof value.attempts !== 'number' ||
+      !Number.isInteger(value.attempts) ||
+      value.attempts < 0 ||
+      value.attempts > 5
+    ) {
+      ctx.problem(`${path}.attempts`, 'must be a whole number from 0 to 5');
+    } else config.attempts = value.attempts;
+  }
+  if (value.budgetPercent !== undefined) {
+    if (
+      typeof value.budgetPercent !== 'number' ||
+      !(value.budgetPercent >= 0 && value.budgetPercent <= 100)
+    ) {
+      ctx.problem(`${path}.budgetPercent`, 'must be a number from 0 to 100');
+    } else config.budgetPercent = value.budgetPercent;
+  }
+  return config;
+}
+
+function readCircuitBreaker(
+  raw: unknown,
+  path: string,
+  ctx: Context,
+): CircuitBreakerConfig | undefined {
+  const value = readOptionalMapping(raw, path, ctx, 'a mapping', [
+    'consecutiveFailures',
+    'openFor',
+  ]);
+  if (!value) return undefined;
+  return {
+    consecutiveFailures:
+      readPositive(value.consecutiveFailures, `${path}.consecutiveFailures`, ctx, false) ??
+      DEFAULT_CIRCUIT_FAILURES,
+    openForMs: readDuration(value, 'openFor', `${path}.`, ctx, DEFAULT_CIRCUIT_OPEN_MS),
+  };
+}
+
+/** A positive number (a whole one unless `fractional`), or undefined when absent. */
+function readPositive(
+  value: unknown,
+  path: string,
+  ctx: Context,
+  fractional: boolean,
+): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (
+    typeof value !== 'number' ||
+    !(value > 0) ||
+    !Number.isFinite(value) ||
+    (!fractional && !Number.isInteger(value))
+  ) {
+    ctx.problem(path, fractional ? 'must be a number above 0' : 'must be a whole number above 0');
+    return undefined;
+  }
+  return value;
 }
 
 /**

@@ -30,6 +30,58 @@ export interface BackendConfig {
   responseTimeoutMs: number;
   /** At least one. With more than one, each must name its `cluster`. */
   services: ServiceConfig[];
+  /** Extension-proxy only: size and concurrency limits. Default: none. */
+  limits: LimitsConfig;
+  /** Extension-proxy only: token buckets per user and per extension → 429. Default: none. */
+  rateLimit: RateLimitConfig;
+  /** Extension-proxy only: retries of requests that never reached the backend. */
+  retries: RetryConfig;
+  /**
+   * Extension-proxy only: passive health per backend URL. Default: on (5 failures, 30s)
+   * for services with `failoverUrls`, off otherwise.
+   */
+  circuitBreaker?: CircuitBreakerConfig;
+}
+
+export interface LimitsConfig {
+  /** Larger request bodies get 413 (Content-Length, or counted while streaming). Example: `10485760` */
+  maxRequestBodyBytes?: number;
+  /** Requests whose header block is larger get 431 (the session cookie counts). Example: `65536` */
+  maxRequestHeaderBytes?: number;
+  /** Requests in flight per service URL; beyond it 503 with Retry-After. Example: `100` */
+  maxConcurrentRequests?: number;
+}
+
+export interface TokenBucketConfig {
+  /** Requests per second, sustained. */
+  requestsPerSecond: number;
+  /** Requests allowed at once above the rate. Default: requestsPerSecond (at least 1). */
+  burst: number;
+}
+
+export interface RateLimitConfig {
+  /** For each user (subject) separately. */
+  perUser?: TokenBucketConfig;
+  /** For all users of the extension together. */
+  perExtension?: TokenBucketConfig;
+}
+
+export interface RetryConfig {
+  /**
+   * Further attempts for an idempotent request without a body whose connection failed
+   * before any byte reached the backend (refused, reset, connect timeout). On another
+   * failover URL when there is one. Default: 1; 0 disables.
+   */
+  attempts: number;
+  /** Retries allowed as a share of requests (token bucket), so retries cannot multiply load. Default: 20 (%). */
+  budgetPercent: number;
+}
+
+export interface CircuitBreakerConfig {
+  /** Consecutive failures (connection errors, 502/503/504) that open a URL's circuit. Default: 5 */
+  consecutiveFailures: number;
+  /** How long an open circuit refuses requests before one probe is let through. Default: 30s */
+  openForMs: number;
 }
 
 export interface ServiceConfig {
@@ -44,6 +96,11 @@ export interface ServiceConfig {
   headers: HeaderConfig[];
   /** Extension-proxy only: TLS settings for an https backend. */
   tls?: BackendTlsConfig;
+  /**
+   * Extension-proxy only: the same service at other URLs, tried in order when `url` fails
+   * or its circuit is open (same path rules, headers and TLS). Example: `[http://anomaly-b:8080/api]`
+   */
+  failoverUrls?: URL[];
   /**
    * Extension-proxy only: the name of the delegate agent that carries this service's
    * requests (the url is then resolved and dialled inside the agent's network). The agent
@@ -88,3 +145,7 @@ export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 export const DEFAULT_IDLE_CONNECTION_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_IDLE_CONNECTIONS = 30;
 export const DEFAULT_RESPONSE_TIMEOUT_MS = 60_000;
+export const DEFAULT_RETRY_ATTEMPTS = 1;
+export const DEFAULT_RETRY_BUDGET_PERCENT = 20;
+export const DEFAULT_CIRCUIT_FAILURES = 5;
+export const DEFAULT_CIRCUIT_OPEN_MS = 30_000;

@@ -78,6 +78,10 @@ export function createRelayServer(options: RelayServerOptions): http.Server {
         idleConnectionTimeoutMs: 0,
         maxIdleConnections: 0,
         services: [],
+        // Limits, rate limits and retries were applied by the replica that relayed it.
+        limits: {},
+        rateLimit: {},
+        retries: { attempts: 0, budgetPercent: 0 },
       },
       options.hub,
       metrics,

@@ -1,11 +1,19 @@
 import http, { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'http';
 import https from 'https';
 import { Socket } from 'net';
-import { Duplex } from 'stream';
+import { Duplex, Readable } from 'stream';
 import { createProxyMiddleware, Plugin, RequestHandler } from 'http-proxy-middleware';
 import { Dispatcher, Pool } from 'undici';
 import { BackendConfig, ServiceConfig } from '../config/types';
-import { BadGatewayError, GatewayTimeoutError, ProxyError } from '../errors';
+import {
+  BadGatewayError,
+  GatewayTimeoutError,
+  PayloadTooLargeError,
+  ProxyError,
+  ServiceUnavailableError,
+} from '../errors';
+import { CircuitBreaker, CircuitState, RetryBudget } from './backend-health';
+import { BodyLimit } from './limits';
 import { filterRawResponseHeaders, filterResponseHeaders } from './upstream-headers';
 
 /** What happened to a forwarded request that did not get a response. */
@@ -43,6 +51,49 @@ export interface Forwarder {
   retire(): void;
 }
 
+/** What the forwarder reports for metrics. */
+export interface ForwardObserver {
+  retried?: () => void;
+  circuit?: (url: URL, state: CircuitState) => void;
+  limited?: (reason: 'concurrency' | 'body') => void;
+}
+
+interface Target {
+  url: URL;
+  /** The Host header for this URL; undefined for the primary (the pipeline's stays). */
+  host?: string;
+  pool: Pool;
+  breaker?: CircuitBreaker;
+}
+
+/** Methods RFC 9110 calls idempotent: safe to send again when the first never arrived. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+function isIdempotent(method: string | undefined): boolean {
+  return IDEMPOTENT.has(method ?? 'GET');
+}
+
+/**
+ * Failures before any response byte where sending an idempotent request again is safe
+ * (RFC 9110 §9.2.2): no connection was made, or the connection was reset (a keep-alive
+ * connection the backend had just closed, typically).
+ */
+const CONNECT_FAILURES = new Set([
+  'ECONNRESET',
+  'UND_ERR_SOCKET',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+function isConnectFailure(err: Error): boolean {
+  return CONNECT_FAILURES.has((err as { code?: string }).code ?? '');
+}
+
 interface ForwardState {
   responseTimer?: NodeJS.Timeout;
   connectTimer?: NodeJS.Timeout;
@@ -65,17 +116,33 @@ interface ForwardState {
  * - the client goes away → the upstream request is aborted at once.
  */
 export class ServiceForwarder implements Forwarder {
-  private readonly pool: Pool;
+  /** `url`, then each of `failoverUrls`, in order. */
+  private readonly targets: Target[];
   private readonly agent: http.Agent;
   private readonly middleware: RequestHandler;
   private readonly states = new WeakMap<IncomingMessage, ForwardState>();
+  private readonly budget: RetryBudget;
+  private inflight = 0;
 
   constructor(
     private readonly service: ServiceConfig,
     private readonly backend: BackendConfig,
     private readonly onFailure: ForwardFailure,
+    private readonly observer: ForwardObserver = {},
   ) {
-    this.pool = createPool(service, backend);
+    this.targets = [service.url, ...(service.failoverUrls ?? [])].map((url, i) => {
+      const breakerConfig = backend.circuitBreaker;
+      return {
+        url,
+        // The primary keeps the Host header the pipeline set; others get their own.
+        host: i === 0 ? undefined : url.host,
+        pool: createPool(url, service, backend),
+        breaker: breakerConfig
+          ? new CircuitBreaker(breakerConfig, (state) => observer.circuit?.(url, state))
+          : undefined,
+      };
+    });
+    this.budget = new RetryBudget(backend.retries.budgetPercent);
     this.agent = createAgent(service, backend);
     this.middleware = createProxyMiddleware({
       target: service.url.origin,
@@ -90,27 +157,113 @@ export class ServiceForwarder implements Forwarder {
     });
   }
 
-  /** Forwards `req` to `upstreamPath` (path and query) on this service with `headers`. */
+  /**
+   * Forwards `req` to `upstreamPath` (path and query) on this service with `headers`:
+   * on the first URL whose circuit lets it through; an idempotent request without a body
+   * whose connection failed before anything was sent is retried (on the next URL when
+   * there is one) while the retry budget allows.
+   */
   forward(
     req: IncomingMessage,
     res: ServerResponse,
     upstreamPath: string,
     headers: OutgoingHttpHeaders,
   ): void {
-    this.pool.dispatch(
+    const { limits } = this.backend;
+    if (limits.maxConcurrentRequests !== undefined) {
+      if (this.inflight >= limits.maxConcurrentRequests) {
+        this.observer.limited?.('concurrency');
+        return this.onFailure(
+          new ServiceUnavailableError('backend is at its concurrency limit', {
+            headers: { 'retry-after': '1' },
+          }),
+          req,
+          res,
+        );
+      }
+      this.inflight++;
+      res.once('close', () => this.inflight--);
+    }
+    this.budget.earn();
+    let body: Readable | null = null;
+    if (hasRequestBody(req)) {
+      const max = limits.maxRequestBodyBytes;
+      // A declared length was checked already; a chunked body is counted as it streams.
+      body =
+        max !== undefined && req.headers['content-length'] === undefined
+          ? req.pipe(new BodyLimit(max))
+          : req;
+    }
+    this.attempt(req, res, upstreamPath, headers, body, 0, 0);
+  }
+
+  private attempt(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstreamPath: string,
+    headers: OutgoingHttpHeaders,
+    body: Readable | null,
+    retry: number,
+    from: number,
+  ): void {
+    // The first URL (from `from`, wrapping around) whose circuit lets a request through.
+    let target: Target | undefined;
+    for (let i = 0; i < this.targets.length && !target; i++) {
+      const candidate = this.targets[(from + i) % this.targets.length];
+      if (!candidate.breaker || candidate.breaker.allow()) target = candidate;
+    }
+    if (!target) {
+      return this.onFailure(
+        new ServiceUnavailableError('backend is unavailable (its circuit is open)', {
+          headers: {
+            'retry-after': String(
+              Math.ceil((this.backend.circuitBreaker?.openForMs ?? 1000) / 1000),
+            ),
+          },
+        }),
+        req,
+        res,
+      );
+    }
+    const chosen = target;
+    const index = this.targets.indexOf(chosen);
+    chosen.pool.dispatch(
       {
         path: upstreamPath,
         method: req.method ?? 'GET',
-        headers: toUndiciHeaders(headers),
-        body: hasRequestBody(req) ? req : null,
+        headers: toUndiciHeaders(headers, chosen.host),
+        body,
         // Timeouts are ours (below): undici's header timer also runs while a slow backend
         // is still reading a long upload.
         headersTimeout: 0,
         bodyTimeout: 0,
       },
-      new ResponseWriter(req, res, this.backend.responseTimeoutMs, (err) =>
-        this.onFailure(err, req, res),
-      ),
+      new ResponseWriter(req, res, this.backend.responseTimeoutMs, {
+        answered: (status) => {
+          if (status === 502 || status === 503 || status === 504) chosen.breaker?.failure();
+          else chosen.breaker?.success();
+        },
+        failed: (err, cause) => {
+          if (cause instanceof PayloadTooLargeError) {
+            // The client's fault, not the backend's: no circuit failure, no retry.
+            this.observer.limited?.('body');
+            return this.onFailure(err, req, res);
+          }
+          chosen.breaker?.failure();
+          if (
+            body === null &&
+            retry < this.backend.retries.attempts &&
+            isIdempotent(req.method) &&
+            isConnectFailure(cause) &&
+            !res.destroyed &&
+            this.budget.spend()
+          ) {
+            this.observer.retried?.();
+            return this.attempt(req, res, upstreamPath, headers, body, retry + 1, index + 1);
+          }
+          this.onFailure(err, req, res);
+        },
+      }),
     );
   }
 
@@ -134,7 +287,7 @@ export class ServiceForwarder implements Forwarder {
 
   /** Destroys every connection at once (shutdown). */
   close(): void {
-    void this.pool.destroy().catch(() => undefined);
+    for (const target of this.targets) void target.pool.destroy().catch(() => undefined);
     this.agent.destroy();
   }
 
@@ -144,7 +297,7 @@ export class ServiceForwarder implements Forwarder {
    */
   retire(): void {
     // undici: close() waits for in-flight requests, then closes every connection.
-    void this.pool.close().catch(() => undefined);
+    for (const target of this.targets) void target.pool.close().catch(() => undefined);
     this.agent.on('free', (socket: Socket) => socket.destroy());
     for (const sockets of Object.values(this.agent.freeSockets)) {
       for (const socket of sockets ?? []) socket.destroy();
@@ -274,7 +427,12 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly responseTimeoutMs: number,
-    private readonly fail: (err: ProxyError) => void,
+    private readonly outcome: {
+      /** The backend answered with this status. */
+      answered: (status: number) => void;
+      /** No response: the client's error, and what undici reported. */
+      failed: (err: ProxyError, cause: Error) => void;
+    },
   ) {
     res.once('close', this.onClientClose);
   }
@@ -304,6 +462,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     statusText: string,
   ): boolean {
     clearTimeout(this.responseTimer);
+    this.outcome.answered(statusCode);
     if (this.res.destroyed) return false;
     const headers = filterRawResponseHeaders(rawHeaders);
     this.res.writeHead(statusCode, statusText || undefined, headers);
@@ -328,11 +487,15 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
     if (this.reason === 'client-gone') return;
     const failure =
       this.reason ??
-      ((err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
-        ? new GatewayTimeoutError('backend did not accept the connection in time', { cause: err })
-        : new BadGatewayError('backend is unreachable or failed', { cause: err }));
+      (err instanceof ProxyError
+        ? err // a body limit
+        : (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? new GatewayTimeoutError('backend did not accept the connection in time', {
+              cause: err,
+            })
+          : new BadGatewayError('backend is unreachable or failed', { cause: err }));
     // Mid-stream (headers already sent) the pipeline cuts the response instead.
-    this.fail(failure);
+    this.outcome.failed(failure, err);
   }
 
   private readonly onClientClose = (): void => {
@@ -360,21 +523,23 @@ export function hasRequestBody(req: IncomingMessage): boolean {
  * is left out: undici frames a body of unknown length as chunked itself (and refuses the
  * header); Content-Length is kept, and undici refuses to send more or fewer bytes.
  */
-function toUndiciHeaders(headers: OutgoingHttpHeaders): string[] {
+function toUndiciHeaders(headers: OutgoingHttpHeaders, host?: string): string[] {
   const flat: string[] = [];
+  if (host !== undefined) flat.push('host', host);
   for (const name of Object.keys(headers)) {
     const value = headers[name];
     if (value === undefined || name === 'transfer-encoding') continue;
+    if (host !== undefined && name === 'host') continue;
     if (Array.isArray(value)) for (const v of value) flat.push(name, v);
     else flat.push(name, String(value));
   }
   return flat;
 }
 
-/** undici's connection pool for plain requests, with the backend settings. */
-function createPool(service: ServiceConfig, backend: BackendConfig): Pool {
+/** undici's connection pool for plain requests to one URL, with the backend settings. */
+function createPool(url: URL, service: ServiceConfig, backend: BackendConfig): Pool {
   const tls = service.tls;
-  return new Pool(service.url.origin, {
+  return new Pool(url.origin, {
     // No cap on concurrent connections (like Go's Transport without MaxConnsPerHost):
     // long streams must not queue short requests. Idle ones close after the idle timeout.
     connections: null,
@@ -388,7 +553,7 @@ function createPool(service: ServiceConfig, backend: BackendConfig): Pool {
     connect: {
       keepAlive: true,
       keepAliveInitialDelay: backend.keepAliveMs,
-      ...(service.url.protocol === 'https:'
+      ...(url.protocol === 'https:'
         ? {
             ca: tls?.ca,
             cert: tls?.cert,

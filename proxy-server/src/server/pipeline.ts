@@ -18,6 +18,7 @@ import { ProxyMetrics } from '../metrics';
 import { parseExtensionPath, joinUpstreamPath, ExtensionTarget } from '../proxy/extension-path';
 import { ApplicationRef, validateApplicationHeaders } from '../proxy/request-validation';
 import { resolveService } from '../proxy/routing';
+import { checkDeclaredBodySize, checkHeaderSize } from '../proxy/limits';
 import { buildUpstreamHeaders } from '../proxy/upstream-headers';
 import { writeErrorToSocket } from '../proxy/socket-error';
 import { authorizeInvoke } from '../rbac/invoke-permission';
@@ -41,7 +42,14 @@ export interface PipelineDeps {
 }
 
 type Stage =
-  'parse' | 'authenticate' | 'headers' | 'authorize' | 'application' | 'route' | 'forward';
+  | 'parse'
+  | 'authenticate'
+  | 'headers'
+  | 'authorize'
+  | 'rate-limit'
+  | 'application'
+  | 'route'
+  | 'forward';
 
 /** What the request log line and metrics say about one request. */
 interface RequestRecord {
@@ -57,8 +65,10 @@ interface RequestRecord {
 
 /**
  * The request path of DESIGN.md, in order, in this one place:
- *   1 parse path → 2 authenticate → 3 validate Argocd-* headers → 4 authorize (RBAC) →
- *   5 check the application with Argo CD → 6 route → 7 rewrite headers → 8 forward.
+ *   1 parse path (1b header size limit) → 2 authenticate → 3 validate Argocd-* headers →
+ *   4 authorize (RBAC; 4b rate limits) → 5 check the application with Argo CD → 6 route
+ *   (6b declared body size) → 7 rewrite headers → 8 forward (retries, failover, circuit
+ *   breakers, concurrency cap, streamed body size).
  * Each stage lives in its own module and throws a ProxyError; `respondWithError` is the
  * only place that turns one into a response.
  */
@@ -133,7 +143,12 @@ export class RequestPipeline {
     const target = parseExtensionPath(req.url ?? '');
     record.target = target;
     // Label metrics only with configured names, so arbitrary paths cannot grow label sets.
-    if (runtime.settings.extensions.has(target.name)) record.extension = target.name;
+    const extension = runtime.settings.extensions.get(target.name);
+    if (extension) {
+      record.extension = target.name;
+      // 1b the extension's header size limit, before any work is spent on the request
+      this.limit(record, 'headers', () => checkHeaderSize(req, extension.backend.limits));
+    }
     // 2 authenticate
     record.stage = 'authenticate';
     const token = extractSessionToken(req.headers);
@@ -170,6 +185,14 @@ export class RequestPipeline {
     // 4 authorize
     record.stage = 'authorize';
     authorizeInvoke(runtime.enforcer, identity, target.name);
+    // 4b rate limits of the extension (protect the Argo CD API and the backend alike)
+    const limiter = runtime.rateLimiters.get(target.name);
+    if (limiter) {
+      record.stage = 'rate-limit';
+      limiter.check(identity.username, (scope) =>
+        this.deps.metrics.limited.inc({ extension: target.name, reason: `rate-${scope}` }),
+      );
+    }
     // 5 application
     record.stage = 'application';
     const { applications } = this.deps;
@@ -197,6 +220,7 @@ export class RequestPipeline {
     const extension = runtime.settings.extensions.get(target.name);
     if (!extension) throw new NotFoundError(`extension ${target.name} is not configured`);
     const service = resolveService(extension, app.destination);
+    this.limit(record, 'body', () => checkDeclaredBodySize(req, extension.backend.limits));
     // 7 rewrite
     record.stage = 'forward';
     const headers = buildUpstreamHeaders(req.headers, {
@@ -215,6 +239,16 @@ export class RequestPipeline {
     return { forwarder, upstreamPath: joinUpstreamPath(service.url.pathname, target), headers };
   }
 
+  /** Runs a size check; counts a refusal under `reason` before it propagates. */
+  private limit(record: RequestRecord, reason: 'headers' | 'body', check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      this.deps.metrics.limited.inc({ extension: record.extension, reason });
+      throw err;
+    }
+  }
+
   private respondWithError(
     req: IncomingMessage,
     res: ServerResponse,
@@ -229,6 +263,7 @@ export class RequestPipeline {
     }
     const payload = JSON.stringify(body);
     res.writeHead(body.status, {
+      ...(err instanceof ProxyError ? err.headers : undefined),
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(payload),
       'cache-control': 'no-store',

@@ -9,6 +9,7 @@ import { DelegateHub } from '../delegate/hub';
 import { deriveRelayKey } from '../delegate/relay-signature';
 import { ReplicaRegistry } from '../delegate/replica-registry';
 import { ProxyMetrics } from '../metrics';
+import { RateLimiter } from '../proxy/limits';
 import { Logger } from '../logger';
 
 /**
@@ -24,6 +25,8 @@ export interface Runtime {
   forwarders: Map<ServiceConfig, Forwarder>;
   /** Signs and checks requests relayed between replicas (derived from server.secretkey). */
   relayKey: Buffer;
+  /** Rate limiters of the extensions that have `rateLimit`. */
+  rateLimiters: Map<string, RateLimiter>;
 }
 
 export async function buildRuntime(
@@ -45,13 +48,19 @@ export async function buildRuntime(
   const relayKey = deriveRelayKey(settings.auth.secretKey);
   const relay = deps.registry && { registry: deps.registry, key: () => relayKey };
   const forwarders = new Map<ServiceConfig, Forwarder>();
+  const rateLimiters = new Map<string, RateLimiter>();
   for (const extension of settings.extensions.values()) {
+    const { rateLimit } = extension.backend;
+    if (rateLimit.perUser || rateLimit.perExtension) {
+      rateLimiters.set(extension.name, new RateLimiter(rateLimit));
+    }
+    const observer = deps.metrics.forwardObserver(extension.name);
     for (const service of extension.backend.services) {
       const { delegate } = service;
       forwarders.set(
         service,
         delegate === undefined
-          ? new ServiceForwarder(service, extension.backend, deps.onForwardFailure)
+          ? new ServiceForwarder(service, extension.backend, deps.onForwardFailure, observer)
           : new DelegateForwarder(
               { ...service, delegate },
               extension.backend,
@@ -63,7 +72,7 @@ export async function buildRuntime(
       );
     }
   }
-  return { generation, settings, enforcer, authenticator, forwarders, relayKey };
+  return { generation, settings, enforcer, authenticator, forwarders, relayKey, rateLimiters };
 }
 
 /** Lets in-flight requests of a replaced runtime finish, then frees its connections. */
