@@ -1,3 +1,4 @@
+import { readdirSync } from 'fs';
 import http from 'http';
 import http2, { ServerHttp2Stream } from 'http2';
 import net from 'net';
@@ -143,6 +144,51 @@ describe('a hostile delegate agent', () => {
     const huge = await request(`${env.sidecar.url}/extensions/hostile/huge`, { headers });
     expect(huge.status).toBe(502);
     await healthy();
+  });
+
+  it('survives a reconnect storm: hundreds of agents connecting and leaving at once', async () => {
+    for (const socket of sockets) socket.destroy();
+    await waitTunnels(0);
+    const fds = () => readdirSync(`/proc/${env.sidecar.pid}/fd`).length;
+    const fdsBefore = fds();
+    const port = Number(new URL(env.sidecar.url).port);
+    const attempt = (token: string) =>
+      new Promise<number>((resolve) => {
+        const req = http.request({
+          host: '127.0.0.1',
+          port,
+          path: '/extensions/.delegate/connect',
+          agent: false,
+          headers: {
+            connection: 'Upgrade',
+            upgrade: 'argocd-extension-proxy-delegate',
+            authorization: `Bearer ${token}`,
+            'argocd-extension-proxy-delegate': 'hostile',
+          },
+        });
+        req.once('upgrade', (_res, socket: net.Socket) => {
+          // Connected: leave at once, as a crash-looping agent would.
+          socket.destroy();
+          resolve(101);
+        });
+        req.once('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.once('error', () => resolve(0));
+        req.end();
+      });
+    const results: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const batch = Array.from({ length: 60 }, (_, i) => attempt(i % 3 === 0 ? 'wrong' : TOKEN));
+      results.push(...(await Promise.all(batch)));
+    }
+    expect(results.filter((s) => s === 101).length).toBe(200);
+    expect(results.filter((s) => s === 401).length).toBe(100);
+    await waitTunnels(0);
+    await healthy();
+    // Every tunnel's socket was released (a little slack for the test's own keep-alive).
+    await eventually(() => expect(fds()).toBeLessThanOrEqual(fdsBefore + 3));
   });
 
   it('drops a tunnel that speaks garbage instead of HTTP/2, and one that stops answering pings', async () => {
