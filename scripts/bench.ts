@@ -33,6 +33,8 @@ import { streamThrough, StreamResult } from './bench-tools/streaming';
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 ** 3);
 const QUICK = process.env.BENCH_QUICK === '1';
+/** A discarded run before each measured one, for every contender alike. */
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
 const SIZES = QUICK ? [1024] : [1024, 256 * 1024];
 const CONNECTIONS = QUICK ? [32] : [32, 256];
 const POLICY_SIZES = [10, 1_000, 10_000, 100_000];
@@ -239,6 +241,9 @@ async function main(): Promise<void> {
         for (const [contender, url, headers, pids] of contenders) {
           resetPeakRss(pids());
           process.stderr.write(`  ${contender}, ${sizeLabel(size)}, ${connections} connections\n`);
+          // Every contender gets the same discarded warm-up run first: JIT compilation and
+          // the first heap growth are not what a long-running proxy's latency is made of.
+          await load({ url, headers, connections, durationS: WARMUP_S });
           const result = await load({ url, headers, connections, durationS: DURATION_S });
           rows.push({ contender, size, connections, peakRssMiB: peakRssMiB(pids()), ...result });
           if (result.errors > 0 || !(result.rps > 0)) {
@@ -584,6 +589,9 @@ async function measureDelegate(
     if (Date.now() > deadline) throw new Error('the bench delegate agent did not connect');
     await new Promise((r) => setTimeout(r, 200));
   }
+  // The same discarded warm-up for both paths (the agent has just started).
+  for (const row of rows)
+    await load({ url: row.url, headers, connections: 32, durationS: WARMUP_S });
   for (let round = 0; round < POLICY_ROUNDS; round++) {
     for (const row of rows) {
       process.stderr.write(`  delegate comparison, ${row.path}, round ${round + 1}\n`);
