@@ -244,6 +244,8 @@ async function main(): Promise<void> {
           // Every contender gets the same discarded warm-up run first: JIT compilation and
           // the first heap growth are not what a long-running proxy's latency is made of.
           await load({ url, headers, connections, durationS: WARMUP_S });
+          // Let the warm-up's connections close (and any cut responses drain) first.
+          await new Promise((r) => setTimeout(r, 1500));
           const result = await load({ url, headers, connections, durationS: DURATION_S });
           rows.push({ contender, size, connections, peakRssMiB: peakRssMiB(pids()), ...result });
           if (result.errors > 0 || !(result.rps > 0)) {

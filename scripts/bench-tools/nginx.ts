@@ -41,7 +41,7 @@ export class NginxProxy {
       this.ports.push(port);
       servers.push(
         `upstream backend${i} { server 127.0.0.1:${backend}; keepalive 256; }\n` +
-          `server {\n  listen 127.0.0.1:${port};\n  location / {\n` +
+          `server {\n  listen 127.0.0.1:${port} backlog=4096;\n  location / {\n` +
           `    proxy_pass http://backend${i};\n    proxy_http_version 1.1;\n` +
           `    proxy_set_header Connection "";\n  }\n}`,
       );

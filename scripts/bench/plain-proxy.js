@@ -27,5 +27,7 @@ const server = http.createServer((req, res) => {
   req.pipe(upstream);
 });
 server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () =>
+  process.stdout.write(`${server.address().port}\n`),
+);
 process.on('SIGTERM', () => process.exit(0));

@@ -219,7 +219,9 @@ export class Sidecar {
 function listen(server: http.Server, at: ListenAddress): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(at.port, at.host, () => {
+    // A deep accept queue: a burst of new connections (a rollout, a client pool
+    // reconnecting) must wait to be accepted, not have its SYNs dropped (1 s retry).
+    server.listen({ port: at.port, host: at.host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve(server.address() as AddressInfo);
     });
