@@ -95,6 +95,12 @@ export const SERVE_FLAGS: FlagSpec[] = [
     description: 'How long SIGTERM waits for in-flight requests.',
   },
   {
+    name: 'header-timeout',
+    kind: 'string',
+    default: '30s',
+    description: 'How long a client may take to send its request headers (slow clients are cut).',
+  },
+  {
     name: 'delegate-ping-interval',
     kind: 'string',
     default: '15s',
@@ -162,6 +168,7 @@ export async function runServe(argv: string[]): Promise<number> {
     applicationCacheTtlMs: durationFlag(args, 'application-cache-ttl'),
     shutdownTimeoutMs: durationFlag(args, 'shutdown-timeout'),
     delegatePingIntervalMs: durationFlag(args, 'delegate-ping-interval'),
+    headersTimeoutMs: durationFlag(args, 'header-timeout'),
     replicas: replicaFlags(args),
     logger,
   });

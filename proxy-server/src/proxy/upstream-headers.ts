@@ -143,9 +143,19 @@ export function filterResponseHeaders(headers: IncomingHttpHeaders): void {
     // Node re-frames the response itself; transfer-encoding is handled by http-proxy.
     if (name !== 'transfer-encoding') delete headers[name];
   }
-  // SECURITY: the backend shares the Argo CD UI's origin; a Set-Cookie from it could
-  // overwrite or shadow the argocd.token session cookie (session fixation).
-  delete headers['set-cookie'];
+  for (const name of Object.keys(headers)) {
+    if (isOriginPolicyHeader(name)) delete headers[name];
+  }
+}
+
+/**
+ * SECURITY: the backend shares the Argo CD UI's origin. A Set-Cookie from it could overwrite
+ * or shadow the argocd.token session cookie (session fixation); an Access-Control-* header
+ * could open the UI's origin, with its cookie, to other sites (the extension is same-origin
+ * and never needs CORS). Both are dropped from every backend response.
+ */
+function isOriginPolicyHeader(lowerName: string): boolean {
+  return lowerName === 'set-cookie' || lowerName.startsWith('access-control-');
 }
 
 /**
@@ -165,7 +175,7 @@ export function filterRawResponseHeaders(raw: Buffer[]): string[] {
       connection = connection === undefined ? value : `${connection},${value}`;
       continue;
     }
-    if (HOP_BY_HOP_HEADERS.has(lower) || lower === 'set-cookie') continue;
+    if (HOP_BY_HOP_HEADERS.has(lower) || isOriginPolicyHeader(lower)) continue;
     out.push(name, raw[i + 1].toString('latin1'));
   }
   if (connection === undefined) return out;

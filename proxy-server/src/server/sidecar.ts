@@ -31,6 +31,8 @@ export interface SidecarOptions {
   reloadIntervalMs: number;
   applicationCacheTtlMs: number;
   shutdownTimeoutMs: number;
+  /** How long a client may take to send its request headers. Default: 30s. */
+  headersTimeoutMs?: number;
   /** How often delegate tunnels are pinged (an unanswered ping closes one). Default: 15s. */
   delegatePingIntervalMs?: number;
   /**
@@ -124,12 +126,20 @@ export class Sidecar {
       },
     });
     const handle = pipeline.handle;
-    this.server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
-      this.inflight++;
-      res.once('close', () => this.inflight--);
-      if (this.draining) res.setHeader('connection', 'close');
-      handle(req, res);
-    });
+    this.server = http.createServer(
+      {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        // How often Node checks the header timeout (its default, 30 s, would let a short
+        // --header-timeout fire up to 30 s late).
+        connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 30_000),
+      },
+      (req, res) => {
+        this.inflight++;
+        res.once('close', () => this.inflight--);
+        if (this.draining) res.setHeader('connection', 'close');
+        handle(req, res);
+      },
+    );
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       // SECURITY: Node removes its own error listener before emitting 'upgrade'; without one,
       // a client resetting the connection during the checks would crash the process.
@@ -147,7 +157,8 @@ export class Sidecar {
     });
     // Uploads and streams may legitimately take long; headers may not.
     this.server.requestTimeout = 0;
-    this.server.headersTimeout = 30_000;
+    // Slow-header clients (slowloris) are cut after this; bodies may take as long as they need.
+    this.server.headersTimeout = options.headersTimeoutMs ?? 30_000;
     this.admin = createAdminServer(this.metrics, {
       // Delegates never affect readiness: a missing agent fails only its own services (503).
       ready: () => this.config.loaded && !this.draining,
