@@ -1,5 +1,65 @@
-/** Work in progress: replaced by the real command before this lands. */
-export function runDoctor(): Promise<number> {
-  process.stderr.write('argocd-extension-proxy doctor: not available in this build yet\n');
-  return Promise.resolve(2);
+import { formatFinding, runChecks } from '../doctor/checks';
+import { durationFlag, FlagSpec, formatUsage, parseArgs, requireString, UsageError } from './flags';
+
+export const DOCTOR_FLAGS: FlagSpec[] = [
+  { name: 'argocd-cm', kind: 'string', description: 'Directory where argocd-cm is mounted.' },
+  {
+    name: 'argocd-rbac-cm',
+    kind: 'string',
+    description: 'Directory where argocd-rbac-cm is mounted.',
+  },
+  {
+    name: 'argocd-secret',
+    kind: 'string',
+    description: 'Directory where argocd-secret is mounted.',
+  },
+  {
+    name: 'no-network',
+    kind: 'boolean',
+    default: 'false',
+    description: 'Do not try to reach the backends.',
+  },
+  {
+    name: 'timeout',
+    kind: 'string',
+    default: '2s',
+    description: 'How long each backend may take to answer the reachability check.',
+  },
+  {
+    name: 'dex-server',
+    kind: 'string',
+    default: 'http://argocd-dex-server:5556',
+    description: 'As for serve: where Dex is, when dex.config is set.',
+  },
+];
+
+const SYNOPSIS =
+  'argocd-extension-proxy doctor --argocd-cm DIR --argocd-rbac-cm DIR --argocd-secret DIR [--no-network]';
+const SUMMARY =
+  'Checks a configuration as the sidecar would load it and prints one line per finding:\n' +
+  '"OK|WARN|ERROR area: message — fix: ...": extension config, secret references, SSO,\n' +
+  'policy syntax, who can invoke each extension (and grants to everyone, or to no one), and\n' +
+  'whether each backend answers. Exit 0 without errors, 1 with errors, 2 on usage errors.';
+
+export async function runDoctor(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, DOCTOR_FLAGS);
+  if (args.help) {
+    process.stdout.write(formatUsage(SYNOPSIS, SUMMARY, DOCTOR_FLAGS));
+    return 0;
+  }
+  if (args.positionals.length > 0)
+    throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  const findings = await runChecks({
+    argocdCmDir: requireString(args, 'argocd-cm'),
+    argocdRbacCmDir: requireString(args, 'argocd-rbac-cm'),
+    argocdSecretDir: requireString(args, 'argocd-secret'),
+    noNetwork: args.flags.get('no-network') === true,
+    timeoutMs: durationFlag(args, 'timeout'),
+    dexServer: requireString(args, 'dex-server'),
+  });
+  for (const finding of findings) process.stdout.write(formatFinding(finding) + '\n');
+  const errors = findings.filter((f) => f.level === 'ERROR').length;
+  const warnings = findings.filter((f) => f.level === 'WARN').length;
+  process.stdout.write(`\n${errors} error(s), ${warnings} warning(s)\n`);
+  return errors > 0 ? 1 : 0;
 }
