@@ -1,0 +1,273 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, relative } from 'path';
+import YAML from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { K8sObject, readObjects, renderKustomization } from '../helpers/kustomize-lite';
+import { REPO_ROOT } from '../helpers/sidecar-process';
+
+const MANIFESTS = join(REPO_ROOT, 'manifests');
+const FIXTURE_ARGOCD = join(REPO_ROOT, 'test', 'manifests', 'fixtures', 'argocd');
+
+/**
+ * The example install (manifests/examples) with its remote Argo CD install.yaml replaced by
+ * the local stand-in, in a temporary directory: what an operator renders, minus the network.
+ */
+function exampleInstall(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
+  const example = YAML.parse(
+    readFileSync(join(MANIFESTS, 'examples', 'kustomization.yaml'), 'utf8'),
+  ) as { resources: string[]; components: string[]; patches: Array<{ path: string }> };
+  const rel = (p: string) => relative(dir, p);
+  for (const { path } of example.patches)
+    copyFileSync(join(MANIFESTS, 'examples', path), join(dir, path));
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    namespace: 'argocd',
+    resources: example.resources.map((r) =>
+      r.startsWith('https://') ? rel(FIXTURE_ARGOCD) : rel(join(MANIFESTS, 'examples', r)),
+    ),
+    components: example.components.map((c) => rel(join(MANIFESTS, 'examples', c))),
+    patches: example.patches,
+  };
+  writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify(kustomization));
+  return dir;
+}
+
+const VALIDATORS: Record<string, new (o: object) => { validate(): void }> = {
+  Deployment,
+  Service,
+  ConfigMap,
+  Secret,
+  Namespace,
+  Ingress,
+  NetworkPolicy,
+  PodDisruptionBudget,
+};
+
+/** Policy every object we ship must meet; returns the violations (the tests expect none). */
+export function policyViolations(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'Deployment') continue;
+    const spec = (o.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+    const containers = [
+      ...((spec.initContainers as Array<Record<string, unknown>>) ?? []),
+      ...((spec.containers as Array<Record<string, unknown>>) ?? []),
+    ];
+    for (const c of containers) {
+      const where = `${o.metadata.name}/${String(c.name)}`;
+      // Upstream's own containers are Argo CD's business.
+      if (c.name === 'argocd-server') continue;
+      const image = String(c.image ?? '');
+      if (!/:[\w][\w.-]*$/.test(image) || image.endsWith(':latest')) {
+        problems.push(`${where}: image "${image}" is not pinned to a version`);
+      }
+      const resources = c.resources as { requests?: object; limits?: object } | undefined;
+      if (!resources?.requests || !resources?.limits) problems.push(`${where}: resources not set`);
+      const sc = (c.securityContext ?? {}) as Record<string, unknown>;
+      if (sc.runAsNonRoot !== true) problems.push(`${where}: runAsNonRoot is not true`);
+      if (sc.readOnlyRootFilesystem !== true)
+        problems.push(`${where}: root filesystem is writable`);
+      if (sc.allowPrivilegeEscalation !== false)
+        problems.push(`${where}: privilege escalation allowed`);
+      const drop = ((sc.capabilities as { drop?: string[] } | undefined)?.drop ?? []).join(',');
+      if (drop !== 'ALL') problems.push(`${where}: capabilities not dropped`);
+      if ((sc.seccompProfile as { type?: string } | undefined)?.type !== 'RuntimeDefault') {
+        problems.push(`${where}: seccomp profile is not RuntimeDefault`);
+      }
+    }
+    // The sidecar reads argocd-secret through an explicit key list, never the whole Secret.
+    for (const v of (spec.volumes as Array<Record<string, unknown>>) ?? []) {
+      const secret = v.secret as { secretName?: string; items?: unknown[] } | undefined;
+      if (secret?.secretName === 'argocd-secret' && !(secret.items && secret.items.length > 0)) {
+        problems.push(`${o.metadata.name}: volume ${String(v.name)} mounts all of argocd-secret`);
+      }
+    }
+  }
+  return problems;
+}
+
+const rendered = (): Record<string, K8sObject[]> => {
+  const install = exampleInstall();
+  try {
+    return {
+      install: renderKustomization(install),
+      'anomaly-backend': renderKustomization(join(MANIFESTS, 'anomaly-backend')),
+      delegate: renderKustomization(join(MANIFESTS, 'delegate')),
+    };
+  } finally {
+    rmSync(install, { recursive: true, force: true });
+  }
+};
+
+describe('manifests', () => {
+  const all = rendered();
+
+  it('renders the example install: Argo CD patched with the sidecar, the extension, the backend', () => {
+    const byKey = new Map(all.install.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+    const server = byKey.get('Deployment/argocd-server')!;
+    const spec = (
+      server.spec as { template: { spec: Record<string, Array<Record<string, unknown>>> } }
+    ).template.spec;
+    expect(spec.containers.map((c) => c.name)).toEqual(['argocd-server', 'extension-proxy']);
+    expect(spec.initContainers.map((c) => c.name)).toEqual(['extension-anomaly']);
+    const installer = spec.initContainers[0] as { env: Array<{ name: string; value: string }> };
+    expect(installer.env.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['EXTENSION_URL', 'EXTENSION_CHECKSUM_URL']),
+    );
+    // argocd-server serves the installed bundle from the shared volume.
+    expect(
+      (spec.containers[0].volumeMounts as Array<{ mountPath: string }>).map((m) => m.mountPath),
+    ).toContain('/tmp/extensions/');
+    const sidecar = spec.containers[1] as {
+      readinessProbe: { httpGet: { port: number } };
+      volumeMounts: Array<{ readOnly?: boolean }>;
+    };
+    expect(sidecar.readinessProbe.httpGet.port).toBe(8091);
+    expect(sidecar.volumeMounts.every((m) => m.readOnly === true)).toBe(true);
+    expect(byKey.get('Service/argocd-server')!.spec).toMatchObject({
+      ports: expect.arrayContaining([expect.objectContaining({ name: 'ext-proxy', port: 8090 })]),
+    });
+    const ingress = byKey.get('Ingress/argocd-extension-proxy')!;
+    expect(JSON.stringify(ingress.spec)).toContain('"path":"/extensions/"');
+    expect(byKey.has('Deployment/anomaly-backend')).toBe(true);
+    expect(byKey.has('PodDisruptionBudget/anomaly-backend')).toBe(true);
+    expect(all.install.every((o) => o.metadata.namespace === 'argocd')).toBe(true);
+  });
+
+  it('validates every object against the Kubernetes schemas (kubernetes-models)', () => {
+    let count = 0;
+    for (const objects of Object.values(all)) {
+      for (const o of objects) {
+        const Model = VALIDATORS[o.kind];
+        expect(Model).toBeDefined();
+        expect(() => new Model(o).validate()).not.toThrow();
+        count++;
+      }
+    }
+    expect(count).toBeGreaterThan(15);
+    // The validator is not a rubber stamp.
+    expect(() =>
+      new Deployment({
+        metadata: { name: 'x' },
+        spec: {
+          selector: {},
+          template: { spec: { containers: [{ name: 'a', ports: [{ containerPort: 'http' }] }] } },
+        },
+      } as never).validate(),
+    ).toThrow();
+  });
+
+  it('meets the policy: pinned images, resources, non-root, read-only root, no capabilities, seccomp, secret keys listed', () => {
+    for (const [name, objects] of Object.entries(all)) {
+      expect({ name, problems: policyViolations(objects) }).toEqual({ name, problems: [] });
+    }
+    // Each rule can fail: a deliberately bad Deployment trips every one of them.
+    const bad = readObjects(join(MANIFESTS, 'anomaly-backend', 'deployment.yaml'))[0];
+    const container = (
+      bad.spec as {
+        template: { spec: { containers: Array<Record<string, unknown>>; volumes?: unknown[] } };
+      }
+    ).template.spec;
+    container.containers[0] = { name: 'x', image: 'node:latest' };
+    container.volumes = [{ name: 's', secret: { secretName: 'argocd-secret' } }];
+    expect(policyViolations([bad])).toEqual([
+      'anomaly-backend/x: image "node:latest" is not pinned to a version',
+      'anomaly-backend/x: resources not set',
+      'anomaly-backend/x: runAsNonRoot is not true',
+      'anomaly-backend/x: root filesystem is writable',
+      'anomaly-backend/x: privilege escalation allowed',
+      'anomaly-backend/x: capabilities not dropped',
+      'anomaly-backend/x: seccomp profile is not RuntimeDefault',
+      'anomaly-backend: volume s mounts all of argocd-secret',
+    ]);
+  });
+
+  it('closes the relay port to everything but argocd-server pods, and the backend to all but the sidecar', () => {
+    const policies = all.install.filter((o) => o.kind === 'NetworkPolicy');
+    const server = policies.find((p) => p.metadata.name === 'argocd-server-network-policy')!;
+    const rules = (
+      server.spec as { ingress: Array<{ from?: unknown[]; ports: Array<{ port: number }> }> }
+    ).ingress;
+    expect(rules.some((r) => !r.from && r.ports.some((p) => p.port === 8092))).toBe(false);
+    expect(rules.some((r) => r.from && r.ports.some((p) => p.port === 8092))).toBe(true);
+    const backend = policies.find((p) => p.metadata.name === 'anomaly-backend')!;
+    expect(JSON.stringify(backend.spec)).toContain('"app.kubernetes.io/name":"argocd-server"');
+  });
+
+  const kubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+  (kubectl ? it : it.skip)(
+    'renders the same with kubectl kustomize (when kubectl is installed)',
+    () => {
+      const install = exampleInstall();
+      try {
+        const targets: Record<string, string> = {
+          install,
+          'anomaly-backend': join(MANIFESTS, 'anomaly-backend'),
+          delegate: join(MANIFESTS, 'delegate'),
+        };
+        for (const [name, dir] of Object.entries(targets)) {
+          const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+          const theirs = YAML.parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
+          const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
+          expect(theirs.map(key).sort()).toEqual(all[name].map(key).sort());
+          const ours = new Map(all[name].map((o) => [key(o), o]));
+          for (const o of theirs) expect(normalize(o)).toEqual(normalize(ours.get(key(o))!));
+        }
+      } finally {
+        rmSync(install, { recursive: true, force: true });
+      }
+    },
+  );
+  if (!kubectl)
+    process.stdout.write('kubectl not installed: compared with the pure-npm renderer only\n');
+
+  it('has no manifest file that no kustomization renders', () => {
+    const listed = new Set<string>();
+    for (const dir of ['components/extension-proxy', 'anomaly-backend', 'delegate', 'examples']) {
+      const k = YAML.parse(readFileSync(join(MANIFESTS, dir, 'kustomization.yaml'), 'utf8')) as {
+        resources?: string[];
+        patches?: Array<{ path: string }>;
+      };
+      for (const r of k.resources ?? []) listed.add(join(dir, r));
+      for (const p of k.patches ?? []) listed.add(join(dir, p.path));
+    }
+    for (const dir of ['components/extension-proxy', 'anomaly-backend', 'delegate', 'examples']) {
+      for (const f of readdirSync(join(MANIFESTS, dir))) {
+        if (f.endsWith('.yaml') && f !== 'kustomization.yaml')
+          expect(listed).toContain(join(dir, f));
+      }
+    }
+  });
+});
+
+/**
+ * kubectl orders keys, and puts items a patch adds to a merged list first where we append
+ * them: compare content, not layout (keys sorted, lists of objects sorted).
+ */
+function normalize(o: unknown): unknown {
+  if (Array.isArray(o)) {
+    const items = o.map(normalize);
+    return items.every((i) => typeof i === 'object')
+      ? items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+      : items;
+  }
+  if (o && typeof o === 'object') {
+    return Object.fromEntries(
+      Object.entries(o as Record<string, unknown>)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, normalize(v)]),
+    );
+  }
+  return o;
+}
