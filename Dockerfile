@@ -1,0 +1,32 @@
+# One image for the sidecar (`serve`), the delegate agent (`delegate`) and the anomaly
+# backend (`node backends/anomaly-detection/bin/anomaly-backend`). The UI extension is not
+# in it: argocd-extension-installer downloads its tar from the release.
+#   docker build -t ghcr.io/argocd-extension-proxy/argocd-extension-proxy:0.1.0 .
+
+# Build: the whole toolchain, compiled to dist/.
+FROM node:22.11.0-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY proxy-server/src proxy-server/src
+COPY backends/anomaly-detection/src backends/anomaly-detection/src
+COPY scripts scripts
+COPY test/helpers test/helpers
+RUN npx tsc -p tsconfig.build.json
+
+# Runtime: production dependencies and the compiled sidecar and backend only (no tests, no
+# scripts, no dev dependencies), as the image's unprivileged node user.
+FROM node:22.11.0-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /src/dist/proxy-server dist/proxy-server
+COPY --from=build /src/dist/backends dist/backends
+COPY proxy-server/bin proxy-server/bin
+COPY backends/anomaly-detection/bin backends/anomaly-detection/bin
+USER 1000:1000
+EXPOSE 8090 8091 8092
+ENTRYPOINT ["node", "proxy-server/bin/argocd-extension-proxy"]
+CMD ["--help"]
