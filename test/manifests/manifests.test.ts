@@ -232,6 +232,37 @@ describe('manifests', () => {
   if (!kubectl)
     process.stdout.write('kubectl not installed: compared with the pure-npm renderer only\n');
 
+  it('gives the Helm values the same sidecar, installer and volumes as the kustomize Component', () => {
+    const values = YAML.parse(readFileSync(join(MANIFESTS, 'helm', 'values.yaml'), 'utf8')) as {
+      server: Record<string, Array<Record<string, unknown>>>;
+    };
+    const patch = readObjects(
+      join(MANIFESTS, 'components', 'extension-proxy', 'argocd-server-deployment.yaml'),
+    )[0];
+    const spec = (
+      patch.spec as { template: { spec: Record<string, Array<Record<string, unknown>>> } }
+    ).template.spec;
+    expect(values.server.extraContainers).toEqual(
+      spec.containers.filter((c) => c.name !== 'argocd-server'),
+    );
+    expect(values.server.initContainers).toEqual(spec.initContainers);
+    expect(values.server.volumes).toEqual(spec.volumes);
+    expect(values.server.volumeMounts).toEqual(spec.containers[0].volumeMounts);
+  });
+
+  it('builds a lean, non-root image: pinned bases, no dev dependencies, no tests', () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(froms.length).toBe(2);
+    for (const image of froms) expect(image).toMatch(/^node:\d+\.\d+\.\d+-[\w-]+$/);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toContain('npm ci --omit=dev');
+    expect(runtime).toMatch(/^USER (?!0|root)\S+/m);
+    expect(runtime).not.toMatch(/COPY .*\btest\b/);
+    expect(runtime).not.toMatch(/COPY .*dist\/(test|scripts)/);
+    expect(runtime).not.toMatch(/COPY \. /);
+  });
+
   it('has no manifest file that no kustomization renders', () => {
     const listed = new Set<string>();
     for (const dir of ['components/extension-proxy', 'anomaly-backend', 'delegate', 'examples']) {
