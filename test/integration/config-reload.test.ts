@@ -5,6 +5,8 @@ import {
   Environment,
   extensionConfig,
 } from '../helpers/environment';
+import { EchoBackend } from '../helpers/echo-backend';
+import { FakeArgoCD } from '../helpers/fake-argocd';
 import { eventually, request } from '../helpers/http-client';
 import { ArgoCDConfig } from '../helpers/mounted-dir';
 import { localSession, signLocalToken, TEST_SERVER_SECRET } from '../helpers/local-tokens';
@@ -147,6 +149,64 @@ describe('start-up', () => {
       expect(stderr).toMatch(/argocd-rbac-cm: policy\.matchMode/);
       expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
     } finally {
+      config.remove();
+    }
+  });
+
+  it('with --wait-for-valid-config, keeps running on a broken start (503, not ready) and serves once fixed', async () => {
+    const config = new ArgoCDConfig({
+      cm: { 'extension.config.anomaly': 'services: [' },
+      rbac: { 'policy.csv': 'p, alice, extensions, invoke, *, allow' },
+      secret: { 'server.secretkey': TEST_SERVER_SECRET },
+    });
+    const backend = new EchoBackend();
+    await backend.start();
+    const argocd = new FakeArgoCD();
+    await argocd.start();
+    argocd.setApplications([
+      {
+        name: 'guestbook',
+        namespace: 'argocd',
+        project: 'default',
+        destination: { server: 'https://kubernetes.default.svc' },
+        readers: ['alice'],
+      },
+    ]);
+    const sidecar = new SidecarProcess([
+      ...config.flags,
+      '--argocd-server',
+      argocd.url,
+      '--wait-for-valid-config',
+    ]);
+    try {
+      await sidecar.start();
+      await sidecar.waitForLog(
+        (l) => l.msg === 'no valid configuration; answering 503 until the configuration is fixed',
+      );
+      const headers = {
+        cookie: `argocd.token=${localSession('alice')}`,
+        'Argocd-Application-Name': 'argocd:guestbook',
+        'Argocd-Project-Name': 'default',
+      };
+      const broken = await request(`${sidecar.url}/extensions/anomaly/x`, { headers });
+      expect(broken.json).toEqual({
+        error: 'the extension proxy has no valid configuration yet (see its log)',
+        status: 503,
+      });
+      expect(broken.headers['retry-after']).toBe('5');
+      expect((await request(`${sidecar.adminUrl}/readyz`)).status).toBe(503);
+      expect((await request(`${sidecar.adminUrl}/healthz`)).status).toBe(200);
+      config.cm.update({ 'extension.config.anomaly': `services: [{url: "${backend.url}"}]` });
+      await eventually(async () => {
+        expect((await request(`${sidecar.url}/extensions/anomaly/x`, { headers })).status).toBe(
+          200,
+        );
+      }, RELOAD_BUDGET_MS);
+      expect((await request(`${sidecar.adminUrl}/readyz`)).status).toBe(200);
+    } finally {
+      await sidecar.stop();
+      await backend.stop();
+      await argocd.stop();
       config.remove();
     }
   });

@@ -95,6 +95,13 @@ export const SERVE_FLAGS: FlagSpec[] = [
     description: 'How long SIGTERM waits for in-flight requests.',
   },
   {
+    name: 'wait-for-valid-config',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'Keep running on an invalid configuration at start (503 until it is fixed) instead of exiting; for the argocd-server pod, whose readiness a crashing sidecar would take down.',
+  },
+  {
     name: 'header-timeout',
     kind: 'string',
     default: '30s',
@@ -169,6 +176,7 @@ export async function runServe(argv: string[]): Promise<number> {
     shutdownTimeoutMs: durationFlag(args, 'shutdown-timeout'),
     delegatePingIntervalMs: durationFlag(args, 'delegate-ping-interval'),
     headersTimeoutMs: durationFlag(args, 'header-timeout'),
+    waitForValidConfig: args.flags.get('wait-for-valid-config') === true,
     replicas: replicaFlags(args),
     logger,
   });

@@ -154,7 +154,13 @@ export class DelegateHub {
     }
     const auth = headerValue(req.headers.authorization) ?? '';
     const given = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
-    const expected = this.options.tokens().get(name);
+    let expected: string | undefined;
+    try {
+      expected = this.options.tokens().get(name);
+    } catch (err) {
+      // No valid configuration loaded yet: nothing to check the token against.
+      return refuse(err as ProxyError, 'no configuration');
+    }
     // SECURITY: constant-time comparison; a token is bound to its delegate name.
     if (!given || expected === undefined || !sameSecret(given, expected)) {
       return refuse(

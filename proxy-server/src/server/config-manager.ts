@@ -1,6 +1,6 @@
 import { ConfigWatcher } from '../config/config-watcher';
 import { ConfigSources, loadSettings, SettingsOptions } from '../config/settings';
-import { describeError } from '../errors';
+import { describeError, ServiceUnavailableError } from '../errors';
 import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { ForwardFailure } from '../proxy/forwarder';
@@ -39,9 +39,14 @@ export class ConfigManager {
 
   constructor(private readonly options: ConfigManagerOptions) {}
 
-  /** The configuration in force. Only valid after start() resolved. */
+  /** The configuration in force; a 503 for the client while none is loaded yet. */
   get current(): Runtime {
-    if (!this.runtime) throw new Error('configuration not loaded');
+    if (!this.runtime) {
+      throw new ServiceUnavailableError(
+        'the extension proxy has no valid configuration yet (see its log)',
+        { headers: { 'retry-after': '5' } },
+      );
+    }
     return this.runtime;
   }
 
@@ -49,10 +54,19 @@ export class ConfigManager {
     return this.runtime !== undefined;
   }
 
-  /** Loads the first configuration; throws ConfigLoadError listing every problem. */
-  async start(): Promise<void> {
+  /**
+   * Loads the first configuration; throws ConfigLoadError listing every problem, unless
+   * `waitForValid`: then it logs them, keeps watching, and applies the first valid one.
+   */
+  async start(waitForValid = false): Promise<void> {
     const runtime = await this.load();
-    if (!runtime.ok) throw new ConfigLoadError(runtime.problems);
+    if (!runtime.ok) {
+      if (!waitForValid) throw new ConfigLoadError(runtime.problems);
+      this.options.logger.error(
+        'no valid configuration; answering 503 until the configuration is fixed',
+        { problems: runtime.problems },
+      );
+    }
     this.watcher = new ConfigWatcher(this.options.sources, this.options.reloadIntervalMs, () =>
       this.reload(),
     );

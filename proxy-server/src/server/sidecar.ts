@@ -31,6 +31,11 @@ export interface SidecarOptions {
   reloadIntervalMs: number;
   applicationCacheTtlMs: number;
   shutdownTimeoutMs: number;
+  /**
+   * Keep running when the configuration is invalid at start (503 until it is fixed)
+   * instead of exiting. Default: false.
+   */
+  waitForValidConfig?: boolean;
   /** How long a client may take to send its request headers. Default: 30s. */
   headersTimeoutMs?: number;
   /** How often delegate tunnels are pinged (an unanswered ping closes one). Default: 15s. */
@@ -168,7 +173,7 @@ export class Sidecar {
 
   /** Loads the configuration (throws ConfigLoadError on problems), then listens. */
   async start(): Promise<{ address: AddressInfo; adminAddress: AddressInfo }> {
-    await this.config.start();
+    await this.config.start(this.options.waitForValidConfig ?? false);
     const address = await listen(this.server, this.options.listen);
     const adminAddress = await listen(this.admin, this.options.adminListen);
     let relay: AddressInfo | undefined;
