@@ -1,18 +1,20 @@
 import http from 'http';
 import net, { AddressInfo } from 'net';
-import { appHeaders, Environment } from '../helpers/environment';
+import { appHeaders, BACKEND_SECRET, Environment } from '../helpers/environment';
 import { eventually, request } from '../helpers/http-client';
-import { localSession } from '../helpers/local-tokens';
+import { localSession, TEST_SERVER_SECRET } from '../helpers/local-tokens';
 
 /**
  * Backends that break the protocol: malformed responses, oversized headers, endless bodies,
  * resets mid-body. The sidecar answers each correctly (502, or a cut response) and keeps
- * serving everything else.
+ * serving everything else. Prints cases tried / rejected as expected / leaks.
  */
 describe('misbehaving backends', () => {
   const env = new Environment();
+  const token = localSession('admin');
+  const tally = { tried: 0, rejected: 0, leaks: 0 };
   const headers = {
-    cookie: `argocd.token=${localSession('admin')}`,
+    cookie: `argocd.token=${token}`,
     ...appHeaders('argocd:guestbook', 'default'),
   };
   let endlessClosed = 0;
@@ -56,6 +58,9 @@ describe('misbehaving backends', () => {
     });
   });
   afterAll(async () => {
+    process.stdout.write(
+      `security/backends: ${tally.tried} cases tried, ${tally.rejected} rejected as expected, ${tally.leaks} leaks\n`,
+    );
     await env.stop();
     raw.close();
   });
@@ -70,13 +75,19 @@ describe('misbehaving backends', () => {
   it.each(['malformed', 'huge-headers', 'bad-length'])(
     'answers 502 to a %s response',
     async (path) => {
+      tally.tried++;
       const reply = await request(`${env.sidecar.url}/extensions/broken/${path}`, { headers });
+      if ([token, TEST_SERVER_SECRET, BACKEND_SECRET].some((s) => reply.body.includes(s))) {
+        tally.leaks++;
+      }
       expect(reply.json).toEqual({ error: 'backend is unreachable or failed', status: 502 });
+      tally.rejected++;
       await healthy();
     },
   );
 
   it('cuts the client response when the backend resets mid-body', async () => {
+    tally.tried++;
     const result = await new Promise<{ status: number; complete: boolean }>((resolve) => {
       http.get(`${env.sidecar.url}/extensions/broken/reset-mid-body`, { headers }, (res) => {
         res.resume();
@@ -85,10 +96,12 @@ describe('misbehaving backends', () => {
       });
     });
     expect(result).toEqual({ status: 200, complete: false });
+    tally.rejected++;
     await healthy();
   });
 
   it('streams an endless response with backpressure and closes it when the client leaves', async () => {
+    tally.tried++;
     const received = await new Promise<number>((resolve) => {
       http.get(`${env.sidecar.url}/extensions/broken/endless`, { headers }, (res) => {
         let bytes = 0;
@@ -102,6 +115,16 @@ describe('misbehaving backends', () => {
     });
     expect(received).toBeGreaterThan(32 * 1024 * 1024);
     await eventually(() => expect(endlessClosed).toBe(1));
+    tally.rejected++;
     await healthy();
+  });
+
+  it('leaked no secret in any response or log line', () => {
+    const output = env.sidecar.output();
+    for (const secret of [token, TEST_SERVER_SECRET, BACKEND_SECRET]) {
+      if (output.includes(secret)) tally.leaks++;
+    }
+    expect(tally.leaks).toBe(0);
+    expect(tally.rejected).toBe(tally.tried);
   });
 });

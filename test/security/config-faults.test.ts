@@ -1,0 +1,113 @@
+import {
+  appHeaders,
+  BACKEND_SECRET,
+  DEFAULT_POLICY,
+  Environment,
+  extensionConfig,
+} from '../helpers/environment';
+import { eventually, request } from '../helpers/http-client';
+import { localSession, TEST_SERVER_SECRET } from '../helpers/local-tokens';
+
+/**
+ * Configuration faults at run time: each broken change (bad YAML, a reference to a missing
+ * argocd-secret key, a removed server key, a malformed policy line) must be rejected while
+ * the sidecar keeps serving the last good configuration, and no secret value may appear in
+ * any log line or response. Prints cases tried / rejected as expected / leaks.
+ */
+describe('configuration faults', () => {
+  const env = new Environment();
+  const CANARY = 'canary-secret-value-7e41c0';
+  const tally = { tried: 0, rejected: 0, leaks: 0 };
+  const alice = localSession('alice');
+  const bob = localSession('bob');
+  const responses: string[] = [];
+
+  const call = async (token: string) => {
+    const reply = await request(`${env.sidecar.url}/extensions/anomaly/`, {
+      headers: { cookie: `argocd.token=${token}`, ...appHeaders('argocd:guestbook', 'default') },
+    });
+    responses.push(reply.body);
+    return reply;
+  };
+  const rejections = () =>
+    env.sidecar
+      .logs()
+      .filter((l) => l.msg === 'configuration change rejected; still serving the last good one')
+      .length;
+  const goodCm = () => ({
+    'extension.config': extensionConfig(env.backend.url, env.secondBackend.url),
+  });
+  const goodSecret = {
+    'server.secretkey': TEST_SERVER_SECRET,
+    'anomaly.token': BACKEND_SECRET,
+    'leak.canary': CANARY,
+  };
+
+  /** Applies a broken change, expects it rejected and the old behaviour kept, then restores. */
+  const fault = async (apply: () => void, restore: () => void) => {
+    tally.tried++;
+    const before = rejections();
+    apply();
+    await eventually(() => expect(rejections()).toBeGreaterThan(before), 5000);
+    const ok = await call(alice);
+    expect(ok.status).toBe(200);
+    expect((ok.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
+    expect((await call(bob)).status).toBe(403);
+    expect((await request(`${env.sidecar.adminUrl}/readyz`)).status).toBe(200);
+    tally.rejected++;
+    restore();
+  };
+
+  beforeAll(() => env.start({ secret: { 'leak.canary': CANARY } }));
+  afterAll(async () => {
+    process.stdout.write(
+      `security/config: ${tally.tried} cases tried, ${tally.rejected} rejected as expected, ${tally.leaks} leaks\n`,
+    );
+    await env.stop();
+  });
+
+  it('rejects extension.config that is not YAML', () =>
+    fault(
+      () => env.config.cm.update({ 'extension.config': 'extensions: [ {name: anomaly, backend: ' }),
+      () => env.config.cm.update(goodCm()),
+    ));
+
+  it('rejects a header that references a missing argocd-secret key', () =>
+    fault(
+      () =>
+        env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'leak.canary': CANARY }),
+      () => env.config.secret.update(goodSecret),
+    ));
+
+  it('rejects a change that removes server.secretkey', () =>
+    fault(
+      () => env.config.secret.update({ 'anomaly.token': BACKEND_SECRET, 'leak.canary': CANARY }),
+      () => env.config.secret.update(goodSecret),
+    ));
+
+  it('rejects a policy with a malformed line (a typo must not grant or revoke anything)', () =>
+    fault(
+      () =>
+        env.config.rbac.update({
+          'policy.csv': DEFAULT_POLICY + '\np, bob, extensions, invoke, anomaly allow',
+        }),
+      () => env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY }),
+    ));
+
+  it('rejects an unknown policy.matchMode', () =>
+    fault(
+      () => env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY, 'policy.matchMode': 'globb' }),
+      () => env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY }),
+    ));
+
+  it('leaked no secret value in any log line or response', async () => {
+    // The last restore is applied before the sweep, so the final state is the good one.
+    await eventually(async () => expect((await call(alice)).status).toBe(200), 5000);
+    const haystack = [env.sidecar.output(), ...responses.filter((r) => !r.includes('"headers"'))];
+    for (const secret of [TEST_SERVER_SECRET, CANARY, alice, bob, BACKEND_SECRET]) {
+      for (const text of haystack) if (text.includes(secret)) tally.leaks++;
+    }
+    expect(tally.leaks).toBe(0);
+    expect(tally.rejected).toBe(tally.tried);
+  });
+});
