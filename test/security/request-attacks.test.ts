@@ -2,7 +2,7 @@ import http from 'http';
 import net from 'net';
 import { SeenRequest } from '../helpers/echo-backend';
 import { appHeaders, BACKEND_SECRET, Environment } from '../helpers/environment';
-import { rawRequest, request } from '../helpers/http-client';
+import { eventually, rawRequest, request } from '../helpers/http-client';
 import { localSession } from '../helpers/local-tokens';
 
 /**
@@ -34,7 +34,7 @@ describe('hostile requests', () => {
     `${extra}Connection: close\r\n\r\n`;
 
   beforeAll(async () => {
-    await env.start({ extraFlags: ['--header-timeout', '1s'] });
+    await env.start({ extraFlags: ['--header-timeout', '1s', '--body-idle-timeout', '1s'] });
     port = Number(new URL(env.sidecar.url).port);
   });
   afterAll(async () => {
@@ -144,13 +144,51 @@ describe('hostile requests', () => {
     tally.rejected++;
   });
 
-  // Gap (resilience owner): there is no idle/body timeout for uploads (server.requestTimeout is
-  // 0 and the response timeout starts at the end of the upload), so a client that sends its
-  // headers and then one body byte every few seconds holds a sidecar connection and a backend
-  // socket for as long as it likes. Write this test once a body idle timeout exists.
-  it.todo(
-    'cuts a client that trickles its request body (slow-body slowloris) after a body idle timeout',
-  );
+  it('cuts a client that trickles its request body (slow-body slowloris) after the body idle timeout', async () => {
+    tally.tried++;
+    const before = env.backend.seen.length;
+    const closed = await new Promise<{ afterMs: number }>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(
+        'POST /extensions/anomaly/upload HTTP/1.1\r\nHost: a\r\n' +
+          `Cookie: ${cookie}\r\nArgocd-Application-Name: argocd:guestbook\r\n` +
+          'Argocd-Project-Name: default\r\nContent-Length: 1000\r\n\r\n' +
+          'x'.repeat(10),
+      );
+      const started = Date.now();
+      socket.on('close', () => resolve({ afterMs: Date.now() - started }));
+    });
+    // --body-idle-timeout 1s here: cut soon after the body stopped, not held forever.
+    expect(closed.afterMs).toBeLessThan(10_000);
+    await eventually(() => expect(env.backend.seen[before]?.abortedByPeer).toBe(true));
+    tally.rejected++;
+  });
+
+  it('never cuts an upload that keeps sending, however long it takes', async () => {
+    tally.tried++;
+    const reply = await new Promise<{ status: number }>((resolve, reject) => {
+      const req = http.request(
+        `${env.sidecar.url}/extensions/anomaly/slow-upload`,
+        { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+        },
+      );
+      req.on('error', reject);
+      let sent = 0;
+      const timer = setInterval(() => {
+        req.write('chunk');
+        if (++sent === 8) {
+          clearInterval(timer);
+          req.end();
+        }
+      }, 300); // 2.4 s in all, more than the 1 s idle timeout, never idle for 1 s
+    });
+    expect(reply.status).toBe(200);
+    tally.rejected++;
+  });
 
   it('gives a cross-origin preflight nothing to work with (no CORS headers, no forwarding)', async () => {
     const before = env.backend.seen.length;

@@ -108,6 +108,13 @@ export const SERVE_FLAGS: FlagSpec[] = [
     description: 'How long a client may take to send its request headers (slow clients are cut).',
   },
   {
+    name: 'body-idle-timeout',
+    kind: 'string',
+    default: '60s',
+    description:
+      'How long a request body may pause before the request is cut (slow uploads that keep sending are never cut).',
+  },
+  {
     name: 'delegate-ping-interval',
     kind: 'string',
     default: '15s',
@@ -176,6 +183,7 @@ export async function runServe(argv: string[]): Promise<number> {
     shutdownTimeoutMs: durationFlag(args, 'shutdown-timeout'),
     delegatePingIntervalMs: durationFlag(args, 'delegate-ping-interval'),
     headersTimeoutMs: durationFlag(args, 'header-timeout'),
+    bodyIdleTimeoutMs: durationFlag(args, 'body-idle-timeout'),
     waitForValidConfig: args.flags.get('wait-for-valid-config') === true,
     replicas: replicaFlags(args),
     logger,

@@ -12,6 +12,7 @@ import { CONNECT_PATH } from '../delegate/protocol';
 import { createRelayServer } from '../delegate/relay-server';
 import { ReplicaRegistry } from '../delegate/replica-registry';
 import { RequestPipeline } from './pipeline';
+import { hasRequestBody } from '../proxy/forwarder';
 
 export interface ListenAddress {
   host: string;
@@ -36,6 +37,8 @@ export interface SidecarOptions {
    * instead of exiting. Default: false.
    */
   waitForValidConfig?: boolean;
+  /** How long a request body may pause before the request is cut. Default: 60s; 0 = never. */
+  bodyIdleTimeoutMs?: number;
   /** How long a client may take to send its request headers. Default: 30s. */
   headersTimeoutMs?: number;
   /** How often delegate tunnels are pinged (an unanswered ping closes one). Default: 15s. */
@@ -131,6 +134,7 @@ export class Sidecar {
       },
     });
     const handle = pipeline.handle;
+    const bodyIdleMs = options.bodyIdleTimeoutMs ?? 60_000;
     this.server = http.createServer(
       {
         maxHeaderSize: MAX_HEADER_BYTES,
@@ -142,6 +146,13 @@ export class Sidecar {
         this.inflight++;
         res.once('close', () => this.inflight--);
         if (this.draining) res.setHeader('connection', 'close');
+        // A body that stops arriving (a slow-body slowloris) is cut after the idle timeout;
+        // a long upload that keeps sending is never cut. Node closes the socket on
+        // 'timeout' when nobody else handles it.
+        if (bodyIdleMs > 0 && hasRequestBody(req)) {
+          req.socket.setTimeout(bodyIdleMs);
+          req.once('end', () => req.socket.setTimeout(0));
+        }
         handle(req, res);
       },
     );
