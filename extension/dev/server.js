@@ -45,10 +45,64 @@ function send(res, status, type, body) {
  * Starts the server; resolves to `{url, close, requests}` where `requests` records every
  * API request (path, query and headers) so tests can assert what the tab sent.
  */
-function startDevServer({ host = '127.0.0.1', port = 0 } = {}) {
+/** The demo's login page: pick a user, get a real Argo CD session cookie. */
+function loginPage(users) {
+  const options = users
+    .map((u) => `<li><button name="user" value="${u.name}">${u.name}</button> ${u.note}</li>`)
+    .join('');
+  return (
+    '<!doctype html><html><head><title>Demo login</title><link rel="stylesheet" href="/host.css"></head>' +
+    '<body><main style="padding:24px"><h2>Sign in to the demo Argo CD</h2>' +
+    `<form method="post" action="/login"><ul>${options}</ul></form></main></body></html>`
+  );
+}
+
+/**
+ * Options beyond the fixture mode (npm start's full demo):
+ * - extensionsUpstream: forward /extensions/<name>/... to the sidecar at this URL (same
+ *   origin for the browser, as behind Argo CD's Ingress), instead of the fixture;
+ * - login: { users: [{name, note}], token: (user) => jwt }: a login page at /login that
+ *   sets the httpOnly argocd.token cookie, as argocd-server does.
+ */
+function startDevServer({ host = '127.0.0.1', port = 0, extensionsUpstream, login } = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url || '/', 'http://localhost');
+    if (login && url.pathname === '/login' && req.method === 'GET') {
+      return send(res, 200, 'text/html; charset=utf-8', loginPage(login.users));
+    }
+    if (login && url.pathname === '/login' && req.method === 'POST') {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d) => (body += d.slice(0, 1000)));
+      req.on('end', () => {
+        const user = new URL(`http://x/?${body}`).searchParams.get('user');
+        if (!login.users.some((u) => u.name === user)) {
+          return send(res, 400, 'text/plain', 'unknown user');
+        }
+        res.writeHead(303, {
+          location: '/?react=19',
+          'set-cookie': `argocd.token=${login.token(user)}; Path=/; HttpOnly; SameSite=Strict`,
+        });
+        res.end();
+      });
+      return undefined;
+    }
+    if (extensionsUpstream && url.pathname.startsWith('/extensions/')) {
+      const upstream = http.request(
+        new URL(req.url, extensionsUpstream),
+        { method: req.method, headers: { ...req.headers, host: new URL(extensionsUpstream).host } },
+        (upRes) => {
+          res.writeHead(upRes.statusCode || 502, upRes.headers);
+          upRes.pipe(res);
+        },
+      );
+      upstream.on('error', () =>
+        send(res, 502, 'application/json', '{"error":"sidecar unreachable","status":502}'),
+      );
+      req.pipe(upstream);
+      return undefined;
+    }
     if (url.pathname === '/' || url.pathname === '/index.html') {
       const react = url.searchParams.get('react') === '16' ? '16' : '19';
       const html = fs
