@@ -1,6 +1,9 @@
 import { ChildProcess, spawn } from 'child_process';
 import net from 'net';
+import { mkdirSync, mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
+import { chromium } from 'playwright-core';
 import { request } from '../helpers/http-client';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
@@ -9,6 +12,8 @@ import { REPO_ROOT } from '../helpers/sidecar-process';
  * issues real sessions, the tab's API through the real sidecar to the real anomaly backend
  * on sample data; alice gets data, bob the 403 explanation; Ctrl-C stops everything.
  */
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'browser');
+
 describe('npm start (the local demo)', () => {
   let demo: ChildProcess;
   let url = '';
@@ -96,6 +101,43 @@ describe('npm start (the local demo)', () => {
       requiredPermission: 'extensions, invoke, anomaly',
       policy: 'p, bob, extensions, invoke, anomaly, allow',
     });
+  });
+
+  it('shows the tab with data to alice and the 403 explanation to bob, in a real browser', async () => {
+    const userDataDir = mkdtempSync(join(tmpdir(), 'demo-chromium-'));
+    const browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const signIn = async (user: string) => {
+        await page.goto(`${url}/login`);
+        await page.getByRole('button', { name: user }).click();
+        await page.waitForURL(/\/\?react=19/);
+        await page.goto(`${url}/?react=19&tab=anomalies`);
+      };
+      await signIn('alice');
+      await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-alice.png'), fullPage: true });
+      await signIn('bob');
+      await page.getByText('extensions, invoke, anomaly').first().waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-bob-403.png'), fullPage: true });
+    } finally {
+      await browser.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    }
   });
 
   it('stops everything on Ctrl-C', async () => {
