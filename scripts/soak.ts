@@ -307,85 +307,98 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const pid = sidecar.pid;
     const sockets = () =>
       countSockets(pid, new URL(sidecar.url).port, [echo.port, flakyPort], argocd);
-    // Warm up once per scenario, then let idle connections go, for the socket baseline.
-    for (const s of scenarios) await send(s);
-    clientAgent.destroy();
-    await new Promise((r) => setTimeout(r, 3000));
-    const before = sockets();
-
     const outcomes: Record<string, number> = {};
     const unexpected = new Set<string>();
     const samples: Array<{ at: number; ms: number }> = [];
+    /** Every client sends scenarios in turn until `until`; outcomes recorded when asked. */
+    const load = (until: number, record: boolean, onWindow?: () => void) =>
+      Promise.all(
+        Array.from({ length: concurrency }, async (_, c) => {
+          for (let i = c; Date.now() < until; i++) {
+            const scenario = scenarios[i % scenarios.length];
+            const t0 = performance.now();
+            const outcome = await send(scenario);
+            if (!record) continue;
+            samples.push({ at: Date.now(), ms: performance.now() - t0 });
+            outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+            if (!scenario.expected.includes(outcome)) {
+              unexpected.add(`${scenario.name}: ${outcome}`);
+            }
+            onWindow?.();
+          }
+        }),
+      );
+    // Memory and sockets are compared in the same state before and after: right after a
+    // stretch of the same load, once clients have gone and the process has idled (idle
+    // connections closed, V8 free to collect). A leak shows as growth between the two.
+    const settle = async () => {
+      clientAgent.destroy();
+      await new Promise((r) => setTimeout(r, 8000));
+      return { rss: rssMiB([pid]), sockets: sockets() };
+    };
+    await load(Date.now() + Math.min(10_000, (options.durationS * 1000) / 5), false);
+    const baseline = await settle();
+    const before = baseline.sockets;
+    const rssStartMiB = baseline.rss;
+
     const started = Date.now();
     const deadline = started + options.durationS * 1000;
-    // RSS sampled all along; compared as the floor (post-GC low) of the second fifth of the
-    // run against the floor of the last fifth: a leak raises the floor, GC sawtooth does not.
-    const rss: Array<{ at: number; mib: number }> = [];
     // Faults on a schedule: agent kill/restart every 20 s, reloads every 7 s.
     const timers: NodeJS.Timeout[] = [];
+    // SOAK_FAULTS=none|reloads|agent|all (default all): to tell which fault a problem follows.
+    const faultsOn = process.env.SOAK_FAULTS ?? 'all';
+    const reloadsOn = faultsOn === 'all' || faultsOn === 'reloads';
+    const agentFaultsOn = faultsOn === 'all' || faultsOn === 'agent';
     let reloads = 0;
-    timers.push(
-      setInterval(() => {
-        reloads++;
-        if (reloads % 3 === 0) {
-          // A broken change: must be rejected, the last good configuration keeps serving.
-          config.cm.update({ ...cm, 'extension.config.broken': 'services: [' });
-          fault('invalid-config');
-          setTimeout(() => config.cm.update(cm), 1500);
-        } else {
-          config.rbac.update({
-            'policy.csv': policy(`p, carol, extensions, invoke, r${reloads}, allow`),
-          });
-          fault('policy-reload');
-        }
-      }, 7_000),
-    );
+    if (reloadsOn)
+      timers.push(
+        setInterval(() => {
+          reloads++;
+          if (reloads % 3 === 0) {
+            // A broken change: must be rejected, the last good configuration keeps serving.
+            config.cm.update({ ...cm, 'extension.config.broken': 'services: [' });
+            fault('invalid-config');
+            setTimeout(() => config.cm.update(cm), 1500);
+          } else {
+            config.rbac.update({
+              'policy.csv': policy(`p, carol, extensions, invoke, r${reloads}, allow`),
+            });
+            fault('policy-reload');
+          }
+        }, 7_000),
+      );
     let restarting = false;
-    timers.push(
-      setInterval(() => {
-        if (restarting) return;
-        restarting = true;
-        agent.signal('SIGKILL');
-        fault('agent-killed');
-        void agent
-          .waitForExit()
-          .then(() => new Promise((r) => setTimeout(r, 2000)))
-          .then(startAgent)
-          .then((a) => {
-            agent = a;
-            restarting = false;
-          });
-      }, 20_000),
-    );
-    timers.push(setInterval(() => rss.push({ at: Date.now(), mib: rssMiB([pid]) }), 250));
+    if (agentFaultsOn)
+      timers.push(
+        setInterval(() => {
+          if (restarting) return;
+          restarting = true;
+          agent.signal('SIGKILL');
+          fault('agent-killed');
+          void agent
+            .waitForExit()
+            .then(() => new Promise((r) => setTimeout(r, 2000)))
+            .then(startAgent)
+            .then((a) => {
+              agent = a;
+              restarting = false;
+            });
+        }, 20_000),
+      );
     let windowEnd = started + WINDOW_S * 1000;
-    const clients = Array.from({ length: concurrency }, async (_, c) => {
-      for (let i = c; Date.now() < deadline; i++) {
-        const scenario = scenarios[i % scenarios.length];
-        const t0 = performance.now();
-        const outcome = await send(scenario);
-        samples.push({ at: Date.now(), ms: performance.now() - t0 });
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        if (!scenario.expected.includes(outcome)) unexpected.add(`${scenario.name}: ${outcome}`);
-        if (Date.now() > windowEnd) {
-          windowEnd += WINDOW_S * 1000;
-          progress(
-            `soak: ${Math.round((Date.now() - started) / 1000)} s, ${samples.length} requests`,
-          );
-        }
+    await load(deadline, true, () => {
+      if (Date.now() > windowEnd) {
+        windowEnd += WINDOW_S * 1000;
+        progress(
+          `soak: ${Math.round((Date.now() - started) / 1000)} s, ${samples.length} requests`,
+        );
       }
     });
-    await Promise.all(clients);
     for (const t of timers) clearInterval(t);
-    const fifth = (options.durationS * 1000) / 5;
-    const floor = (from: number, to: number) =>
-      Math.min(...rss.filter((r) => r.at >= from && r.at < to).map((r) => r.mib));
-    const rssStartMiB = floor(started + fifth, started + 2 * fifth);
-    const rssEndMiB = floor(deadline - fifth, deadline + 1000);
     while (restarting) await new Promise((r) => setTimeout(r, 100));
-    clientAgent.destroy();
-    await new Promise((r) => setTimeout(r, 3000));
-    const after = sockets();
+    const end = await settle();
+    const rssEndMiB = end.rss;
+    const after = end.sockets;
 
     const windows: SoakReport['windows'] = [];
     for (let t = started; t < deadline; t += WINDOW_S * 1000) {
@@ -512,7 +525,7 @@ export function formatReport(r: SoakReport): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
     `p99 per ${WINDOW_S} s window (ms): ${r.windows.map((w) => w.p99Ms.toFixed(0)).join(' ')}`,
-    `sidecar RSS floor: ${r.rssStartMiB.toFixed(1)} MiB in the 2nd fifth of the run, ${r.rssEndMiB.toFixed(1)} MiB in the last fifth`,
+    `sidecar RSS after a warm-up and 8 s idle: ${r.rssStartMiB.toFixed(1)} MiB; after the run and 8 s idle: ${r.rssEndMiB.toFixed(1)} MiB`,
     `sockets (inbound/backends/argocd): before ${r.sockets.before.inbound}/${r.sockets.before.backends}/${r.sockets.before.argocd}, after ${r.sockets.after.inbound}/${r.sockets.after.backends}/${r.sockets.after.argocd}`,
     `unexpected outcomes: ${r.unexpected.length}; secrets found in logs or responses: ${r.leaks.length}`,
   ];
