@@ -123,6 +123,13 @@ describe('doctor', () => {
       secret: { 'server.secretkey': TEST_SERVER_SECRET },
     });
     configs.push(withDefault);
+    const everyoneGroup = make(
+      { 'extension.config.open': `services:\n- url: ${backend.url}\n` },
+      'p, role:admin, extensions, invoke, *, allow\ng, system:authenticated, role:admin',
+    );
+    expect((await doctor(everyoneGroup, '--no-network')).lines).toContain(
+      'WARN  rbac: "g, system:authenticated, role:admin": "system:authenticated" looks like a group every user is in, so every user gets role:admin — fix: assign the role to a specific group; to grant every user deliberately, use policy.default',
+    );
     expect((await doctor(withDefault, '--no-network')).lines).toContain(
       'WARN  rbac: every authenticated user can invoke extension open: policy.default (role:viewer) grants it — fix: if that is not intended, grant extensions, invoke, open to a role and assign the role with g lines',
     );

@@ -30,6 +30,17 @@ export interface DoctorOptions {
   dexServer: string;
 }
 
+/** Group names that usually mean "every signed-in user" in an identity provider. */
+const EVERYONE_GROUPS = new Set([
+  'authenticated',
+  'system:authenticated',
+  'everyone',
+  'all',
+  'users',
+  'all users',
+  'domain users',
+]);
+
 /** A subject name no policy can have meant: what "any user" looks like to the policy. */
 const ANYONE = 'doctor-probe-any-user-7f3a';
 
@@ -168,6 +179,15 @@ async function checkPermissions(
         'rbac',
         `"${rule.ptype}, ${rule.values.join(', ')}": a subject is matched literally, so "${first}" matches only a user or group with that exact name`,
         'name the role, user or group; to grant every user, use policy.default (deliberately)',
+      );
+    }
+    // A group that every signed-in user has, given a role: everyone gets what it grants.
+    if (rule.ptype === 'g' && EVERYONE_GROUPS.has(first.toLowerCase())) {
+      add(
+        'WARN',
+        'rbac',
+        `"g, ${rule.values.join(', ')}": "${first}" looks like a group every user is in, so every user gets ${rule.values[1]}`,
+        'assign the role to a specific group; to grant every user deliberately, use policy.default',
       );
     }
     // Roles are not people: they are reached through the users and groups assigned to them.
