@@ -3,13 +3,14 @@ import { AddressInfo } from 'net';
 import { DelegateAgent } from '../delegate/agent';
 import { AllowedHost, parseAllowedHost } from '../delegate/protocol';
 import { SecretHeaders } from '../delegate/secret-headers';
-import { createLogger, LogLevel } from '../logger';
+import { createLogger } from '../logger';
 import { createAdminServer } from '../server/admin-server';
 import {
   durationFlag,
   FlagSpec,
   formatUsage,
   listenFlag,
+  logLevelFlag,
   optionalString,
   parseArgs,
   requireString,
@@ -108,10 +109,7 @@ export async function runDelegate(argv: string[]): Promise<number> {
   const name = requireString(args, 'name');
   if (!DELEGATE_NAME.test(name)) throw new UsageError('--name must match ^[A-Za-z0-9-_]+$');
   const allow = parseAllowList((args.flags.get('allow') as string[] | undefined) ?? []);
-  const level = requireString(args, 'log-level');
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
-    throw new UsageError('--log-level must be debug, info, warn or error');
-  }
+  const level = logLevelFlag(args);
   const tokenFile = requireString(args, 'token-file');
   const readToken = () => {
     const token = readFileSync(tokenFile, 'utf8').trim();
@@ -119,7 +117,7 @@ export async function runDelegate(argv: string[]): Promise<number> {
     return token;
   };
   readTokenOrFail(readToken, tokenFile);
-  const logger = createLogger({ level: level as LogLevel });
+  const logger = createLogger({ level });
   const secretDir = optionalString(args, 'secret-dir');
   let secretHeaders: SecretHeaders | undefined;
   if (secretDir) {

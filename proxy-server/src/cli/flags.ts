@@ -1,4 +1,5 @@
 import { parseGoDuration } from '../config/duration';
+import { LogLevel } from '../logger';
 
 /** A command-line flag; every flag can also come from `ARGOCD_EXTENSION_PROXY_<FLAG>`. */
 export interface FlagSpec {
@@ -129,4 +130,13 @@ export function listenFlag(args: ParsedArgs, name: string): { host: string; port
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) throw new UsageError(`--${name} must be HOST:PORT, got "${text}"`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+/** `--log-level`: one of debug, info, warn, error. */
+export function logLevelFlag(args: ParsedArgs): LogLevel {
+  const level = requireString(args, 'log-level');
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    throw new UsageError('--log-level must be debug, info, warn or error');
+  }
+  return level as LogLevel;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { createLogger, LogLevel } from '../logger';
+import { createLogger } from '../logger';
 import { ConfigLoadError } from '../server/config-manager';
 import { Sidecar, SidecarOptions } from '../server/sidecar';
 import {
@@ -7,6 +7,7 @@ import {
   FlagSpec,
   formatUsage,
   listenFlag,
+  logLevelFlag,
   optionalString,
   parseArgs,
   ParsedArgs,
@@ -160,11 +161,8 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   if (args.positionals.length > 0)
     throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-  const level = requireString(args, 'log-level');
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
-    throw new UsageError('--log-level must be debug, info, warn or error');
-  }
-  const logger = createLogger({ level: level as LogLevel });
+  const level = logLevelFlag(args);
+  const logger = createLogger({ level });
   const sidecar = new Sidecar({
     listen: listenFlag(args, 'listen'),
     adminListen: listenFlag(args, 'admin-listen'),

@@ -8,6 +8,7 @@ import { Duplex, PassThrough } from 'stream';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Dispatcher, Pool } from 'undici';
 import { Logger } from '../logger';
+import { toUndiciHeaders } from '../proxy/forwarder';
 import {
   abortStream,
   AGENT_ID_HEADER,
@@ -337,7 +338,7 @@ export class DelegateAgent {
       {
         path,
         method,
-        headers: flattenHeaders(headers),
+        headers: toUndiciHeaders(headers),
         // Through a PassThrough: undici destroys its body stream when done, and destroying
         // the HTTP/2 stream itself would reset the response going back too.
         body: stream.endAfterHeaders ? null : stream.pipe(new PassThrough()),
@@ -499,18 +500,6 @@ class StreamWriter implements Dispatcher.DispatchHandler {
     this.done = true;
     this.hooks.onError(err);
   }
-}
-
-/** undici takes headers as a flat name/value list. */
-function flattenHeaders(headers: OutgoingHttpHeaders): string[] {
-  const flat: string[] = [];
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) flat.push(name, v);
-    else flat.push(name, String(value));
-  }
-  return flat;
 }
 
 /** undici's raw response headers as an HTTP/2 header object (see responseHeaders). */

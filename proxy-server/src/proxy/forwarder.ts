@@ -523,7 +523,7 @@ export function hasRequestBody(req: IncomingMessage): boolean {
  * is left out: undici frames a body of unknown length as chunked itself (and refuses the
  * header); Content-Length is kept, and undici refuses to send more or fewer bytes.
  */
-function toUndiciHeaders(headers: OutgoingHttpHeaders, host?: string): string[] {
+export function toUndiciHeaders(headers: OutgoingHttpHeaders, host?: string): string[] {
   const flat: string[] = [];
   if (host !== undefined) flat.push('host', host);
   for (const name of Object.keys(headers)) {
