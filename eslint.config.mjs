@@ -16,6 +16,8 @@ export default tseslint.config(
         __dirname: 'readonly',
         Buffer: 'readonly',
         setTimeout: 'readonly',
+        setImmediate: 'readonly',
+        global: 'readonly',
       },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

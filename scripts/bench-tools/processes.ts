@@ -4,6 +4,7 @@
  */
 import { ChildProcess, spawn } from 'child_process';
 import { join } from 'path';
+import { NODE_FLAGS } from '../../proxy-server/src/node-flags';
 import { REPO_ROOT } from '../../test/helpers/sidecar-process';
 
 export interface PortProcess {
@@ -11,9 +12,13 @@ export interface PortProcess {
   port: number;
 }
 
-/** Starts scripts/bench/<script> with Node; resolves with the port it prints. */
+/**
+ * Starts scripts/bench/<script> with Node (and the sidecar's V8 flags, so the plain Node proxy
+ * is compared on equal terms); resolves with the port it prints.
+ */
 export function startScript(script: string, args: string[]): Promise<PortProcess> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'scripts', 'bench', script), ...args], {
+  const argv = [...NODE_FLAGS, join(REPO_ROOT, 'scripts', 'bench', script), ...args];
+  const child = spawn(process.execPath, argv, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
+import { NODE_FLAGS } from '../../proxy-server/src/node-flags';
 
 /** The checkout's root, from the source tree (jest) or from dist/ (npm start). */
 function findRepoRoot(from: string): string {
@@ -15,6 +16,12 @@ function findRepoRoot(from: string): string {
 
 export const REPO_ROOT = findRepoRoot(__dirname);
 export const BIN = join(REPO_ROOT, 'proxy-server', 'bin', 'argocd-extension-proxy');
+/** Node options that let {@link SidecarProcess.collectGarbage} work (test instrumentation). */
+export const GC_ON_SIGNAL = [
+  '--expose-gc',
+  '--require',
+  join(REPO_ROOT, 'test', 'helpers', 'preload', 'gc-on-signal.js'),
+];
 
 export interface SidecarProcessOptions {
   /** Default: an ephemeral loopback port. */
@@ -28,6 +35,8 @@ export interface SidecarProcessOptions {
   command?: 'serve' | 'delegate';
   /** Run the process inside this network namespace (`ip netns exec`; needs root). */
   netns?: string;
+  /** More Node options, before the script (after the product's NODE_FLAGS). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -57,7 +66,14 @@ export class SidecarProcess {
       command === 'serve'
         ? ['--listen', listen, '--admin-listen', admin]
         : ['--admin-listen', admin];
-    const argv = [BIN, command, ...listenArgs, ...this.args];
+    const argv = [
+      ...NODE_FLAGS,
+      ...(this.options.nodeArgs ?? []),
+      BIN,
+      command,
+      ...listenArgs,
+      ...this.args,
+    ];
     const env = { PATH: process.env.PATH, ...this.env };
     const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
     if (this.options.netns) {
@@ -156,6 +172,30 @@ export class SidecarProcess {
   }
 
   /** Waits until a log line satisfies `predicate`. */
+  /**
+   * A full garbage collection in the process, then its heap in use and RSS. Needs
+   * `nodeArgs: GC_ON_SIGNAL`.
+   */
+  async collectGarbage(timeoutMs = 10_000): Promise<{ heapUsedBytes: number; rssBytes: number }> {
+    const marker = 'gc-on-signal ';
+    const seen = this.stderr.filter((l) => l.startsWith(marker)).length;
+    this.signal('SIGUSR2');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const lines = this.stderr.filter((l) => l.startsWith(marker));
+      if (lines.length > seen) {
+        return JSON.parse(lines[lines.length - 1].slice(marker.length)) as {
+          heapUsedBytes: number;
+          rssBytes: number;
+        };
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(
+      `no garbage collection report within ${timeoutMs} ms (started with GC_ON_SIGNAL?)`,
+    );
+  }
+
   async waitForLog(
     predicate: (entry: Record<string, unknown>) => boolean,
     timeoutMs = 10_000,

@@ -11,6 +11,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { NODE_FLAGS } from '../../proxy-server/src/node-flags';
 import { K8sObject, readObjects, renderKustomization } from '../helpers/kustomize-lite';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
@@ -261,6 +262,13 @@ describe('manifests', () => {
     expect(runtime).not.toMatch(/COPY .*\btest\b/);
     expect(runtime).not.toMatch(/COPY .*dist\/(test|scripts)/);
     expect(runtime).not.toMatch(/COPY \. /);
+    // The image runs with the V8 flags every test, benchmark and soak run uses.
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(runtime);
+    expect(JSON.parse(entrypoint?.[1] ?? '[]')).toEqual([
+      'node',
+      ...NODE_FLAGS,
+      'proxy-server/bin/argocd-extension-proxy',
+    ]);
   });
 
   it('has no manifest file that no kustomization renders', () => {

@@ -124,7 +124,9 @@ describe('what the sidecar can read', () => {
   );
 
   it('takes its namespace from the downward API, since the service account directory is empty', () => {
-    const sidecar = podSpec(renderWith([])).containers.find((c) => c.name === SIDECAR) as {
+    const sidecar = podSpec(renderWith([])).containers.find(
+      (c) => c.name === SIDECAR,
+    ) as unknown as {
       env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
     };
     const env = sidecar.env.find((e) => e.name === 'ARGOCD_EXTENSION_PROXY_NAMESPACE');

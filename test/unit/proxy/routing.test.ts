@@ -15,6 +15,9 @@ function extension(services: ServiceConfig[]): ExtensionConfig {
       maxIdleConnections: 1,
       responseTimeoutMs: 1,
       services,
+      limits: {},
+      rateLimit: {},
+      retries: { attempts: 0, budgetPercent: 0 },
     },
   };
 }
