@@ -7,9 +7,9 @@
  * per semi-space on 64-bit Node 20-24, and gives the memory back only now and then. A proxy
  * allocates ~20 KB of short-lived objects per request, so under load the young generation
  * grows to its maximum and its size at any moment is a matter of timing: RSS after the same
- * load swung by 30 MiB from one run to the next, hiding any real leak, and the fully grown
- * young generation held ~35 MiB more than needed. Capped at 8 MiB, RSS is steadier and
- * smaller, and throughput and p99 are unchanged or slightly better (README, "Running the
- * sidecar").
+ * load swung by 30 MiB from one run to the next, and the fully grown young generation held
+ * ~20 MiB more than needed. Capped at 8 MiB: RSS under load ~20 MiB lower, 1 GiB streamed
+ * with 2-5 MiB of RSS growth instead of ~31, and requests/s and p99 within the run-to-run
+ * noise of the benchmark machine (README, "Running the sidecar" and "Performance").
  */
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
