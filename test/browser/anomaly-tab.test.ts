@@ -2,9 +2,9 @@
 // under React 16 (Argo CD <= 3.4) and React 19 (>= 3.5). Needs Debian's `chromium`
 // (.ci/run installs it) and `npm run build` (npm test runs it first).
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { Chromium, launchChromium } from '../helpers/chromium';
 import { eventually } from '../helpers/http-client';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,7 +22,6 @@ interface DevServer {
   close(): Promise<void>;
 }
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'browser');
 const BUNDLE = path.resolve(
   __dirname,
@@ -30,36 +29,20 @@ const BUNDLE = path.resolve(
 );
 
 let server: DevServer;
+let browser: Chromium;
 let context: BrowserContext;
-let userDataDir: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   if (!fs.existsSync(BUNDLE)) throw new Error('the extension is not built: run npm run build');
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   server = await startDevServer({ port: 0 });
-  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anomaly-ext-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium('anomaly-ext', { width: 1280, height: 900 });
+  context = browser.context;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
-  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 });
 
 interface Opened {

@@ -1,9 +1,8 @@
 import { ChildProcess, spawn } from 'child_process';
 import net from 'net';
-import { mkdirSync, mkdtempSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { mkdirSync } from 'fs';
 import { join } from 'path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { request } from '../helpers/http-client';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
@@ -104,23 +103,9 @@ describe('npm start (the local demo)', () => {
   });
 
   it('shows the tab with data to alice and the 403 explanation to bob, in a real browser', async () => {
-    const userDataDir = mkdtempSync(join(tmpdir(), 'demo-chromium-'));
-    const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium('demo');
     try {
-      const page = await browser.newPage();
+      const page = await browser.context.newPage();
       const signIn = async (user: string) => {
         await page.goto(`${url}/login`);
         await page.getByRole('button', { name: user }).click();
@@ -136,7 +121,6 @@ describe('npm start (the local demo)', () => {
       await page.screenshot({ path: join(ARTIFACTS, 'demo-bob-403.png'), fullPage: true });
     } finally {
       await browser.close();
-      rmSync(userDataDir, { recursive: true, force: true });
     }
   });
 
