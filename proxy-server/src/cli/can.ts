@@ -2,7 +2,7 @@ import { readConfigDir } from '../config/config-dir';
 import { parseRbacConfigMap } from '../rbac/rbac-config';
 import { createEnforcer } from '../rbac/enforcer';
 import { ACTION_INVOKE, RESOURCE_EXTENSIONS } from '../rbac/invoke-permission';
-import { FlagSpec, formatUsage, parseArgs, requireString, UsageError } from './flags';
+import { FlagSpec, parseCommand, requireString, UsageError } from './flags';
 
 export const CAN_FLAGS: FlagSpec[] = [
   {
@@ -25,11 +25,13 @@ const SUMMARY =
   'extension NAME? The same decision code as `serve`, like `argocd admin settings rbac can`.';
 
 export async function runCan(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, CAN_FLAGS);
-  if (args.help) {
-    process.stdout.write(formatUsage(SYNOPSIS, SUMMARY, CAN_FLAGS));
-    return 0;
-  }
+  const args = parseCommand(argv, {
+    synopsis: SYNOPSIS,
+    summary: SUMMARY,
+    flags: CAN_FLAGS,
+    positionals: true,
+  });
+  if (!args) return 0;
   const [subject, resource, action, name, ...extra] = args.positionals;
   if (!subject || !resource || !action || !name || extra.length > 0) {
     throw new UsageError('expected: SUBJECT extensions invoke NAME');

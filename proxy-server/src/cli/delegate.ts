@@ -8,11 +8,10 @@ import { createAdminServer } from '../server/admin-server';
 import {
   durationFlag,
   FlagSpec,
-  formatUsage,
   listenFlag,
   logLevelFlag,
   optionalString,
-  parseArgs,
+  parseCommand,
   requireString,
   UsageError,
 } from './flags';
@@ -98,13 +97,8 @@ const SUMMARY =
   'from --secret-dir so those credentials never leave this network.';
 
 export async function runDelegate(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, DELEGATE_FLAGS);
-  if (args.help) {
-    process.stdout.write(formatUsage(SYNOPSIS, SUMMARY, DELEGATE_FLAGS));
-    return 0;
-  }
-  if (args.positionals.length > 0)
-    throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  const args = parseCommand(argv, { synopsis: SYNOPSIS, summary: SUMMARY, flags: DELEGATE_FLAGS });
+  if (!args) return 0;
   const server = parseServerUrl(requireString(args, 'server'));
   const name = requireString(args, 'name');
   if (!DELEGATE_NAME.test(name)) throw new UsageError('--name must match ^[A-Za-z0-9-_]+$');

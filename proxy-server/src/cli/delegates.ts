@@ -1,5 +1,5 @@
 import { TunnelInfo } from '../delegate/hub';
-import { FlagSpec, formatUsage, parseArgs, requireString, UsageError } from './flags';
+import { FlagSpec, parseCommand, requireString, UsageError } from './flags';
 
 export const DELEGATES_FLAGS: FlagSpec[] = [
   {
@@ -17,13 +17,8 @@ const SUMMARY =
   'when, requests in flight and bytes. Exit 0 when the list could be read.';
 
 export async function runDelegates(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, DELEGATES_FLAGS);
-  if (args.help) {
-    process.stdout.write(formatUsage(SYNOPSIS, SUMMARY, DELEGATES_FLAGS));
-    return 0;
-  }
-  if (args.positionals.length > 0)
-    throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  const args = parseCommand(argv, { synopsis: SYNOPSIS, summary: SUMMARY, flags: DELEGATES_FLAGS });
+  if (!args) return 0;
   let url: URL;
   try {
     url = new URL('/delegates', requireString(args, 'admin'));

@@ -1,5 +1,5 @@
 import { formatFinding, runChecks } from '../doctor/checks';
-import { durationFlag, FlagSpec, formatUsage, parseArgs, requireString, UsageError } from './flags';
+import { durationFlag, FlagSpec, parseCommand, requireString } from './flags';
 
 export const DOCTOR_FLAGS: FlagSpec[] = [
   { name: 'argocd-cm', kind: 'string', description: 'Directory where argocd-cm is mounted.' },
@@ -42,13 +42,8 @@ const SUMMARY =
   'whether each backend answers. Exit 0 without errors, 1 with errors, 2 on usage errors.';
 
 export async function runDoctor(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, DOCTOR_FLAGS);
-  if (args.help) {
-    process.stdout.write(formatUsage(SYNOPSIS, SUMMARY, DOCTOR_FLAGS));
-    return 0;
-  }
-  if (args.positionals.length > 0)
-    throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  const args = parseCommand(argv, { synopsis: SYNOPSIS, summary: SUMMARY, flags: DOCTOR_FLAGS });
+  if (!args) return 0;
   const findings = await runChecks({
     argocdCmDir: requireString(args, 'argocd-cm'),
     argocdRbacCmDir: requireString(args, 'argocd-rbac-cm'),

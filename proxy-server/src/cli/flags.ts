@@ -103,6 +103,30 @@ export function formatUsage(synopsis: string, summary: string, specs: FlagSpec[]
   return lines.join('\n') + '\n';
 }
 
+/** A command's usage text and what it accepts besides flags. */
+export interface CommandSpec {
+  synopsis: string;
+  summary: string;
+  flags: FlagSpec[];
+  /** Whether arguments other than flags are allowed (the command checks them). Default: no. */
+  positionals?: boolean;
+}
+
+/**
+ * The start of every command: parse its flags; on `--help` print its usage and return
+ * undefined (the command then exits 0); refuse arguments it does not take.
+ */
+export function parseCommand(argv: string[], spec: CommandSpec): ParsedArgs | undefined {
+  const args = parseArgs(argv, spec.flags);
+  if (args.help) {
+    process.stdout.write(formatUsage(spec.synopsis, spec.summary, spec.flags));
+    return undefined;
+  }
+  if (!spec.positionals && args.positionals.length > 0)
+    throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  return args;
+}
+
 export function requireString(args: ParsedArgs, name: string): string {
   const value = args.flags.get(name);
   if (typeof value !== 'string' || value === '') {

@@ -5,11 +5,10 @@ import { Sidecar, SidecarOptions } from '../server/sidecar';
 import {
   durationFlag,
   FlagSpec,
-  formatUsage,
   listenFlag,
   logLevelFlag,
   optionalString,
-  parseArgs,
+  parseCommand,
   ParsedArgs,
   requireString,
   UsageError,
@@ -154,13 +153,8 @@ const SUMMARY =
   'from argocd-rbac-cm, checks the application, and proxies /extensions/<name>/ to its backend.';
 
 export async function runServe(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, SERVE_FLAGS);
-  if (args.help) {
-    process.stdout.write(formatUsage(SYNOPSIS, SUMMARY, SERVE_FLAGS));
-    return 0;
-  }
-  if (args.positionals.length > 0)
-    throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  const args = parseCommand(argv, { synopsis: SYNOPSIS, summary: SUMMARY, flags: SERVE_FLAGS });
+  if (!args) return 0;
   const level = logLevelFlag(args);
   const logger = createLogger({ level });
   const sidecar = new Sidecar({

@@ -2,6 +2,7 @@ import {
   durationFlag,
   listenFlag,
   parseArgs,
+  parseCommand,
   UsageError,
 } from '../../../proxy-server/src/cli/flags';
 import { parseGoDuration } from '../../../proxy-server/src/config/duration';
@@ -37,6 +38,31 @@ describe('parseArgs', () => {
     [['--insecure=maybe'], '--insecure must be true or false, got "maybe"'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv, specs, {})).toThrow(new UsageError(message));
+  });
+});
+
+describe('parseCommand', () => {
+  const command = { synopsis: 'tool run [flags]', summary: 'Runs.', flags: specs };
+
+  it('prints the usage for --help and returns nothing to run', () => {
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(parseCommand(['--help'], command)).toBeUndefined();
+      const text = write.mock.calls.map((c) => String(c[0])).join('');
+      expect(text).toContain('Usage: tool run [flags]');
+      expect(text).toContain('--argocd-cm VALUE');
+    } finally {
+      write.mockRestore();
+    }
+  });
+
+  it('refuses arguments the command does not take, unless it takes them', () => {
+    expect(() => parseCommand(['--argocd-cm', 'x', 'extra'], command)).toThrow(
+      new UsageError('unexpected argument "extra"'),
+    );
+    const args = parseCommand(['alice', '--argocd-cm', 'x'], { ...command, positionals: true });
+    expect(args?.positionals).toEqual(['alice']);
+    expect(args?.flags.get('argocd-cm')).toBe('x');
   });
 });
 
