@@ -1,11 +1,11 @@
 import { readdirSync } from 'fs';
 import http from 'http';
-import http2, { ServerHttp2Stream } from 'http2';
 import net from 'net';
 import { Duplex } from 'stream';
 import { appHeaders, Environment } from '../helpers/environment';
 import { eventually, request } from '../helpers/http-client';
 import { localSession } from '../helpers/local-tokens';
+import { TunnelSession, TunnelStream } from '../../proxy-server/src/delegate/tunnel-session';
 
 const TOKEN = 'hostile-delegate-token-6e5d4c3b2a190817';
 
@@ -24,7 +24,7 @@ describe('a hostile delegate agent', () => {
 
   /** Connects like an agent, then lets `onStream` answer every stream. */
   const connectFakeAgent = (
-    onStream: (stream: ServerHttp2Stream, path: string) => void,
+    onStream: (stream: TunnelStream, path: string) => void,
     afterUpgrade?: (socket: Duplex) => boolean,
   ) =>
     new Promise<void>((resolve, reject) => {
@@ -35,7 +35,7 @@ describe('a hostile delegate agent', () => {
         path: '/extensions/.delegate/connect',
         headers: {
           connection: 'Upgrade',
-          upgrade: 'argocd-extension-proxy-delegate',
+          upgrade: 'argocd-extension-proxy-delegate/2',
           authorization: `Bearer ${TOKEN}`,
           'argocd-extension-proxy-delegate': 'hostile',
         },
@@ -44,13 +44,10 @@ describe('a hostile delegate agent', () => {
         sockets.push(socket);
         if (head.length > 0) socket.unshift(head);
         if (afterUpgrade?.(socket)) return resolve();
-        const server = http2.createServer();
-        server.on('stream', (stream, h) => {
-          stream.on('error', () => undefined);
-          onStream(stream, String(h[':path']));
+        new TunnelSession(socket, {
+          role: 'server',
+          onStream: (stream, h) => onStream(stream, String(h[':path'])),
         });
-        server.on('sessionError', () => undefined);
-        server.emit('connection', socket);
         resolve();
       });
       req.once('response', (res) => reject(new Error(`refused: ${res.statusCode}`)));
@@ -84,18 +81,15 @@ describe('a hostile delegate agent', () => {
   });
 
   it('never lets the agent set cookies or control headers on the client', async () => {
-    await connectFakeAgent(
-      (stream) =>
-        stream.respond(
-          {
-            ':status': 200,
-            'set-cookie': 'argocd.token=forged; Path=/',
-            'argocd-extension-proxy-upgraded': '101',
-            'content-type': 'text/plain',
-          },
-          { endStream: false },
-        ) ?? stream.end('hello'),
-    );
+    await connectFakeAgent((stream) => {
+      stream.sendHeaders({
+        ':status': '200',
+        'set-cookie': 'argocd.token=forged; Path=/',
+        'argocd-extension-proxy-upgraded': '101',
+        'content-type': 'text/plain',
+      });
+      stream.write(Buffer.from('hello'), true);
+    });
     await waitTunnels(1);
     const reply = await request(`${env.sidecar.url}/extensions/hostile/x`, { headers });
     expect(reply.status).toBe(200);
@@ -111,14 +105,19 @@ describe('a hostile delegate agent', () => {
     for (const socket of sockets) socket.destroy();
     await waitTunnels(0);
     await connectFakeAgent((stream, path) => {
-      if (path.endsWith('/reset')) return stream.destroy(new Error('reset'));
+      if (path.endsWith('/reset')) return stream.reset();
+      if (path.endsWith('/crlf'))
+        return stream.sendHeaders({ ':status': '200', 'x-a': 'a\r\nSet-Cookie: forged=1' }, true);
+      if (path.endsWith('/bad-status')) return stream.sendHeaders({ ':status': 'abc' }, true);
       if (path.endsWith('/huge'))
-        return stream.respond({ ':status': 200, 'x-huge': 'a'.repeat(200_000) });
+        return stream.sendHeaders({ ':status': '200', 'x-huge': 'a'.repeat(200_000) });
       if (path.endsWith('/cut') || path.endsWith('/cut-chunked')) {
-        const length = path.endsWith('/cut') ? { 'content-length': '100000' } : {};
-        stream.respond({ ':status': 200, ...length });
+        const length: Record<string, string> = path.endsWith('/cut')
+          ? { 'content-length': '100000' }
+          : {};
+        stream.sendHeaders({ ':status': '200', ...length });
         stream.write(Buffer.alloc(1000));
-        setTimeout(() => stream.destroy(new Error('cut')), 50);
+        setTimeout(() => stream.reset(), 50);
         return;
       }
       // Never answers: the response timeout applies.
@@ -137,13 +136,44 @@ describe('a hostile delegate agent', () => {
       });
       expect(cut).toEqual({ complete: false, status: 200 });
     }
+    // Header lines or a status that HTTP/1.1 cannot carry (an injected CRLF, say): 502.
+    for (const path of ['crlf', 'bad-status']) {
+      const bad = await request(`${env.sidecar.url}/extensions/hostile/${path}`, { headers });
+      expect(bad.json).toEqual({ error: 'delegate hostile sent an invalid response', status: 502 });
+      expect(bad.headers['set-cookie']).toBeUndefined();
+    }
     const silent = await request(`${env.sidecar.url}/extensions/hostile/silent`, { headers });
     expect(silent.json).toEqual({ error: 'backend did not respond in time', status: 504 });
-    // Headers beyond HTTP/2's header list limit are a protocol error: that request fails, and
-    // nghttp2 may tear the whole tunnel down (the agent would reconnect).
+    // Response headers beyond the tunnel's limit: that stream is reset, the request fails.
     const huge = await request(`${env.sidecar.url}/extensions/hostile/huge`, { headers });
     expect(huge.status).toBe(502);
     await healthy();
+  });
+
+  it('refuses an agent of the older (HTTP/2) tunnel protocol, saying what to do', async () => {
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: Number(new URL(env.sidecar.url).port),
+        path: '/extensions/.delegate/connect',
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'argocd-extension-proxy-delegate',
+          authorization: `Bearer ${TOKEN}`,
+          'argocd-extension-proxy-delegate': 'hostile',
+        },
+      });
+      req.once('upgrade', () => reject(new Error('upgraded')));
+      req.once('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.once('error', reject);
+      req.end();
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body).toContain('older delegate tunnel protocol');
   });
 
   it('survives a reconnect storm: hundreds of agents connecting and leaving at once', async () => {
@@ -161,7 +191,7 @@ describe('a hostile delegate agent', () => {
           agent: false,
           headers: {
             connection: 'Upgrade',
-            upgrade: 'argocd-extension-proxy-delegate',
+            upgrade: 'argocd-extension-proxy-delegate/2',
             authorization: `Bearer ${token}`,
             'argocd-extension-proxy-delegate': 'hostile',
           },

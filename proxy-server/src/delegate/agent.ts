@@ -1,28 +1,25 @@
 import http, { IncomingHttpHeaders, OutgoingHttpHeaders } from 'http';
-import http2, { ServerHttp2Session, ServerHttp2Stream } from 'http2';
 import https from 'https';
 import net, { Socket } from 'net';
 import os from 'os';
-import tls, { TLSSocket } from 'tls';
+import tls from 'tls';
 import { Duplex, PassThrough } from 'stream';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { Dispatcher, Pool } from 'undici';
 import { Logger } from '../logger';
 import { toUndiciHeaders } from '../proxy/forwarder';
+import { TunnelHeaders, TunnelSession, TunnelStream } from './tunnel-session';
 import {
-  abortStream,
   AGENT_ID_HEADER,
   AllowedHost,
   CONNECT_PATH,
   CONNECT_TIMEOUT_HEADER,
   DelegateErrorCode,
   ERROR_HEADER,
-  H2_SETTINGS,
   isAllowed,
   isConnectionSpecific,
   NAME_HEADER,
   parseTarget,
-  SESSION_WINDOW_BYTES,
   UPGRADED_HEADER,
   UPGRADE_HEADER,
   UPGRADE_PROTOCOL,
@@ -77,7 +74,7 @@ export class AgentMetrics {
 }
 
 /**
- * The delegate agent: dials out to the sidecar (see protocol.ts), serves HTTP/2 on that
+ * The delegate agent: dials out to the sidecar (see protocol.ts), answers tunnel streams on that
  * connection, and makes each stream's request inside its own network — only to hosts in
  * its allowlist, with headers from its own secret directory, so those credentials never
  * leave this network. Reconnects with jittered exponential backoff whenever the tunnel
@@ -86,24 +83,22 @@ export class AgentMetrics {
 export class DelegateAgent {
   readonly metrics = new AgentMetrics();
   private readonly id = `${os.hostname()}/${process.pid}`;
-  private readonly h2server = http2.createServer({ settings: H2_SETTINGS });
   private readonly pools = new Map<string, Pool>();
   private readonly backendCa?: string[];
-  private session?: ServerHttp2Session;
+  private session?: TunnelSession;
   private socket?: Duplex;
   private attempt = 0;
   private retryTimer?: NodeJS.Timeout;
   private pingTimer?: NodeJS.Timeout;
   private stopped = false;
-  private readonly streams = new Set<ServerHttp2Stream>();
+  private readonly streams = new Set<AgentStream>();
 
   constructor(private readonly options: AgentOptions) {
     this.backendCa = options.backendCa ? [...tls.rootCertificates, options.backendCa] : undefined;
-    this.h2server.on('stream', (stream, headers) => this.onStream(stream, headers));
   }
 
   get connected(): boolean {
-    return this.session !== undefined && !this.session.closed && !this.session.destroyed;
+    return this.session !== undefined && !this.session.isClosed;
   }
 
   start(): void {
@@ -196,23 +191,20 @@ export class DelegateAgent {
     if (head.length > 0) socket.unshift(head);
     socket.once('end', () => socket.destroy());
     socket.on('error', () => socket.destroy());
-    // An upgraded TLS socket has no ALPN; the HTTP/2 server would refuse it otherwise.
-    if (socket instanceof TLSSocket)
-      (socket as { alpnProtocol: string | false }).alpnProtocol = 'h2';
-    this.h2server.once('session', (session: ServerHttp2Session) => {
-      this.session = session;
-      session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW_BYTES));
-      session.on('error', (err) => logger.warn('tunnel error', { error: err.message }));
-      session.once('close', () => {
+    const session = new TunnelSession(socket, {
+      role: 'server',
+      onStream: (stream, headers, end) => this.onStream(new AgentStream(stream, end), headers),
+      onClose: (err) => {
+        if (err) logger.warn('tunnel error', { error: err.message });
         clearInterval(this.pingTimer);
         this.metrics.connected.set(0);
         socket.destroy();
         if (this.session === session) this.session = undefined;
         this.retry('tunnel closed');
-      });
+      },
     });
+    this.session = session;
     this.socket = socket;
-    this.h2server.emit('connection', socket);
     this.attempt = 0;
     this.metrics.connects.inc({ result: 'connected' });
     this.metrics.connected.set(1);
@@ -229,13 +221,9 @@ export class DelegateAgent {
         return session.destroy();
       }
       outstanding = true;
-      try {
-        session.ping((err) => {
-          if (!err) outstanding = false;
-        });
-      } catch {
-        session.destroy();
-      }
+      session.ping(() => {
+        outstanding = false;
+      });
     }, this.options.pingIntervalMs);
     this.pingTimer.unref();
   }
@@ -261,14 +249,13 @@ export class DelegateAgent {
     }, delay);
   }
 
-  private onStream(stream: ServerHttp2Stream, h: http2.IncomingHttpHeaders): void {
+  private onStream(stream: AgentStream, h: TunnelHeaders): void {
     const { logger } = this.options;
     const { metrics } = this;
     const started = Date.now();
     this.streams.add(stream);
     metrics.streams.inc();
-    stream.on('error', () => undefined);
-    stream.once('close', () => {
+    stream.onClose(() => {
       this.streams.delete(stream);
       metrics.streams.dec();
     });
@@ -281,7 +268,7 @@ export class DelegateAgent {
       });
       logger.warn('request not forwarded', { reason: code, method, ...fields });
       if (!stream.headersSent && !stream.destroyed) {
-        stream.respond({ ':status': 502, [ERROR_HEADER]: code }, { endStream: true });
+        stream.respond({ ':status': 502, [ERROR_HEADER]: code }, true);
       }
     };
     if (!target || !path.startsWith('/')) {
@@ -313,7 +300,7 @@ export class DelegateAgent {
         durationMs: Date.now() - started,
       });
     const failed = (err: Error & { code?: string }, connectTimedOut: boolean) => {
-      if (stream.headersSent) return abortStream(stream);
+      if (stream.headersSent) return stream.abort();
       if (stream.destroyed) return;
       refuse(connectTimedOut ? 'connect-timeout' : 'unreachable', {
         host: target.host,
@@ -339,9 +326,7 @@ export class DelegateAgent {
         path,
         method,
         headers: toUndiciHeaders(headers),
-        // Through a PassThrough: undici destroys its body stream when done, and destroying
-        // the HTTP/2 stream itself would reset the response going back too.
-        body: stream.endAfterHeaders ? null : stream.pipe(new PassThrough()),
+        body: stream.body ?? null,
         headersTimeout: 0,
         bodyTimeout: 0,
       },
@@ -384,7 +369,7 @@ export class DelegateAgent {
 
   /** A WebSocket upgrade: Node's http client, then raw bytes both ways over the stream. */
   private forwardUpgrade(
-    stream: ServerHttp2Stream,
+    stream: AgentStream,
     target: { scheme: 'http' | 'https'; host: string; port: number },
     method: string,
     path: string,
@@ -424,7 +409,7 @@ export class DelegateAgent {
       }
       this.metrics.requests.inc({ result: 'forwarded' });
       stream.respond({ ':status': res.statusCode ?? 502, ...responseHeaders(res.headers) });
-      res.pipe(stream);
+      stream.pipeFrom(res);
       res.once('end', () => log(res.statusCode ?? 0));
     });
     req.once('upgrade', (res, socket, head) => {
@@ -435,14 +420,14 @@ export class DelegateAgent {
       this.metrics.requests.inc({ result: 'forwarded' });
       stream.respond({ ':status': 200, [UPGRADED_HEADER]: '101', ...responseHeaders(res.headers) });
       if (head.length > 0) stream.write(head);
-      socket.pipe(stream);
-      stream.pipe(socket);
-      socket.on('error', () => abortStream(stream));
-      stream.once('close', () => socket.destroy());
+      stream.pipeFrom(socket);
+      stream.body?.pipe(socket);
+      socket.on('error', () => stream.abort());
+      stream.onClose(() => socket.destroy());
       log(101);
     });
     req.once('error', (err) => failed(err, connectTimedOut));
-    stream.once('close', () => {
+    stream.onClose(() => {
       if (!req.destroyed && !(req as { res?: http.IncomingMessage }).res) req.destroy();
     });
     req.end();
@@ -450,7 +435,7 @@ export class DelegateAgent {
 }
 
 /**
- * Streams one backend response into the HTTP/2 stream (undici's dispatch handler):
+ * Streams one backend response into the tunnel stream (undici's dispatch handler):
  * backpressure from the tunnel pauses the backend connection; a response cut short resets
  * the stream (never a clean end); the sidecar cancelling the stream aborts the request.
  */
@@ -460,14 +445,14 @@ class StreamWriter implements Dispatcher.DispatchHandler {
   private done = false;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: AgentStream,
     private readonly hooks: {
       onResponse: () => void;
       onDone: (status: number) => void;
       onError: (err: Error & { code?: string }) => void;
     },
   ) {
-    stream.once('close', () => {
+    stream.onClose(() => {
       if (!this.done) this.abortUpstream?.(new Error('cancelled by the sidecar'));
     });
   }
@@ -482,7 +467,7 @@ class StreamWriter implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.hooks.onResponse();
     this.stream.respond({ ':status': statusCode, ...rawResponseHeaders(rawHeaders) });
-    this.stream.on('drain', resume);
+    this.stream.onDrain(resume);
     return true;
   }
 
@@ -502,7 +487,104 @@ class StreamWriter implements Dispatcher.DispatchHandler {
   }
 }
 
-/** undici's raw response headers as an HTTP/2 header object (see responseHeaders). */
+/**
+ * The agent's view of one tunnel stream: the request body as a Readable (for undici or a
+ * WebSocket), the response written back with credit-based backpressure.
+ */
+class AgentStream {
+  headersSent = false;
+  destroyed = false;
+  /** The request body, unless the request had none. */
+  readonly body?: PassThrough;
+  private readonly closeHandlers: Array<() => void> = [];
+  private readonly drainHandlers: Array<() => void> = [];
+
+  constructor(
+    private readonly stream: TunnelStream,
+    requestEnded: boolean,
+  ) {
+    if (!requestEnded) this.body = new PassThrough();
+    let owed = 0;
+    stream.events = {
+      onData: (chunk, end) => {
+        const body = this.body;
+        if (!body || body.destroyed) return;
+        if (chunk.length > 0) {
+          if (body.write(chunk)) stream.consumed(chunk.length);
+          else {
+            if (owed === 0) {
+              body.once('drain', () => {
+                stream.consumed(owed);
+                owed = 0;
+              });
+            }
+            owed += chunk.length;
+          }
+        }
+        if (end) body.end();
+      },
+      onReset: () => {
+        this.destroyed = true;
+        this.body?.destroy(new Error('cancelled by the sidecar'));
+      },
+      onDrain: () => {
+        for (const handler of this.drainHandlers) handler();
+      },
+      onClose: () => {
+        this.destroyed = true;
+        for (const handler of this.closeHandlers) handler();
+      },
+    };
+  }
+
+  respond(headers: OutgoingHttpHeaders, end = false): void {
+    this.headersSent = true;
+    const out: TunnelHeaders = {};
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      if (value !== undefined) out[name] = Array.isArray(value) ? value : String(value);
+    }
+    this.stream.sendHeaders(out, end);
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.stream.write(chunk);
+  }
+
+  end(): void {
+    this.stream.end();
+  }
+
+  /** Breaks the response off: the sidecar sees a reset, never a clean end. */
+  abort(): void {
+    this.destroyed = true;
+    this.stream.reset();
+  }
+
+  onClose(handler: () => void): void {
+    if (this.destroyed) handler();
+    else this.closeHandlers.push(handler);
+  }
+
+  onDrain(handler: () => void): void {
+    this.drainHandlers.push(handler);
+  }
+
+  /** Streams a Node readable into the response, with backpressure; a cut source resets. */
+  pipeFrom(source: NodeJS.ReadableStream & { destroy?: () => void }): void {
+    source.on('data', (chunk: Buffer) => {
+      if (!this.write(chunk)) source.pause();
+    });
+    this.onDrain(() => source.resume());
+    source.once('end', () => this.end());
+    source.once('error', () => this.abort());
+    source.once('close', () => {
+      if (!this.destroyed && !(source as { readableEnded?: boolean }).readableEnded) this.abort();
+    });
+  }
+}
+
+/** undici's raw response headers as a header object (see responseHeaders). */
 function rawResponseHeaders(raw: Buffer[]): OutgoingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -516,7 +598,7 @@ function rawResponseHeaders(raw: Buffer[]): OutgoingHttpHeaders {
   return responseHeaders(headers);
 }
 
-/** The backend's response headers as an HTTP/2 stream may carry them. */
+/** The backend's response headers as a tunnel stream carries them (no hop-by-hop ones). */
 function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const listed = new Set(
     String(headers.connection ?? '')

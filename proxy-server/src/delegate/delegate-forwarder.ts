@@ -1,14 +1,11 @@
-import http2, {
-  ClientHttp2Stream,
-  IncomingHttpHeaders as H2Headers,
-  OutgoingHttpHeaders as H2Out,
-} from 'http2';
 import {
   IncomingHttpHeaders,
   IncomingMessage,
   OutgoingHttpHeaders,
   ServerResponse,
   STATUS_CODES,
+  validateHeaderName,
+  validateHeaderValue,
 } from 'http';
 import { Duplex } from 'stream';
 import { BackendConfig, ServiceConfig } from '../config/types';
@@ -30,8 +27,8 @@ import { signRelay } from './relay-signature';
 import { ReplicaRegistry } from './replica-registry';
 import { filterResponseHeaders } from '../proxy/upstream-headers';
 import { DelegateHub, Tunnel } from './hub';
+import { TunnelHeaders, TunnelStream } from './tunnel-session';
 import {
-  abortStream,
   CONNECT_TIMEOUT_HEADER,
   DelegateErrorCode,
   ERROR_HEADER,
@@ -41,7 +38,7 @@ import {
 } from './protocol';
 
 /**
- * Step 8 for a service with `delegate: NAME`: each request becomes one HTTP/2 stream on
+ * Step 8 for a service with `delegate: NAME`: each request becomes one tunnel stream on
  * the least busy tunnel of that delegate. Same contract as the direct path: bodies stream
  * both ways under flow control, the response timeout runs from the end of the request body,
  * a client that leaves cancels the stream (and the agent's backend request with it), and
@@ -51,7 +48,7 @@ import {
  *   timeout → 504; no response in time → 504; the tunnel lost mid-request → 502.
  */
 export class DelegateForwarder implements Forwarder {
-  private readonly streams = new Set<ClientHttp2Stream>();
+  private readonly streams = new Set<TunnelStream>();
   /** Connections to peer replicas' relay listeners, by address. */
   private readonly peerForwarders = new Map<string, ServiceForwarder>();
 
@@ -82,52 +79,88 @@ export class DelegateForwarder implements Forwarder {
     if (!stream) return;
     // Set once the client's outcome is decided: a response, or exactly one error.
     let answered = false;
+    let ended = false;
     let timer: NodeJS.Timeout | undefined;
     const startTimer = () => {
-      if (answered || stream.destroyed) return;
+      if (answered || stream.isClosed) return;
       timer = setTimeout(() => {
         answered = true;
-        abortStream(stream);
+        stream.reset();
         fail(new GatewayTimeoutError('backend did not respond in time'));
       }, this.backend.responseTimeoutMs);
     };
+    // Not yet granted back to the agent: bytes the client's socket has not taken yet.
+    let owed = 0;
+    stream.events = {
+      onHeaders: (h) => {
+        clearTimeout(timer);
+        if (answered) return;
+        answered = true;
+        const refusal = agentRefusal(h, this.service.delegate);
+        if (refusal) {
+          stream.reset();
+          return fail(refusal);
+        }
+        if (res.destroyed) return stream.reset();
+        const answer = responseHead(h);
+        if (!answer) {
+          stream.reset();
+          return fail(
+            new BadGatewayError(`delegate ${this.service.delegate} sent an invalid response`),
+          );
+        }
+        res.writeHead(answer.status, answer.headers);
+      },
+      onData: (chunk, end) => {
+        if (!answered || res.destroyed) return;
+        if (chunk.length > 0) {
+          if (res.write(chunk)) stream.consumed(chunk.length);
+          else {
+            if (owed === 0) {
+              res.once('drain', () => {
+                stream.consumed(owed);
+                owed = 0;
+              });
+            }
+            owed += chunk.length;
+          }
+        }
+        if (end) {
+          ended = true;
+          res.end();
+        }
+      },
+      onDrain: () => req.resume(),
+      onReset: () => {
+        clearTimeout(timer);
+        if (!answered) {
+          answered = true;
+          if (!res.destroyed) fail(new BadGatewayError(`delegate ${this.service.delegate} failed`));
+        } else if (!ended && !res.destroyed) {
+          // The agent or its backend broke off mid-response: cut ours too, never a clean end.
+          res.destroy();
+        }
+      },
+      onClose: () => {
+        clearTimeout(timer);
+        // The backend answered before reading the whole upload: drop the rest.
+        if (!req.complete) req.resume();
+      },
+    };
     if (withBody) {
-      req.pipe(stream);
-      // Like the direct path: the response timeout counts from the end of the upload.
-      stream.once('finish', startTimer);
+      req.on('data', (chunk: Buffer) => {
+        if (!stream.write(chunk)) req.pause();
+      });
+      req.once('end', () => {
+        stream.end();
+        // Like the direct path: the response timeout counts from the end of the upload.
+        startTimer();
+      });
     } else startTimer();
     res.once('close', () => {
-      if (!res.writableFinished) abortStream(stream);
+      if (!res.writableFinished) stream.reset();
     });
-    stream.once('response', (h: H2Headers) => {
-      clearTimeout(timer);
-      if (answered) return;
-      answered = true;
-      const refusal = agentRefusal(h, this.service.delegate);
-      if (refusal) {
-        abortStream(stream);
-        return fail(refusal);
-      }
-      if (res.destroyed) return;
-      res.writeHead(Number(h[':status']), toResponseHeaders(h));
-      // Not ended by the pipe: Node ends an HTTP/2 stream's readable side on RST_STREAM
-      // too, and a cut response must never look complete to the client.
-      stream.pipe(res, { end: false });
-    });
-    stream.once('close', () => {
-      clearTimeout(timer);
-      if (!answered) {
-        answered = true;
-        if (!res.destroyed) fail(new BadGatewayError(`delegate ${this.service.delegate} failed`));
-      } else if (!res.destroyed && !res.writableEnded) {
-        // Ended cleanly (END_STREAM, then a NO_ERROR close) → end ours; otherwise the agent
-        // or its backend broke off mid-response → cut ours too.
-        if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && stream.readableEnded) res.end();
-        else res.destroy();
-      }
-      // The backend answered before reading the whole upload: drop the rest.
-      if (!req.complete) req.resume();
-    });
+    req.once('aborted', () => stream.reset());
   }
 
   forwardUpgrade(
@@ -155,44 +188,64 @@ export class DelegateForwarder implements Forwarder {
     let answered = false;
     const timer = setTimeout(() => {
       answered = true;
-      abortStream(stream);
+      stream.reset();
       hooks.onFailure(new GatewayTimeoutError('backend did not respond in time'));
     }, this.backend.responseTimeoutMs);
-    socket.once('close', () => abortStream(stream));
-    stream.once('response', (h: H2Headers) => {
-      clearTimeout(timer);
-      if (answered) return;
-      answered = true;
-      const refusal = agentRefusal(h, this.service.delegate);
-      if (refusal) {
-        abortStream(stream);
-        return hooks.onFailure(refusal);
-      }
-      const upgraded = h[UPGRADED_HEADER] === '101';
-      const status = upgraded ? 101 : Number(h[':status']);
-      const out = toResponseHeaders(h);
-      if (upgraded) {
-        out.connection = 'Upgrade';
-        out.upgrade = 'websocket';
-      } else out.connection = 'close';
-      socket.write(rawResponseHead(status, out));
-      if (upgraded) hooks.onUpgraded();
-      if (head.length > 0) stream.write(head);
-      // Raw bytes both ways from here on (a refusal body too, then the socket closes).
-      stream.pipe(socket);
-      socket.pipe(stream);
-    });
-    stream.once('close', () => {
-      clearTimeout(timer);
-      if (!answered) {
+    socket.once('close', () => stream.reset());
+    stream.events = {
+      onHeaders: (h) => {
+        clearTimeout(timer);
+        if (answered) return;
         answered = true;
-        hooks.onFailure(new BadGatewayError(`delegate ${this.service.delegate} failed`));
-      } else socket.destroy();
-    });
+        const refusal = agentRefusal(h, this.service.delegate);
+        if (refusal) {
+          stream.reset();
+          return hooks.onFailure(refusal);
+        }
+        const upgraded = h[UPGRADED_HEADER] === '101';
+        const answer = responseHead(h);
+        if (!answer) {
+          stream.reset();
+          return hooks.onFailure(
+            new BadGatewayError(`delegate ${this.service.delegate} sent an invalid response`),
+          );
+        }
+        const status = upgraded ? 101 : answer.status;
+        const out = answer.headers;
+        if (upgraded) {
+          out.connection = 'Upgrade';
+          out.upgrade = 'websocket';
+        } else out.connection = 'close';
+        socket.write(rawResponseHead(status, out));
+        if (upgraded) hooks.onUpgraded();
+        if (head.length > 0) stream.write(head);
+        // Raw bytes both ways from here on (a refusal body too, then the socket closes).
+        socket.on('data', (chunk: Buffer) => {
+          if (!stream.write(chunk)) socket.pause();
+        });
+        socket.once('end', () => stream.end());
+      },
+      onData: (chunk, end) => {
+        if (!answered) return;
+        if (chunk.length > 0) {
+          if (socket.write(chunk)) stream.consumed(chunk.length);
+          else socket.once('drain', () => stream.consumed(chunk.length));
+        }
+        if (end) socket.end();
+      },
+      onDrain: () => socket.resume(),
+      onReset: () => {
+        clearTimeout(timer);
+        if (!answered) {
+          answered = true;
+          hooks.onFailure(new BadGatewayError(`delegate ${this.service.delegate} failed`));
+        } else socket.destroy();
+      },
+    };
   }
 
   close(): void {
-    for (const stream of this.streams) abortStream(stream);
+    for (const stream of this.streams) stream.reset();
     for (const peer of this.peerForwarders.values()) peer.close();
   }
 
@@ -264,50 +317,39 @@ export class DelegateForwarder implements Forwarder {
     method: string,
     upstreamPath: string,
     headers: OutgoingHttpHeaders,
-    extra: H2Out,
+    extra: TunnelHeaders,
     endStream: boolean,
     fail: (err: ProxyError) => void,
-  ): ClientHttp2Stream | undefined {
+  ): TunnelStream | undefined {
     const name = this.service.delegate;
     const tunnel = this.hub.pick(name);
-    if (!tunnel) {
+    const stream = tunnel?.session.open();
+    if (!tunnel || !stream) {
       fail(notConnected(name));
       return undefined;
     }
-    let stream: ClientHttp2Stream;
-    try {
-      stream = tunnel.session.request(
-        {
-          ...toStreamHeaders(headers),
-          ...extra,
-          ':method': method,
-          ':scheme': this.service.url.protocol.slice(0, -1),
-          ':authority': this.service.url.host,
-          ':path': upstreamPath,
-          [CONNECT_TIMEOUT_HEADER]: String(this.backend.connectionTimeoutMs),
-        },
-        { endStream },
-      );
-    } catch (err) {
-      fail(new BadGatewayError(`delegate ${name} failed`, { cause: err }));
-      return undefined;
-    }
+    const out = toStreamHeaders(headers);
+    Object.assign(out, extra);
+    out[':method'] = method;
+    out[':scheme'] = this.service.url.protocol.slice(0, -1);
+    out[':authority'] = this.service.url.host;
+    out[':path'] = upstreamPath;
+    out[CONNECT_TIMEOUT_HEADER] = String(this.backend.connectionTimeoutMs);
     this.track(tunnel, stream);
+    stream.sendHeaders(out, endStream);
     return stream;
   }
 
-  private track(tunnel: Tunnel, stream: ClientHttp2Stream): void {
+  private track(tunnel: Tunnel, stream: TunnelStream): void {
     const gauge = (tunnel.streamsGauge ??= this.metrics.delegateStreams.labels(tunnel.name));
     tunnel.activeStreams++;
     gauge.inc();
     this.streams.add(stream);
-    // Errors are reported through 'close' (rstCode); an unhandled 'error' would crash.
-    stream.on('error', () => undefined);
-    stream.once('close', () => {
+    stream.onClosed = () => {
       tunnel.activeStreams--;
       gauge.dec();
       this.streams.delete(stream);
-    });
+    };
   }
 }
 
@@ -323,30 +365,52 @@ function notConnected(name: string): ProxyError {
   });
 }
 
-/** buildUpstreamHeaders' set, minus what HTTP/2 carries in pseudo-headers or forbids. */
-function toStreamHeaders(headers: OutgoingHttpHeaders): H2Out {
-  const out: H2Out = {};
+/** buildUpstreamHeaders' set, minus what the tunnel carries in pseudo-headers or hop-by-hop. */
+function toStreamHeaders(headers: OutgoingHttpHeaders): TunnelHeaders {
+  const out: TunnelHeaders = {};
   for (const name of Object.keys(headers)) {
     if (isConnectionSpecific(name)) continue;
     const value = headers[name];
-    if (value !== undefined) out[name] = value;
+    if (value !== undefined) out[name] = Array.isArray(value) ? value : String(value);
   }
   return out;
 }
 
 /** The agent's response headers as the client gets them: no pseudo, control or hop-by-hop headers. */
-function toResponseHeaders(h: H2Headers): IncomingHttpHeaders {
+function toResponseHeaders(h: TunnelHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const name of Object.keys(h)) {
     if (isConnectionSpecific(name)) continue;
-    out[name] = h[name] as string | string[];
+    out[name] = h[name];
   }
   filterResponseHeaders(out);
   return out;
 }
 
+/**
+ * The agent's status and headers as the client may get them, or undefined when they could
+ * not be sent as HTTP/1.1 (SECURITY: the framing carries any strings, so a hostile agent
+ * could otherwise inject a header line with CR/LF, or crash writeHead with a bad status).
+ */
+function responseHead(
+  h: TunnelHeaders,
+): { status: number; headers: IncomingHttpHeaders } | undefined {
+  const status = Number(h[':status']);
+  if (!Number.isInteger(status) || status < 100 || status > 999) return undefined;
+  const headers = toResponseHeaders(h);
+  try {
+    for (const [name, value] of Object.entries(headers)) {
+      validateHeaderName(name);
+      for (const v of Array.isArray(value) ? value : [value ?? '']) validateHeaderValue(name, v);
+    }
+  } catch {
+    return undefined;
+  }
+  return { status, headers };
+}
+
 /** The agent said it could not forward (its ERROR_HEADER): the error the client gets. */
-function agentRefusal(h: H2Headers, delegate: string): ProxyError | undefined {
+function agentRefusal(h: TunnelHeaders, delegate: string): ProxyError | undefined {
   const code = h[ERROR_HEADER] as DelegateErrorCode | undefined;
   if (code === undefined) return undefined;
   const details = { delegate };

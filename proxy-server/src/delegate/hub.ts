@@ -1,4 +1,3 @@
-import http2, { ClientHttp2Session } from 'http2';
 import { IncomingMessage } from 'http';
 import { Duplex } from 'stream';
 import { DELEGATE_NAME } from '../config/extension-config';
@@ -8,12 +7,12 @@ import { writeErrorToSocket } from '../proxy/socket-error';
 import { ProxyMetrics } from '../metrics';
 import {
   AGENT_ID_HEADER,
-  H2_SETTINGS,
   NAME_HEADER,
+  OLD_UPGRADE_PROTOCOL,
   sameSecret,
-  SESSION_WINDOW_BYTES,
   UPGRADE_PROTOCOL,
 } from './protocol';
+import { TunnelSession } from './tunnel-session';
 
 /** What `/delegates` on the admin port and `argocd-extension-proxy delegates` show. */
 export interface TunnelInfo {
@@ -37,7 +36,7 @@ export interface DelegateHubOptions {
   onHeldChange?: (names: string[]) => void;
 }
 
-/** One connected agent: an HTTP/2 client session over the upgraded socket. */
+/** One connected agent: a tunnel session over the upgraded socket (the sidecar opens streams). */
 export class Tunnel {
   activeStreams = 0;
   /** This delegate's child of the streams gauge, looked up once (not per request). */
@@ -52,11 +51,11 @@ export class Tunnel {
     /** The token it authenticated with: a rotation that removes it closes the tunnel. */
     readonly token: string,
     readonly socket: Duplex & { remoteAddress?: string; bytesRead?: number; bytesWritten?: number },
-    readonly session: ClientHttp2Session,
+    readonly session: TunnelSession,
   ) {}
 
   get usable(): boolean {
-    return !this.session.closed && !this.session.destroyed;
+    return !this.session.isClosed && !this.session.isGoingAway;
   }
 
   info(): TunnelInfo {
@@ -77,13 +76,9 @@ export class Tunnel {
       // (or the path to it is), even if no FIN or RST ever arrives.
       if (this.pingOutstanding) return onDead();
       this.pingOutstanding = true;
-      try {
-        this.session.ping((err) => {
-          if (!err) this.pingOutstanding = false;
-        });
-      } catch {
-        onDead();
-      }
+      this.session.ping(() => {
+        this.pingOutstanding = false;
+      });
     }, intervalMs);
     this.pingTimer.unref();
   }
@@ -143,10 +138,16 @@ export class DelegateHub {
       writeErrorToSocket(socket, err);
     };
     if (this.closing) return refuse(new ServiceUnavailableError('shutting down'), 'shutting down');
-    if (
-      req.method !== 'GET' ||
-      headerValue(req.headers.upgrade)?.toLowerCase() !== UPGRADE_PROTOCOL
-    ) {
+    const upgrade = headerValue(req.headers.upgrade)?.toLowerCase();
+    if (upgrade === OLD_UPGRADE_PROTOCOL) {
+      return refuse(
+        new InputError(
+          'this agent speaks an older delegate tunnel protocol; run the same version of argocd-extension-proxy as the sidecar',
+        ),
+        'agent of an older version',
+      );
+    }
+    if (req.method !== 'GET' || upgrade !== UPGRADE_PROTOCOL) {
       return refuse(new InputError('not a delegate connection'), 'bad upgrade request');
     }
     if (!name || !DELEGATE_NAME.test(name)) {
@@ -171,7 +172,7 @@ export class DelegateHub {
     const agent = (headerValue(req.headers[AGENT_ID_HEADER]) ?? '').slice(0, 200) || 'unknown';
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${UPGRADE_PROTOCOL}\r\n\r\n`,
-      // Starting HTTP/2 with the 101 still being written can break the TLS socket.
+      // Starting the tunnel with the 101 still being written can break the TLS socket.
       (err) => (err ? socket.destroy() : this.open(name, agent, expected, socket, head)),
     );
   }
@@ -216,29 +217,30 @@ export class DelegateHub {
     // A peer's FIN must end the tunnel at once, not at the next failed ping.
     socket.once('end', () => socket.destroy());
     (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    const session = http2.connect('http://delegate.invalid', {
-      createConnection: () => socket,
-      settings: H2_SETTINGS,
+    // Filled in below; the session only calls back once the socket closes.
+    const holder: { tunnel?: Tunnel } = {};
+    const session = new TunnelSession(socket, {
+      role: 'client',
+      onClose: (err) => {
+        if (err)
+          logger.warn('delegate tunnel error', { delegate: name, agent, error: err.message });
+        const tunnel = holder.tunnel as Tunnel;
+        tunnel.stopPings();
+        const set = this.tunnels.get(name);
+        set?.delete(tunnel);
+        if (set && set.size === 0) this.tunnels.delete(name);
+        const totals = this.closedBytes.get(name) ?? { sent: 0, received: 0 };
+        totals.sent += tunnel.socket.bytesWritten ?? 0;
+        totals.received += tunnel.socket.bytesRead ?? 0;
+        this.closedBytes.set(name, totals);
+        metrics.delegateTunnels.set({ delegate: name }, this.tunnels.get(name)?.size ?? 0);
+        if (!this.tunnels.has(name)) this.options.onHeldChange?.([...this.tunnels.keys()]);
+        socket.destroy();
+        logger.info('delegate disconnected', { delegate: name, agent });
+      },
     });
     const tunnel = new Tunnel(name, agent, token, socket, session);
-    session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW_BYTES));
-    session.on('error', (err) =>
-      logger.warn('delegate tunnel error', { delegate: name, agent, error: err.message }),
-    );
-    session.once('close', () => {
-      tunnel.stopPings();
-      const set = this.tunnels.get(name);
-      set?.delete(tunnel);
-      if (set && set.size === 0) this.tunnels.delete(name);
-      const totals = this.closedBytes.get(name) ?? { sent: 0, received: 0 };
-      totals.sent += tunnel.socket.bytesWritten ?? 0;
-      totals.received += tunnel.socket.bytesRead ?? 0;
-      this.closedBytes.set(name, totals);
-      metrics.delegateTunnels.set({ delegate: name }, this.tunnels.get(name)?.size ?? 0);
-      if (!this.tunnels.has(name)) this.options.onHeldChange?.([...this.tunnels.keys()]);
-      socket.destroy();
-      logger.info('delegate disconnected', { delegate: name, agent });
-    });
+    holder.tunnel = tunnel;
     tunnel.startPings(this.options.pingIntervalMs, () => {
       logger.warn('delegate tunnel unresponsive; closing it', { delegate: name, agent });
       session.destroy();

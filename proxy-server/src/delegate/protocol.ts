@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'crypto';
-import { Http2Stream } from 'http2';
 
 /**
  * The delegate tunnel, shared by the sidecar and the agent.
@@ -7,21 +6,25 @@ import { Http2Stream } from 'http2';
  * 1. The agent dials the sidecar's extension port and sends
  *      GET /extensions/.delegate/connect HTTP/1.1
  *      Connection: Upgrade
- *      Upgrade: argocd-extension-proxy-delegate
+ *      Upgrade: argocd-extension-proxy-delegate/2
  *      Authorization: Bearer <token of argocd-secret delegate.<name>.token>
  *      Argocd-Extension-Proxy-Delegate: <name>
  *    (`.delegate` can never be an extension name, so the path rides the Ingress rule that
  *    already sends `/extensions/` to the sidecar, and the pipeline never sees it.)
  * 2. The sidecar checks name and token (constant time) and answers 101; from then on the
- *    socket carries HTTP/2: the sidecar is the client, the agent the server.
- * 3. Each proxied request is one HTTP/2 stream whose `:scheme` and `:authority` name the
+ *    socket carries the tunnel framing (framing.ts, tunnel-session.ts): the sidecar opens
+ *    streams, the agent answers them.
+ * 3. Each proxied request is one stream whose `:scheme` and `:authority` name the
  *    backend as configured in the service's url; the agent refuses anything outside its
  *    allowlist, adds its own secret headers, and makes the request inside its network.
- *    HTTP/2 gives multiplexing, per-stream flow control (bounded memory both ways) and
- *    cancellation (RST_STREAM) for free, from Node's own http2 module.
+ *    Streams are multiplexed, flow-controlled per stream (bounded memory both ways) and
+ *    cancellable (RESET), as HTTP/2 would give; HTTP/2 itself was the first design and
+ *    cost ~3x the CPU per request (docs/delegates.md).
  */
 export const CONNECT_PATH = '/extensions/.delegate/connect';
-export const UPGRADE_PROTOCOL = 'argocd-extension-proxy-delegate';
+export const UPGRADE_PROTOCOL = 'argocd-extension-proxy-delegate/2';
+/** The first version (HTTP/2 inside): refused with a message that says what to do. */
+export const OLD_UPGRADE_PROTOCOL = 'argocd-extension-proxy-delegate';
 export const NAME_HEADER = 'argocd-extension-proxy-delegate';
 /** Sent by the agent on connect: a stable id for listings (host name and process). */
 export const AGENT_ID_HEADER = 'argocd-extension-proxy-agent';
@@ -43,16 +46,7 @@ export const ERROR_HEADER = 'argocd-extension-proxy-error';
 export type DelegateErrorCode =
   'host-not-allowed' | 'bad-request' | 'unreachable' | 'connect-timeout';
 
-/** HTTP/2 flow-control windows: large enough for ~1 GB/s on loopback, bounded per stream. */
-export const STREAM_WINDOW_BYTES = 1024 * 1024;
-export const SESSION_WINDOW_BYTES = 4 * 1024 * 1024;
-export const H2_SETTINGS = {
-  initialWindowSize: STREAM_WINDOW_BYTES,
-  maxConcurrentStreams: 1000,
-  enablePush: false,
-};
-
-/** Request headers that HTTP/2 forbids (RFC 9113 §8.2.2) or that are ours to set. */
+/** Hop-by-hop request headers (RFC 9110 §7.6.1), and those that are ours to set. */
 const CONNECTION_SPECIFIC = new Set([
   'connection',
   'keep-alive',
@@ -63,7 +57,7 @@ const CONNECTION_SPECIFIC = new Set([
   'te',
 ]);
 
-/** Whether a header name must not be copied onto (or off) an HTTP/2 stream. */
+/** Whether a header name must not be copied onto (or off) a tunnel stream. */
 export function isConnectionSpecific(name: string): boolean {
   return CONNECTION_SPECIFIC.has(name) || name.startsWith(':') || name.startsWith(CONTROL_PREFIX);
 }
@@ -73,15 +67,6 @@ export function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
-}
-
-/**
- * Breaks a stream off: the other side gets RST_STREAM at once and sees an error, never a
- * clean end. (`stream.close(code)` would not do: Node first ends the writable side with
- * END_STREAM and only then resets, so a cut upload or response would look complete.)
- */
-export function abortStream(stream: Http2Stream): void {
-  if (!stream.destroyed) stream.destroy(new Error('stream aborted'));
 }
 
 /** One `--allow` entry: a host, optionally with a port (without one, any port of it). */

@@ -1,0 +1,376 @@
+import { Duplex } from 'stream';
+import {
+  END_STREAM,
+  Frame,
+  frameHeader,
+  FrameParser,
+  FrameType,
+  FramingError,
+  MAX_PAYLOAD,
+  u32Payload,
+} from './framing';
+
+/**
+ * One multiplexed delegate tunnel over a socket, with the framing of framing.ts: what HTTP/2
+ * gave the tunnel before, minus what it does not need (HPACK, priorities, settings, push),
+ * at a fraction of the CPU per request (see framing.ts).
+ *
+ * - The client (the sidecar) opens streams with odd ids; the server (the agent) answers.
+ * - Flow control per stream, both ways: a sender may have at most `window` bytes of DATA
+ *   unacknowledged; the receiver grants more (WINDOW) as its consumer takes the bytes
+ *   (`consumed()`), so a slow client or backend holds at most one window in memory.
+ * - RESET breaks a stream off; the other side sees `onReset`, never a clean end.
+ * - PING/PONG detect a dead path; GOAWAY refuses new streams and lets others finish.
+ */
+export const STREAM_WINDOW = 1024 * 1024;
+/** A HEADERS frame larger than this resets its stream (like HTTP/2's header list limit). */
+export const MAX_HEADERS_BYTES = 64 * 1024;
+/** Streams a server accepts at once; beyond, new ones are reset (HTTP/2's max concurrent streams). */
+export const MAX_CONCURRENT_STREAMS = 1000;
+/** RESET codes. */
+export const RESET_CANCEL = 1;
+export const RESET_PROTOCOL_ERROR = 2;
+export const RESET_FLOW_CONTROL_ERROR = 3;
+export const RESET_REFUSED = 4;
+/** DATA frames are cut to this size so one stream cannot hold the socket for long. */
+const MAX_DATA_FRAME = 64 * 1024;
+
+export type TunnelHeaders = Record<string, string | string[]>;
+
+export interface StreamEvents {
+  onHeaders?(headers: TunnelHeaders, end: boolean): void;
+  onData?(chunk: Buffer, end: boolean): void;
+  onReset?(code: number): void;
+  /** Send credit came back after `write` returned false. */
+  onDrain?(): void;
+  /** The stream is over (both sides ended, or reset, or the session closed). */
+  onClose?(): void;
+}
+
+export class TunnelStream {
+  events: StreamEvents = {};
+  /** For the owner's bookkeeping (counts, sets), apart from `events`. */
+  onClosed?: () => void;
+  private sendWindow = STREAM_WINDOW;
+  /** Bytes the peer may still send before it must wait for our WINDOW. */
+  private receiveWindow = STREAM_WINDOW;
+  private readonly queued: Array<{ chunk: Buffer; end: boolean }> = [];
+  private unacknowledged = 0;
+  private localEnded = false;
+  private remoteEnded = false;
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    private readonly session: TunnelSession,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  sendHeaders(headers: TunnelHeaders, end = false): void {
+    if (this.closed || this.localEnded) return;
+    this.session.send(
+      FrameType.HEADERS,
+      end ? END_STREAM : 0,
+      this.id,
+      Buffer.from(JSON.stringify(headers)),
+    );
+    if (end) this.endLocal();
+  }
+
+  /** Queues body bytes; false once the window is used up (wait for `onDrain`). */
+  write(chunk: Buffer, end = false): boolean {
+    if (this.closed || this.localEnded) return false;
+    this.queued.push({ chunk, end });
+    if (end) this.localEnded = true;
+    this.flush();
+    return this.sendWindow > 0 && this.queued.length === 0;
+  }
+
+  end(): void {
+    this.write(Buffer.alloc(0), true);
+  }
+
+  /** Breaks the stream off: the peer sees a reset, never a clean end. */
+  reset(code = RESET_CANCEL): void {
+    if (this.closed) return;
+    this.session.send(FrameType.RESET, 0, this.id, u32Payload(code));
+    this.close();
+  }
+
+  /** The receiving side has handed on `bytes`: grant the sender as much again. */
+  consumed(bytes: number): void {
+    if (this.closed || this.remoteEnded) return;
+    this.unacknowledged += bytes;
+    // Half a window at a time: few WINDOW frames, and the sender never stalls on a full one.
+    if (this.unacknowledged >= STREAM_WINDOW / 2) {
+      this.session.send(FrameType.WINDOW, 0, this.id, u32Payload(this.unacknowledged));
+      this.receiveWindow += this.unacknowledged;
+      this.unacknowledged = 0;
+    }
+  }
+
+  /** @internal */
+  receive(frame: Frame): void {
+    if (this.closed) return;
+    const end = (frame.flags & END_STREAM) !== 0;
+    switch (frame.type) {
+      case FrameType.HEADERS: {
+        const headers = parseHeaders(frame.payload);
+        if (!headers) {
+          this.events.onReset?.(RESET_PROTOCOL_ERROR);
+          this.reset(RESET_PROTOCOL_ERROR);
+          return;
+        }
+        this.events.onHeaders?.(headers, end);
+        break;
+      }
+      case FrameType.DATA:
+        // SECURITY: a peer sending beyond the credit it was given would make us buffer
+        // without bound: the stream is broken off instead.
+        this.receiveWindow -= frame.payload.length;
+        if (this.receiveWindow < 0) {
+          this.events.onReset?.(RESET_FLOW_CONTROL_ERROR);
+          this.reset(RESET_FLOW_CONTROL_ERROR);
+          return;
+        }
+        this.events.onData?.(frame.payload, end);
+        break;
+      case FrameType.RESET:
+        this.events.onReset?.(frame.payload.length >= 4 ? frame.payload.readUInt32BE(0) : 0);
+        this.close();
+        return;
+      case FrameType.WINDOW:
+        this.sendWindow += frame.payload.readUInt32BE(0);
+        this.flush();
+        if (this.queued.length === 0 && this.sendWindow > 0) this.events.onDrain?.();
+        return;
+      default:
+        return;
+    }
+    if (end) {
+      this.remoteEnded = true;
+      if (this.localEnded && this.queued.length === 0) this.close();
+    }
+  }
+
+  /** @internal The opening HEADERS said END_STREAM. */
+  remoteEnd(): void {
+    this.remoteEnded = true;
+  }
+
+  /** @internal The session ended under the stream. */
+  abort(): void {
+    if (this.closed) return;
+    this.events.onReset?.(0);
+    this.close();
+  }
+
+  private flush(): void {
+    while (this.queued.length > 0 && !this.closed) {
+      const head = this.queued[0];
+      if (head.chunk.length > 0 && this.sendWindow <= 0) return;
+      const size = Math.min(head.chunk.length, this.sendWindow, MAX_DATA_FRAME);
+      const last = size === head.chunk.length;
+      const piece = last ? head.chunk : head.chunk.subarray(0, size);
+      this.session.send(FrameType.DATA, last && head.end ? END_STREAM : 0, this.id, piece);
+      this.sendWindow -= size;
+      if (last) this.queued.shift();
+      else head.chunk = head.chunk.subarray(size);
+    }
+    if (this.localEnded && this.queued.length === 0) this.endLocal();
+  }
+
+  private endLocal(): void {
+    this.localEnded = true;
+    if (this.remoteEnded) this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queued.length = 0;
+    this.session.forget(this.id);
+    this.events.onClose?.();
+    this.onClosed?.();
+  }
+}
+
+export interface TunnelSessionOptions {
+  role: 'client' | 'server';
+  /** Server side: a stream the peer opened, with its request headers (set `events` now). */
+  onStream?: (stream: TunnelStream, headers: TunnelHeaders, end: boolean) => void;
+  /** The session is over (socket closed, protocol error, or destroy()). */
+  onClose?: (err?: Error) => void;
+}
+
+export class TunnelSession {
+  private readonly streams = new Map<number, TunnelStream>();
+  private readonly parser: FrameParser;
+  private nextId: number;
+  private corked = false;
+  private goingAway = false;
+  private closing = false;
+  private closed = false;
+  private readonly pings = new Map<string, () => void>();
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly options: TunnelSessionOptions,
+  ) {
+    this.nextId = options.role === 'client' ? 1 : 2;
+    this.parser = new FrameParser((frame) => this.receive(frame));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.parser.push(chunk);
+      } catch (err) {
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    socket.once('close', () => this.destroy());
+    socket.on('error', (err) => this.destroy(err));
+  }
+
+  get activeStreams(): number {
+    return this.streams.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Client side: a new stream, or undefined once the session is closed or going away. */
+  open(): TunnelStream | undefined {
+    if (this.closed || this.goingAway || this.options.role !== 'client') return undefined;
+    const stream = new TunnelStream(this.nextId, this);
+    this.nextId += 2;
+    this.streams.set(stream.id, stream);
+    return stream;
+  }
+
+  /** Calls back when the peer answers (the caller decides how long to wait). */
+  ping(onPong: () => void): void {
+    const data = Buffer.allocUnsafe(8);
+    data.writeDoubleBE(Math.random(), 0);
+    this.pings.set(data.toString('hex'), onPong);
+    this.send(FrameType.PING, 0, 0, data);
+  }
+
+  /** No new streams; the ones in flight finish. */
+  goAway(): void {
+    if (this.goingAway) return;
+    this.goingAway = true;
+    this.send(FrameType.GOAWAY, 0, 0, u32Payload(this.nextId));
+  }
+
+  get isGoingAway(): boolean {
+    return this.goingAway;
+  }
+
+  /** GOAWAY, then the session closes once its streams have finished. */
+  close(): void {
+    this.goAway();
+    this.closing = true;
+    if (this.streams.size === 0) this.destroy();
+  }
+
+  destroy(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stream of [...this.streams.values()]) stream.abort();
+    this.socket.destroy();
+    this.options.onClose?.(err);
+  }
+
+  /** @internal */
+  send(type: FrameType, flags: number, stream: number, payload: Buffer): void {
+    if (this.closed) return;
+    if (payload.length > MAX_PAYLOAD) throw new FramingError('payload too large');
+    // Frames of one event-loop turn leave in one write.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frameHeader(type, flags, stream, payload.length));
+    if (payload.length > 0) this.socket.write(payload);
+  }
+
+  /** @internal */
+  forget(id: number): void {
+    this.streams.delete(id);
+    if (this.closing && this.streams.size === 0) process.nextTick(() => this.destroy());
+  }
+
+  private receive(frame: Frame): void {
+    if (frame.stream === 0) return this.receiveConnectionFrame(frame);
+    let stream = this.streams.get(frame.stream);
+    if (!stream) {
+      // Only the client opens streams, with odd ids, by sending HEADERS first.
+      const opensStream =
+        this.options.role === 'server' &&
+        frame.type === FrameType.HEADERS &&
+        frame.stream % 2 === 1 &&
+        !this.goingAway &&
+        this.streams.size < MAX_CONCURRENT_STREAMS;
+      if (!opensStream) {
+        if (frame.type !== FrameType.RESET && frame.type !== FrameType.WINDOW) {
+          this.send(FrameType.RESET, 0, frame.stream, u32Payload(RESET_REFUSED));
+        }
+        return;
+      }
+      stream = new TunnelStream(frame.stream, this);
+      this.streams.set(frame.stream, stream);
+      const end = (frame.flags & END_STREAM) !== 0;
+      const headers = parseHeaders(frame.payload);
+      if (!headers) return stream.reset(RESET_PROTOCOL_ERROR);
+      if (end) stream.remoteEnd();
+      this.options.onStream?.(stream, headers, end);
+      return;
+    }
+    stream.receive(frame);
+  }
+
+  private receiveConnectionFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.PING:
+        this.send(FrameType.PONG, 0, 0, Buffer.from(frame.payload));
+        return;
+      case FrameType.PONG: {
+        const key = frame.payload.toString('hex');
+        const done = this.pings.get(key);
+        this.pings.delete(key);
+        done?.();
+        return;
+      }
+      case FrameType.GOAWAY:
+        this.goingAway = true;
+        return;
+      default:
+        this.destroy(new FramingError(`frame type ${frame.type} on stream 0`));
+    }
+  }
+}
+
+/** A HEADERS payload: a JSON object of strings or string lists, within the size limit. */
+function parseHeaders(payload: Buffer): TunnelHeaders | undefined {
+  if (payload.length > MAX_HEADERS_BYTES) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  for (const v of Object.values(value as Record<string, unknown>)) {
+    const ok =
+      typeof v === 'string' || (Array.isArray(v) && v.every((item) => typeof item === 'string'));
+    if (!ok) return undefined;
+  }
+  return value as TunnelHeaders;
+}
