@@ -8,7 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { Dispatcher, Pool } from 'undici';
 import { Logger } from '../logger';
 import { toUndiciHeaders } from '../proxy/forwarder';
-import { TunnelHeaders, TunnelSession, TunnelStream } from './tunnel-session';
+import { toTunnelHeaders, TunnelHeaders, TunnelSession, TunnelStream } from './tunnel-session';
 import {
   AGENT_ID_HEADER,
   AllowedHost,
@@ -504,23 +504,11 @@ class AgentStream {
     requestEnded: boolean,
   ) {
     if (!requestEnded) this.body = new PassThrough();
-    let owed = 0;
     stream.events = {
       onData: (chunk, end) => {
         const body = this.body;
         if (!body || body.destroyed) return;
-        if (chunk.length > 0) {
-          if (body.write(chunk)) stream.consumed(chunk.length);
-          else {
-            if (owed === 0) {
-              body.once('drain', () => {
-                stream.consumed(owed);
-                owed = 0;
-              });
-            }
-            owed += chunk.length;
-          }
-        }
+        stream.handOn(chunk, body);
         if (end) body.end();
       },
       onReset: () => {
@@ -539,12 +527,7 @@ class AgentStream {
 
   respond(headers: OutgoingHttpHeaders, end = false): void {
     this.headersSent = true;
-    const out: TunnelHeaders = {};
-    for (const name of Object.keys(headers)) {
-      const value = headers[name];
-      if (value !== undefined) out[name] = Array.isArray(value) ? value : String(value);
-    }
-    this.stream.sendHeaders(out, end);
+    this.stream.sendHeaders(toTunnelHeaders(headers), end);
   }
 
   write(chunk: Buffer): boolean {

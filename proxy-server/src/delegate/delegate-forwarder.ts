@@ -27,7 +27,7 @@ import { signRelay } from './relay-signature';
 import { ReplicaRegistry } from './replica-registry';
 import { filterResponseHeaders } from '../proxy/upstream-headers';
 import { DelegateHub, Tunnel } from './hub';
-import { TunnelHeaders, TunnelStream } from './tunnel-session';
+import { toTunnelHeaders, TunnelHeaders, TunnelStream } from './tunnel-session';
 import {
   CONNECT_TIMEOUT_HEADER,
   DelegateErrorCode,
@@ -89,8 +89,6 @@ export class DelegateForwarder implements Forwarder {
         fail(new GatewayTimeoutError('backend did not respond in time'));
       }, this.backend.responseTimeoutMs);
     };
-    // Not yet granted back to the agent: bytes the client's socket has not taken yet.
-    let owed = 0;
     stream.events = {
       onHeaders: (h) => {
         clearTimeout(timer);
@@ -113,18 +111,7 @@ export class DelegateForwarder implements Forwarder {
       },
       onData: (chunk, end) => {
         if (!answered || res.destroyed) return;
-        if (chunk.length > 0) {
-          if (res.write(chunk)) stream.consumed(chunk.length);
-          else {
-            if (owed === 0) {
-              res.once('drain', () => {
-                stream.consumed(owed);
-                owed = 0;
-              });
-            }
-            owed += chunk.length;
-          }
-        }
+        stream.handOn(chunk, res);
         if (end) {
           ended = true;
           res.end();
@@ -227,10 +214,7 @@ export class DelegateForwarder implements Forwarder {
       },
       onData: (chunk, end) => {
         if (!answered) return;
-        if (chunk.length > 0) {
-          if (socket.write(chunk)) stream.consumed(chunk.length);
-          else socket.once('drain', () => stream.consumed(chunk.length));
-        }
+        stream.handOn(chunk, socket);
         if (end) socket.end();
       },
       onDrain: () => socket.resume(),
@@ -367,13 +351,7 @@ function notConnected(name: string): ProxyError {
 
 /** buildUpstreamHeaders' set, minus what the tunnel carries in pseudo-headers or hop-by-hop. */
 function toStreamHeaders(headers: OutgoingHttpHeaders): TunnelHeaders {
-  const out: TunnelHeaders = {};
-  for (const name of Object.keys(headers)) {
-    if (isConnectionSpecific(name)) continue;
-    const value = headers[name];
-    if (value !== undefined) out[name] = Array.isArray(value) ? value : String(value);
-  }
-  return out;
+  return toTunnelHeaders(headers, isConnectionSpecific);
 }
 
 /** The agent's response headers as the client gets them: no pseudo, control or hop-by-hop headers. */

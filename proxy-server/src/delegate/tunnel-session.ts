@@ -1,3 +1,4 @@
+import { OutgoingHttpHeaders } from 'http';
 import { Duplex } from 'stream';
 import {
   END_STREAM,
@@ -6,7 +7,6 @@ import {
   FrameParser,
   FrameType,
   FramingError,
-  MAX_PAYLOAD,
   u32Payload,
 } from './framing';
 
@@ -37,6 +37,29 @@ const MAX_DATA_FRAME = 64 * 1024;
 
 export type TunnelHeaders = Record<string, string | string[]>;
 
+/** Where received bytes go: a response, a socket, a request-body stream. */
+export interface DrainableWritable {
+  write(chunk: Buffer): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/**
+ * Node's header object as a stream carries it (values as strings), leaving out the names
+ * `skip` says no to.
+ */
+export function toTunnelHeaders(
+  headers: OutgoingHttpHeaders,
+  skip: (name: string) => boolean = () => false,
+): TunnelHeaders {
+  const out: TunnelHeaders = {};
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined || skip(name)) continue;
+    out[name] = Array.isArray(value) ? value : String(value);
+  }
+  return out;
+}
+
 export interface StreamEvents {
   onHeaders?(headers: TunnelHeaders, end: boolean): void;
   onData?(chunk: Buffer, end: boolean): void;
@@ -56,6 +79,8 @@ export class TunnelStream {
   private receiveWindow = STREAM_WINDOW;
   private readonly queued: Array<{ chunk: Buffer; end: boolean }> = [];
   private unacknowledged = 0;
+  /** Bytes handed on to a consumer that has not drained yet (see handOn). */
+  private owed = 0;
   private localEnded = false;
   private remoteEnded = false;
   private closed = false;
@@ -98,6 +123,23 @@ export class TunnelStream {
     if (this.closed) return;
     this.session.send(FrameType.RESET, 0, this.id, u32Payload(code));
     this.close();
+  }
+
+  /**
+   * Hands a received chunk on to `dest`, granting the sender as much credit again once
+   * `dest` has taken it: at once, or at its next 'drain' — so a slow consumer holds the
+   * sender to one window.
+   */
+  handOn(chunk: Buffer, dest: DrainableWritable): void {
+    if (chunk.length === 0) return;
+    if (dest.write(chunk)) return this.consumed(chunk.length);
+    if (this.owed === 0) {
+      dest.once('drain', () => {
+        this.consumed(this.owed);
+        this.owed = 0;
+      });
+    }
+    this.owed += chunk.length;
   }
 
   /** The receiving side has handed on `bytes`: grant the sender as much again. */
@@ -287,7 +329,6 @@ export class TunnelSession {
   /** @internal */
   send(type: FrameType, flags: number, stream: number, payload: Buffer): void {
     if (this.closed) return;
-    if (payload.length > MAX_PAYLOAD) throw new FramingError('payload too large');
     // Frames of one event-loop turn leave in one write.
     if (!this.corked) {
       this.corked = true;
