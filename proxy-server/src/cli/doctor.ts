@@ -1,18 +1,8 @@
 import { formatFinding, runChecks } from '../doctor/checks';
-import { durationFlag, FlagSpec, parseCommand, requireString } from './flags';
+import { CONFIG_DIR_FLAGS, durationFlag, FlagSpec, parseCommand, requireString } from './flags';
 
 export const DOCTOR_FLAGS: FlagSpec[] = [
-  { name: 'argocd-cm', kind: 'string', description: 'Directory where argocd-cm is mounted.' },
-  {
-    name: 'argocd-rbac-cm',
-    kind: 'string',
-    description: 'Directory where argocd-rbac-cm is mounted.',
-  },
-  {
-    name: 'argocd-secret',
-    kind: 'string',
-    description: 'Directory where argocd-secret is mounted.',
-  },
+  ...CONFIG_DIR_FLAGS,
   {
     name: 'no-network',
     kind: 'boolean',

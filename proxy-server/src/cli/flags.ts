@@ -103,6 +103,25 @@ export function formatUsage(synopsis: string, summary: string, specs: FlagSpec[]
   return lines.join('\n') + '\n';
 }
 
+/** The three mounted directories, as `serve` and `doctor` take them. */
+export const CONFIG_DIR_FLAGS: FlagSpec[] = [
+  {
+    name: 'argocd-cm',
+    kind: 'string',
+    description: 'Directory where argocd-cm is mounted (one file per key).',
+  },
+  {
+    name: 'argocd-rbac-cm',
+    kind: 'string',
+    description: 'Directory where argocd-rbac-cm is mounted.',
+  },
+  {
+    name: 'argocd-secret',
+    kind: 'string',
+    description: 'Directory where argocd-secret is mounted.',
+  },
+];
+
 /** A command's usage text and what it accepts besides flags. */
 export interface CommandSpec {
   synopsis: string;

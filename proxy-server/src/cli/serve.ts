@@ -3,6 +3,7 @@ import { createLogger } from '../logger';
 import { ConfigLoadError } from '../server/config-manager';
 import { Sidecar, SidecarOptions } from '../server/sidecar';
 import {
+  CONFIG_DIR_FLAGS,
   durationFlag,
   FlagSpec,
   listenFlag,
@@ -29,21 +30,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
     default: '0.0.0.0:8091',
     description: '/healthz, /readyz and /metrics (HOST:PORT).',
   },
-  {
-    name: 'argocd-cm',
-    kind: 'string',
-    description: 'Directory where argocd-cm is mounted (one file per key).',
-  },
-  {
-    name: 'argocd-rbac-cm',
-    kind: 'string',
-    description: 'Directory where argocd-rbac-cm is mounted.',
-  },
-  {
-    name: 'argocd-secret',
-    kind: 'string',
-    description: 'Directory where argocd-secret is mounted.',
-  },
+  ...CONFIG_DIR_FLAGS,
   {
     name: 'argocd-server',
     kind: 'string',
