@@ -1,5 +1,6 @@
 import { Identity } from './identity';
 import { tokenKey } from './token-key';
+import { BoundedCache } from '../util/bounded-cache';
 
 /** Limits of the verified-token cache. */
 export interface TokenCacheLimits {
@@ -17,29 +18,24 @@ export const DEFAULT_TOKEN_CACHE_LIMITS: TokenCacheLimits = {
   maxAgeMs: 5 * 60 * 1000,
 };
 
-interface Entry {
-  identity: Identity;
-  expiresAtMs: number;
-  bytes: number;
-}
-
 /** Map and key overhead per entry, roughly, on top of the identity's strings. */
 const ENTRY_OVERHEAD_BYTES = 256;
 
 /**
  * Identities of tokens that verified, keyed by the SHA-256 of the token (the cache never
  * holds a usable credential). An entry lives until min(token `exp`, verification + maxAge);
- * the least recently used entries go first when either limit is reached. Only successes
- * are stored: a token that failed is verified again each time it is presented.
+ * when either limit is reached, entries not used recently go first (see BoundedCache). Only
+ * successes are stored: a token that failed is verified again each time it is presented.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly entries: BoundedCache<Identity>;
 
   constructor(
     private readonly limits: TokenCacheLimits,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.entries = new BoundedCache(limits, now);
+  }
 
   /** The cache key of a token. */
   static keyOf(token: string): string {
@@ -47,20 +43,10 @@ export class VerifiedTokenCache {
   }
 
   get(key: string): Identity | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (this.now() >= entry.expiresAtMs) {
-      this.remove(key, entry);
-      return undefined;
-    }
-    // Re-insert: Map order is the LRU order.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.identity;
+    return this.entries.get(key);
   }
 
   set(key: string, identity: Identity): void {
-    if (this.limits.maxEntries <= 0) return;
     const now = this.now();
     const expiresAtMs = Math.min(
       identity.expiresAt === undefined ? Infinity : identity.expiresAt * 1000,
@@ -70,26 +56,11 @@ export class VerifiedTokenCache {
     const bytes = estimateBytes(identity);
     // One identity with thousands of groups must not flush everybody else out.
     if (bytes > this.limits.maxBytes / 16) return;
-    const previous = this.entries.get(key);
-    if (previous) this.remove(key, previous);
-    while (
-      this.entries.size > 0 &&
-      (this.entries.size >= this.limits.maxEntries || this.bytes + bytes > this.limits.maxBytes)
-    ) {
-      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Entry];
-      this.remove(oldestKey, oldest);
-    }
-    this.entries.set(key, { identity, expiresAtMs, bytes });
-    this.bytes += bytes;
+    this.entries.set(key, identity, expiresAtMs, bytes);
   }
 
   get size(): number {
     return this.entries.size;
-  }
-
-  private remove(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.bytes -= entry.bytes;
   }
 }
 
