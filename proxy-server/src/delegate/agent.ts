@@ -555,11 +555,7 @@ class AgentStream {
 
   /** Streams a Node readable into the response, with backpressure; a cut source resets. */
   pipeFrom(source: NodeJS.ReadableStream & { destroy?: () => void }): void {
-    source.on('data', (chunk: Buffer) => {
-      if (!this.write(chunk)) source.pause();
-    });
-    this.onDrain(() => source.resume());
-    source.once('end', () => this.end());
+    this.stream.writeFrom(source);
     source.once('error', () => this.abort());
     source.once('close', () => {
       if (!this.destroyed && !(source as { readableEnded?: boolean }).readableEnded) this.abort();

@@ -117,7 +117,6 @@ export class DelegateForwarder implements Forwarder {
           res.end();
         }
       },
-      onDrain: () => req.resume(),
       onReset: () => {
         clearTimeout(timer);
         if (!answered) {
@@ -134,16 +133,9 @@ export class DelegateForwarder implements Forwarder {
         if (!req.complete) req.resume();
       },
     };
-    if (withBody) {
-      req.on('data', (chunk: Buffer) => {
-        if (!stream.write(chunk)) req.pause();
-      });
-      req.once('end', () => {
-        stream.end();
-        // Like the direct path: the response timeout counts from the end of the upload.
-        startTimer();
-      });
-    } else startTimer();
+    // Like the direct path: the response timeout counts from the end of the upload.
+    if (withBody) stream.writeFrom(req, startTimer);
+    else startTimer();
     res.once('close', () => {
       if (!res.writableFinished) stream.reset();
     });
@@ -207,17 +199,13 @@ export class DelegateForwarder implements Forwarder {
         if (upgraded) hooks.onUpgraded();
         if (head.length > 0) stream.write(head);
         // Raw bytes both ways from here on (a refusal body too, then the socket closes).
-        socket.on('data', (chunk: Buffer) => {
-          if (!stream.write(chunk)) socket.pause();
-        });
-        socket.once('end', () => stream.end());
+        stream.writeFrom(socket);
       },
       onData: (chunk, end) => {
         if (!answered) return;
         stream.handOn(chunk, socket);
         if (end) socket.end();
       },
-      onDrain: () => socket.resume(),
       onReset: () => {
         clearTimeout(timer);
         if (!answered) {

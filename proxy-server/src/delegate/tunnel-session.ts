@@ -70,6 +70,14 @@ export interface StreamEvents {
   onClose?(): void;
 }
 
+/** A readable that writeFrom can pause and resume (a request, a socket, a response). */
+export interface PausableSource {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  once(event: 'end', listener: () => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
 export class TunnelStream {
   events: StreamEvents = {};
   /** For the owner's bookkeeping (counts, sets), apart from `events`. */
@@ -84,6 +92,8 @@ export class TunnelStream {
   private localEnded = false;
   private remoteEnded = false;
   private closed = false;
+  /** What writeFrom reads from, resumed when credit comes back. */
+  private source?: PausableSource;
 
   constructor(
     readonly id: number,
@@ -116,6 +126,22 @@ export class TunnelStream {
 
   end(): void {
     this.write(Buffer.alloc(0), true);
+  }
+
+  /**
+   * Writes a Node readable into the stream: paused while the send window is used up,
+   * resumed when credit comes back, ended at its end (then `onEnd`). What a source that
+   * breaks off means (a reset, or nothing) stays with the caller.
+   */
+  writeFrom(source: PausableSource, onEnd?: () => void): void {
+    this.source = source;
+    source.on('data', (chunk: Buffer) => {
+      if (!this.write(chunk)) source.pause();
+    });
+    source.once('end', () => {
+      this.end();
+      onEnd?.();
+    });
   }
 
   /** Breaks the stream off: the peer sees a reset, never a clean end. */
@@ -187,7 +213,10 @@ export class TunnelStream {
       case FrameType.WINDOW:
         this.sendWindow += frame.payload.readUInt32BE(0);
         this.flush();
-        if (this.queued.length === 0 && this.sendWindow > 0) this.events.onDrain?.();
+        if (this.queued.length === 0 && this.sendWindow > 0) {
+          this.source?.resume();
+          this.events.onDrain?.();
+        }
         return;
       default:
         return;

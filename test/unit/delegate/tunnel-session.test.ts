@@ -1,4 +1,5 @@
 import net, { AddressInfo, Socket } from 'net';
+import { Readable } from 'stream';
 import { FrameType } from '../../../proxy-server/src/delegate/framing';
 import {
   RESET_FLOW_CONTROL_ERROR,
@@ -26,7 +27,7 @@ const until = async (check: () => boolean, ms = 5000) => {
   }
 };
 
-describe('TunnelSession (work in progress)', () => {
+describe('TunnelSession', () => {
   let client: TunnelSession;
   let server: TunnelSession;
   let serverStreams: Array<{ stream: TunnelStream; headers: TunnelHeaders; end: boolean }>;
@@ -106,6 +107,44 @@ describe('TunnelSession (work in progress)', () => {
     await until(() => ended);
     expect(received).toBe(total);
     expect(drained).toBeGreaterThanOrEqual(1);
+  });
+
+  it('writes a readable in (writeFrom): paused at a full window, resumed at credit, ended at its end', async () => {
+    const stream = client.open()!;
+    let received = 0;
+    let ended = false;
+    stream.events = {
+      onData: (c, end) => {
+        received += c.length;
+        ended = end;
+      },
+    };
+    stream.sendHeaders({ ':method': 'GET' }, true);
+    await until(() => serverStreams.length === 1);
+    const s = serverStreams[0].stream;
+    const total = 3 * STREAM_WINDOW;
+    const chunk = Buffer.alloc(64 * 1024, 2);
+    let produced = 0;
+    const source = new Readable({
+      read() {
+        if (produced >= total) return void this.push(null);
+        produced += chunk.length;
+        this.push(chunk);
+      },
+    });
+    let sourceEnded = false;
+    s.writeFrom(source, () => (sourceEnded = true));
+    await until(() => received === STREAM_WINDOW);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBe(STREAM_WINDOW); // no more without credit…
+    expect(source.isPaused()).toBe(true);
+    expect(produced).toBeLessThan(2 * STREAM_WINDOW); // …and the source is not read ahead
+    stream.consumed(STREAM_WINDOW);
+    await until(() => received === 2 * STREAM_WINDOW);
+    stream.consumed(2 * STREAM_WINDOW);
+    await until(() => ended);
+    expect(received).toBe(total);
+    expect(sourceEnded).toBe(true);
   });
 
   it('delivers a reset, never a clean end', async () => {
