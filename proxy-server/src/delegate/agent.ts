@@ -191,6 +191,9 @@ export class DelegateAgent {
     if (head.length > 0) socket.unshift(head);
     socket.once('end', () => socket.destroy());
     socket.on('error', () => socket.destroy());
+    // As on the sidecar's end: frames leave at once, never held back by Nagle's algorithm
+    // (the socket comes from net.connect or tls.connect, where it is on by default).
+    (socket as Duplex & { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
     const session = new TunnelSession(socket, {
       role: 'server',
       onStream: (stream, headers, end) => this.onStream(new AgentStream(stream, end), headers),
