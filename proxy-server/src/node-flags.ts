@@ -20,11 +20,12 @@
  * in flight at each collection, and V8 would now and then pretenure them for good: the old
  * generation then filled at 15-30 MB/s, a full collection ran every second or so, the
  * median young collection took 1.8 ms instead of 0.5, and the process answered 15-20% fewer
- * requests per second — one run in three or four, on the direct path and the delegate path
- * alike. Without pretenuring, the same objects die young as they should. (What it gives up:
- * building a big long-lived structure, such as a 100,000-line policy's index, copies it
- * through the young generation first; the reload measured in `npm run bench` stays within
- * its budget.)
+ * requests per second — in a third to a half of the runs, direct and delegate paths alike.
+ * Without pretenuring, the same objects die young as they should. (`--min-semi-space-size`
+ * prevented it too, but raised idle RSS to 83 MiB.) What it gives up: a big long-lived
+ * structure, such as a 100,000-line policy's index, is copied through the young generation
+ * first; the policy reload yields between small slices so that requests pass in between
+ * (rbac/policy-csv.ts, LINES_PER_SLICE).
  */
 export const NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=8',
