@@ -1,6 +1,21 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ForwardObserver } from './proxy/forwarder';
 
+/** What the hot path counted for one label set since the last collection. */
+interface PendingCount {
+  labels: Record<string, string>;
+  pending: number;
+}
+
+/** Adds the pending counts to `counter` (from its collect hook, i.e. at every scrape). */
+function catchUp<T extends string>(counter: Counter<T>, counts: Map<string, PendingCount>): void {
+  for (const count of counts.values()) {
+    if (count.pending === 0) continue;
+    counter.inc(count.labels as Partial<Record<T, string>>, count.pending);
+    count.pending = 0;
+  }
+}
+
 /**
  * Every metric the sidecar exports. The first two keep Argo CD's own names and labels
  * (server/metrics: argocd_proxy_extension_request_*) so existing dashboards work; the rest
@@ -10,23 +25,25 @@ export class ProxyMetrics {
   readonly registry = new Registry();
 
   /**
-   * Label children of the per-request metrics, looked up once per label set: prom-client
-   * hashes the labels object on every inc/observe, which the hot path need not pay. Label
+   * The per-request counters count with a plain addition; prom-client catches up at each
+   * collection (its `collect` hook runs on every scrape). Its own `inc` — label children
+   * included — validates and hashes the labels on every call: with the duration histogram,
+   * ~1.1 µs per request measured in isolation, now ~0.3 (mostly the histogram). Label
    * values are bounded (configured extension names, HTTP statuses, hit/miss).
    */
-  private readonly requestCounters = new Map<string, { inc(): void }>();
+  private readonly requestCounts = new Map<string, PendingCount>();
+  private readonly cacheCounts = new Map<string, PendingCount>();
   private readonly durationHistograms = new Map<string, { observe(value: number): void }>();
-  private readonly cacheCounters = new Map<string, { inc(): void }>();
 
   /** One answered extension request (Argo CD's two request metrics). */
   recordRequest(extension: string, status: number, seconds: number): void {
     const key = `${extension}\0${status}`;
-    let counter = this.requestCounters.get(key);
-    if (!counter) {
-      counter = this.requests.labels(extension, String(status));
-      this.requestCounters.set(key, counter);
+    let count = this.requestCounts.get(key);
+    if (!count) {
+      count = { labels: { extension, status: String(status) }, pending: 0 };
+      this.requestCounts.set(key, count);
     }
-    counter.inc();
+    count.pending++;
     let histogram = this.durationHistograms.get(extension);
     if (!histogram) {
       histogram = this.duration.labels(extension);
@@ -37,20 +54,21 @@ export class ProxyMetrics {
 
   /** One lookup in a request-path cache. */
   recordCacheLookup(cache: 'token' | 'application', hit: boolean): void {
-    const key = `${cache}\0${hit}`;
-    let counter = this.cacheCounters.get(key);
-    if (!counter) {
-      counter = this.cacheLookups.labels(cache, hit ? 'hit' : 'miss');
-      this.cacheCounters.set(key, counter);
+    const key = hit ? `${cache}\0hit` : `${cache}\0miss`;
+    let count = this.cacheCounts.get(key);
+    if (!count) {
+      count = { labels: { cache, result: hit ? 'hit' : 'miss' }, pending: 0 };
+      this.cacheCounts.set(key, count);
     }
-    counter.inc();
+    count.pending++;
   }
 
-  readonly requests = new Counter({
+  readonly requests: Counter<'extension' | 'status'> = new Counter({
     name: 'argocd_proxy_extension_request_total',
     help: 'Requests to extensions, by extension and HTTP status.',
     labelNames: ['extension', 'status'] as const,
     registers: [this.registry],
+    collect: (): void => catchUp(this.requests, this.requestCounts),
   });
 
   readonly duration = new Histogram({
@@ -75,11 +93,12 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
-  readonly cacheLookups = new Counter({
+  readonly cacheLookups: Counter<'cache' | 'result'> = new Counter({
     name: 'argocd_extension_proxy_cache_lookups_total',
     help: 'Cache lookups on the request path, by cache (token, application) and result (hit, miss).',
     labelNames: ['cache', 'result'] as const,
     registers: [this.registry],
+    collect: (): void => catchUp(this.cacheLookups, this.cacheCounts),
   });
 
   readonly configReloads = new Counter({
