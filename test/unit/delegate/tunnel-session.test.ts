@@ -81,47 +81,52 @@ describe('TunnelSession', () => {
     expect(client.activeStreams + server.activeStreams).toBe(0);
   });
 
-  it('holds a sender to one window until the receiver consumes', async () => {
+  /** A GET whose response the client counts without consuming it; both ends of the stream. */
+  async function openCountingStream() {
     const stream = client.open()!;
-    let received = 0;
-    let ended = false;
+    const seen = { received: 0, ended: false };
     stream.events = {
       onData: (c, end) => {
-        received += c.length;
-        ended = end;
+        seen.received += c.length;
+        seen.ended = end;
       },
     };
     stream.sendHeaders({ ':method': 'GET' }, true);
     await until(() => serverStreams.length === 1);
-    const s = serverStreams[0].stream;
-    const total = 3 * STREAM_WINDOW;
+    return { stream, s: serverStreams[0].stream, seen };
+  }
+
+  /**
+   * Three windows sent: one arrives, nothing more until the receiver grants credit
+   * (`whileHeld` checks the sender then), the rest after it does.
+   */
+  async function receiveThreeWindowsOnCredit(
+    stream: TunnelStream,
+    seen: { received: number; ended: boolean },
+    whileHeld: () => void = () => undefined,
+  ) {
+    await until(() => seen.received === STREAM_WINDOW);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.received).toBe(STREAM_WINDOW); // no more without credit
+    whileHeld();
+    stream.consumed(STREAM_WINDOW);
+    await until(() => seen.received === 2 * STREAM_WINDOW);
+    stream.consumed(2 * STREAM_WINDOW);
+    await until(() => seen.ended);
+    expect(seen.received).toBe(3 * STREAM_WINDOW);
+  }
+
+  it('holds a sender to one window until the receiver consumes', async () => {
+    const { stream, s, seen } = await openCountingStream();
     let drained = 0;
     s.events = { onDrain: () => drained++ };
-    expect(s.write(Buffer.alloc(total, 1), true)).toBe(false);
-    await until(() => received === STREAM_WINDOW);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(received).toBe(STREAM_WINDOW); // no more without credit
-    stream.consumed(STREAM_WINDOW);
-    await until(() => received === 2 * STREAM_WINDOW);
-    stream.consumed(2 * STREAM_WINDOW);
-    await until(() => ended);
-    expect(received).toBe(total);
+    expect(s.write(Buffer.alloc(3 * STREAM_WINDOW, 1), true)).toBe(false);
+    await receiveThreeWindowsOnCredit(stream, seen);
     expect(drained).toBeGreaterThanOrEqual(1);
   });
 
   it('writes a readable in (writeFrom): paused at a full window, resumed at credit, ended at its end', async () => {
-    const stream = client.open()!;
-    let received = 0;
-    let ended = false;
-    stream.events = {
-      onData: (c, end) => {
-        received += c.length;
-        ended = end;
-      },
-    };
-    stream.sendHeaders({ ':method': 'GET' }, true);
-    await until(() => serverStreams.length === 1);
-    const s = serverStreams[0].stream;
+    const { stream, s, seen } = await openCountingStream();
     const total = 3 * STREAM_WINDOW;
     const chunk = Buffer.alloc(64 * 1024, 2);
     let produced = 0;
@@ -134,16 +139,10 @@ describe('TunnelSession', () => {
     });
     let sourceEnded = false;
     s.writeFrom(source, () => (sourceEnded = true));
-    await until(() => received === STREAM_WINDOW);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(received).toBe(STREAM_WINDOW); // no more without credit…
-    expect(source.isPaused()).toBe(true);
-    expect(produced).toBeLessThan(2 * STREAM_WINDOW); // …and the source is not read ahead
-    stream.consumed(STREAM_WINDOW);
-    await until(() => received === 2 * STREAM_WINDOW);
-    stream.consumed(2 * STREAM_WINDOW);
-    await until(() => ended);
-    expect(received).toBe(total);
+    await receiveThreeWindowsOnCredit(stream, seen, () => {
+      expect(source.isPaused()).toBe(true);
+      expect(produced).toBeLessThan(2 * STREAM_WINDOW); // the source is not read ahead
+    });
     expect(sourceEnded).toBe(true);
   });
 
