@@ -103,6 +103,12 @@ const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixe
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 /** A pause between load runs: the previous run's connections close, cut responses drain. */
 const settle = () => new Promise((r) => setTimeout(r, 1500));
+
+/** The discarded load every contender gets before it is measured (see WARMUP_S). */
+async function warmUp(url: string, headers: Record<string, string>, connections = 32) {
+  await load({ url, headers, connections, durationS: WARMUP_S });
+  await settle();
+}
 const sizeLabel = (bytes: number) =>
   bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
 
@@ -269,9 +275,7 @@ async function main(): Promise<void> {
             `  warm-up: ${c.contender}, ${sizeLabel(size)}, ${connections} connections\n`,
           );
           resetPeakRss(c.pids());
-          await load({ url: c.url, headers: c.headers, connections, durationS: WARMUP_S });
-          // Let the warm-up's connections close (and any cut responses drain) first.
-          await settle();
+          await warmUp(c.url, c.headers, connections);
         }
         const rounds = size === 1024 && connections === 32 ? ROUNDS : 1;
         for (let round = 0; round < rounds; round++) {
@@ -391,13 +395,7 @@ async function main(): Promise<void> {
     const large = await startSidecar(generatePolicy(10_000));
     // The 2-line sidecar is warm from section 1; the new one gets the same warm-up first.
     process.stderr.write('  policy size, warm-up of the 10,000-line sidecar\n');
-    await load({
-      url: `${large.sidecar.url}/extensions/bench/`,
-      headers: sidecarHeaders,
-      connections: 32,
-      durationS: WARMUP_S,
-    });
-    await settle();
+    await warmUp(`${large.sidecar.url}/extensions/bench/`, sidecarHeaders);
     const smallRuns: number[] = [];
     const largeRuns: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -657,8 +655,7 @@ async function measureDelegate(
     await new Promise((r) => setTimeout(r, 200));
   }
   // The same discarded warm-up for both paths (the agent has just started).
-  for (const row of rows)
-    await load({ url: row.url, headers, connections: 32, durationS: WARMUP_S });
+  for (const row of rows) await warmUp(row.url, headers);
   for (let round = 0; round < ROUNDS; round++) {
     for (const row of rows) {
       process.stderr.write(`  delegate comparison, ${row.path}, round ${round + 1}\n`);
