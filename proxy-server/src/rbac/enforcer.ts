@@ -28,7 +28,10 @@ export interface Enforcer {
  */
 const MAX_HIERARCHY_LEVEL = 10;
 
-/** Rules are indexed in slices of this many, yielding to the event loop in between (see LINES_PER_SLICE). */
+/**
+ * Rules are indexed in slices of this many, yielding to the event loop in between (small
+ * for the same reason as policy-csv.ts' LINES_PER_SLICE).
+ */
 const RULES_PER_SLICE = 250;
 
 /** A `p` line that can apply to `extensions, invoke`, kept for its subject. */
