@@ -11,6 +11,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
+  /** `fields` are added after `time`, `level` and `msg` (which they must not repeat). */
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -41,8 +42,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
   const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (LEVELS[level] < threshold) return;
-    const entry = { time: isoNow(), level, msg, ...fields };
-    write(redact(JSON.stringify(entry)) + '\n');
+    // `{"time":…,"level":…,"msg":…, …fields}`, serialized without first copying the fields
+    // into a new object (a third of the cost of the per-request line). The time is ISO 8601
+    // and the level one of four words: neither needs escaping.
+    const head = `{"time":"${isoNow()}","level":"${level}","msg":${JSON.stringify(msg)}`;
+    const rest = fields === undefined ? '{}' : JSON.stringify(fields);
+    write(redact(rest.length > 2 ? `${head},${rest.slice(1)}\n` : `${head}}\n`));
   };
 
   return {

@@ -28,6 +28,22 @@ describe('createLogger', () => {
     expect(new Date(entry.time as string).toISOString()).toBe(entry.time);
   });
 
+  it('puts time, level and message first, then the fields; escapes the message; drops undefined', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ write: (line) => lines.push(line) });
+    logger.warn('a "quoted"\nmessage', { b: 1, a: undefined, c: ['x'] });
+    logger.warn('no fields');
+    logger.warn('only undefined fields', { a: undefined });
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(Object.keys(entries[0])).toEqual(['time', 'level', 'msg', 'b', 'c']);
+    expect(entries[0]).toMatchObject({ level: 'warn', msg: 'a "quoted"\nmessage', b: 1, c: ['x'] });
+    expect(Object.keys(entries[1])).toEqual(['time', 'level', 'msg']);
+    expect(Object.keys(entries[2])).toEqual(['time', 'level', 'msg']);
+    expect(
+      lines.every((line) => line.endsWith('}\n') && line.indexOf('\n') === line.length - 1),
+    ).toBe(true);
+  });
+
   it('redacts registered secrets, also in their JSON-escaped form', () => {
     const lines: string[] = [];
     const logger = createLogger({ write: (line) => lines.push(line) });
