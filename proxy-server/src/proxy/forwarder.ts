@@ -434,7 +434,7 @@ class ResponseWriter implements Dispatcher.DispatchHandler {
       failed: (err: ProxyError, cause: Error) => void;
     },
   ) {
-    res.once('close', this.onClientClose);
+    res.on('close', this.onClientClose);
   }
 
   onConnect(abort: (err?: Error) => void): void {

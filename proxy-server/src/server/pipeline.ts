@@ -82,26 +82,32 @@ type RecordedResponse = ServerResponse & { [RECORD]?: RequestRecord };
  * only place that turns one into a response.
  */
 export class RequestPipeline {
+  /** Plain requests being handled (the sidecar waits for them to finish on shutdown). */
+  inflight = 0;
+
   constructor(private readonly deps: PipelineDeps) {}
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const record = this.startRecord();
     (res as RecordedResponse)[RECORD] = record;
-    res.once('close', () =>
-      this.record(req, record, res.writableFinished ? res.statusCode : 0, !res.writableFinished),
-    );
-    const forward = (plan: ForwardPlan): void =>
-      plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers);
-    const fail = (err: unknown): void => this.respondWithError(req, res, err, record);
+    this.inflight++;
+    // 'close' is emitted once per response, so `on` (without `once`'s wrapper) is enough.
+    res.on('close', () => {
+      this.inflight--;
+      this.record(req, record, res.writableFinished ? res.statusCode : 0, !res.writableFinished);
+    });
     try {
       const plan = this.check(req, record, false);
-      // Every answer cached (the common case): no promise at all on the way to the backend.
-      // catch() after then(): a throw while starting to forward is answered too, never left
-      // as an unhandled rejection.
-      if (plan instanceof Promise) plan.then(forward).catch(fail);
-      else forward(plan);
+      // Every answer cached (the common case): no promise, and no closure, on the way to
+      // the backend. catch() after then(): a throw while starting to forward is answered
+      // too, never left as an unhandled rejection.
+      if (plan instanceof Promise) {
+        plan
+          .then((ready) => ready.forwarder.forward(req, res, ready.upstreamPath, ready.headers))
+          .catch((err: unknown) => this.respondWithError(req, res, err, record));
+      } else plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers);
     } catch (err) {
-      fail(err);
+      this.respondWithError(req, res, err, record);
     }
   };
 

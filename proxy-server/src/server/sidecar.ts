@@ -74,7 +74,8 @@ export class Sidecar {
   private readonly server: http.Server;
   private readonly admin: http.Server;
   private draining = false;
-  private inflight = 0;
+  /** The request path; it also counts the plain requests in flight (drained on shutdown). */
+  private readonly pipeline: RequestPipeline;
   /** WebSocket connections: no longer tracked by the HTTP server once upgraded. */
   private readonly upgraded = new Set<Duplex>();
 
@@ -111,13 +112,13 @@ export class Sidecar {
         key: () => this.config.current.relayKey,
       });
     }
-    const pipeline = new RequestPipeline({
+    const pipeline = (this.pipeline = new RequestPipeline({
       runtime: () => this.config.current,
       applications: this.applications,
       metrics: this.metrics,
       logger,
       controlPlaneNamespace: options.namespace,
-    });
+    }));
     this.config = new ConfigManager({
       sources: options.sources,
       dexServer: options.dexServer,
@@ -143,8 +144,6 @@ export class Sidecar {
         connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 30_000),
       },
       (req, res) => {
-        this.inflight++;
-        res.once('close', () => this.inflight--);
         if (this.draining) res.setHeader('connection', 'close');
         // A body that stops arriving (a slow-body slowloris) is cut after the idle timeout;
         // a long upload that keeps sending is never cut. Node closes the socket on
@@ -210,17 +209,17 @@ export class Sidecar {
     if (this.draining) return;
     this.draining = true;
     const { logger } = this.options;
-    logger.info('shutting down; draining in-flight requests', { inflight: this.inflight });
+    logger.info('shutting down; draining in-flight requests', { inflight: this.pipeline.inflight });
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const deadline = Date.now() + this.options.shutdownTimeoutMs;
-    while (this.inflight > 0 && Date.now() < deadline) {
+    while (this.pipeline.inflight > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
       this.server.closeIdleConnections();
     }
-    if (this.inflight > 0) {
+    if (this.pipeline.inflight > 0) {
       logger.warn('shutdown timeout reached; closing remaining connections', {
-        inflight: this.inflight,
+        inflight: this.pipeline.inflight,
       });
     }
     this.server.closeAllConnections();
