@@ -80,9 +80,7 @@ export function buildUpstreamHeaders(
 
   for (const [name, value] of identityHeaders(ctx.identity)) out[name] = value;
   for (const [name, value] of applicationHeaders(ctx.app)) out[name] = value;
-  if (ctx.controlPlaneNamespace) {
-    out[HEADER_NAMESPACE] = toHeaderValue(HEADER_NAMESPACE, ctx.controlPlaneNamespace);
-  }
+  if (ctx.controlPlaneNamespace) out[HEADER_NAMESPACE] = namespaceHeader(ctx.controlPlaneNamespace);
 
   if (ctx.clientAddress) out['x-forwarded-for'] = ctx.clientAddress;
   if (typeof inbound.host === 'string') out['x-forwarded-host'] = inbound.host;
@@ -127,6 +125,16 @@ function applicationHeaders(app: Application): HeaderList {
     applicationHeaderCache.set(app, list);
   }
   return list;
+}
+
+/** The sidecar's one control-plane namespace, encoded once rather than per request. */
+let namespaceHeaderCache: readonly [string, string] | undefined;
+
+function namespaceHeader(namespace: string): string {
+  if (namespaceHeaderCache?.[0] !== namespace) {
+    namespaceHeaderCache = [namespace, toHeaderValue(HEADER_NAMESPACE, namespace)];
+  }
+  return namespaceHeaderCache[1];
 }
 
 /** The non-empty values, encoded (throws, and caches nothing, on a control character). */
