@@ -94,19 +94,9 @@ export class DelegateForwarder implements Forwarder {
         clearTimeout(timer);
         if (answered) return;
         answered = true;
-        const refusal = agentRefusal(h, this.service.delegate);
-        if (refusal) {
-          stream.reset();
-          return fail(refusal);
-        }
+        const answer = this.answerFrom(stream, h, fail);
+        if (!answer) return;
         if (res.destroyed) return stream.reset();
-        const answer = responseHead(h);
-        if (!answer) {
-          stream.reset();
-          return fail(
-            new BadGatewayError(`delegate ${this.service.delegate} sent an invalid response`),
-          );
-        }
         res.writeHead(answer.status, answer.headers);
       },
       onData: (chunk, end) => {
@@ -176,19 +166,9 @@ export class DelegateForwarder implements Forwarder {
         clearTimeout(timer);
         if (answered) return;
         answered = true;
-        const refusal = agentRefusal(h, this.service.delegate);
-        if (refusal) {
-          stream.reset();
-          return hooks.onFailure(refusal);
-        }
+        const answer = this.answerFrom(stream, h, hooks.onFailure);
+        if (!answer) return;
         const upgraded = h[UPGRADED_HEADER] === '101';
-        const answer = responseHead(h);
-        if (!answer) {
-          stream.reset();
-          return hooks.onFailure(
-            new BadGatewayError(`delegate ${this.service.delegate} sent an invalid response`),
-          );
-        }
         const status = upgraded ? 101 : answer.status;
         const out = answer.headers;
         if (upgraded) {
@@ -284,6 +264,25 @@ export class DelegateForwarder implements Forwarder {
     );
   }
 
+  /**
+   * The agent's answer as the client may get it; otherwise the stream is reset and `fail`
+   * learns why (the agent's refusal, or an answer that cannot be sent as HTTP/1.1).
+   */
+  private answerFrom(
+    stream: TunnelStream,
+    h: TunnelHeaders,
+    fail: (err: ProxyError) => void,
+  ): ResponseHead | undefined {
+    const refusal = agentRefusal(h, this.service.delegate);
+    const answer = refusal ? undefined : responseHead(h);
+    if (answer) return answer;
+    stream.reset();
+    fail(
+      refusal ?? new BadGatewayError(`delegate ${this.service.delegate} sent an invalid response`),
+    );
+    return undefined;
+  }
+
   /** One stream on the least busy tunnel, or undefined after reporting why there is none. */
   private open(
     method: string,
@@ -353,14 +352,17 @@ function toResponseHeaders(h: TunnelHeaders): IncomingHttpHeaders {
   return out;
 }
 
+interface ResponseHead {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
 /**
  * The agent's status and headers as the client may get them, or undefined when they could
  * not be sent as HTTP/1.1 (SECURITY: the framing carries any strings, so a hostile agent
  * could otherwise inject a header line with CR/LF, or crash writeHead with a bad status).
  */
-function responseHead(
-  h: TunnelHeaders,
-): { status: number; headers: IncomingHttpHeaders } | undefined {
+function responseHead(h: TunnelHeaders): ResponseHead | undefined {
   const status = Number(h[':status']);
   if (!Number.isInteger(status) || status < 100 || status > 999) return undefined;
   const headers = toResponseHeaders(h);
