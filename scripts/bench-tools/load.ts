@@ -54,6 +54,10 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
         String(connections),
         '-d',
         `${durationS}s`,
+        // wrk drops requests slower than its 2 s default from the latency figures and calls
+        // them errors; on an overloaded 2-core machine the 256-connection rows have a few.
+        '--timeout',
+        '10s',
         '--latency',
         ...headerArgs,
         url,
