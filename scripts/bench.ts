@@ -28,7 +28,7 @@ import { hasWrk, load, LoadResult } from './bench-tools/load';
 import { findNginx, NginxProxy } from './bench-tools/nginx';
 import { generatePolicy, measurePolicy, PolicyCost } from './bench-tools/policy';
 import { PortProcess, startScript } from './bench-tools/processes';
-import { peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
+import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
 import { streamThrough, StreamResult } from './bench-tools/streaming';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
@@ -53,6 +53,12 @@ const DELEGATE_TOKEN = 'bench-delegate-token-0123456789abcdef';
  * whenever two of a contender's runs were slow (once 14.9k, 16.3k and 20.5k req/s).
  */
 const ROUNDS = QUICK ? 1 : 5;
+
+/**
+ * Fastest over slowest run of one contender above which the machine is called noisy (in the
+ * quietest full run so far, the sidecar's five runs were within 1.09x of each other).
+ */
+const NOISY_SPREAD = 1.25;
 
 /** Budgets (ratios within this run). */
 const BUDGET = {
@@ -81,6 +87,11 @@ interface Row extends LoadResult {
   peakRssMiB: number;
   /** Requests/s of each measured run, in order. */
   runs: number[];
+  /**
+   * CPU time of the contender's own processes per request (median of the runs), in µs: the
+   * cost of proxying, which a noisy machine disturbs far less than requests/s.
+   */
+  cpuUs: number;
 }
 
 const APP_HEADERS = {
@@ -239,7 +250,12 @@ async function main(): Promise<void> {
     for (const size of SIZES) {
       for (const connections of CONNECTIONS) {
         const contenders: Array<[string, string, Record<string, string>, () => number[]]> = [
-          ['backend direct', `http://127.0.0.1:${backends.get(size)!.port}/`, {}, () => []],
+          [
+            'backend direct',
+            `http://127.0.0.1:${backends.get(size)!.port}/`,
+            {},
+            () => [backends.get(size)!.child.pid!],
+          ],
           ...(nginx
             ? [
                 [
@@ -269,6 +285,7 @@ async function main(): Promise<void> {
           headers,
           pids,
           runs: [] as LoadResult[],
+          cpuUs: [] as number[],
           peakRssMiB: 0,
         }));
         for (const c of group) {
@@ -284,6 +301,7 @@ async function main(): Promise<void> {
             process.stderr.write(
               `  ${c.contender}, ${sizeLabel(size)}, ${connections} connections, run ${round + 1}/${rounds}\n`,
             );
+            const cpuBefore = cpuSeconds(c.pids());
             const result = await load({
               url: c.url,
               headers: c.headers,
@@ -291,6 +309,7 @@ async function main(): Promise<void> {
               durationS: DURATION_S,
             });
             c.runs.push(result);
+            c.cpuUs.push(((cpuSeconds(c.pids()) - cpuBefore) * 1e6) / (result.rps * DURATION_S));
             c.peakRssMiB = peakRssMiB(c.pids());
             if (result.errors > 0 || !(result.rps > 0)) {
               failures.push(
@@ -307,6 +326,7 @@ async function main(): Promise<void> {
             connections,
             peakRssMiB: c.peakRssMiB,
             runs: c.runs.map((r) => r.rps),
+            cpuUs: median(c.cpuUs),
             rps: median(c.runs.map((r) => r.rps)),
             p50: median(c.runs.map((r) => r.p50)),
             p99: median(c.runs.map((r) => r.p99)),
@@ -320,7 +340,8 @@ async function main(): Promise<void> {
         (r) => r.contender === contender && r.size === size && r.connections === connections,
       );
     out(
-      '\nThroughput (keep-alive; medians of the runs; ratios against nginx and the plain Node proxy of the same row group)\n',
+      '\nThroughput (keep-alive; medians of the runs; ratios against nginx and the plain Node proxy of the same row group;\n' +
+        "CPU: user + system time of the contender's own processes per request, backend direct: the backend)\n",
     );
     out(
       table(
@@ -333,6 +354,7 @@ async function main(): Promise<void> {
           'p99 ms',
           'runs (req/s)',
           'peak RSS MiB',
+          'CPU us/req',
           'req/s vs nginx',
           'p99 vs nginx',
           'req/s vs plain',
@@ -351,6 +373,7 @@ async function main(): Promise<void> {
             fmt(r.p99, 2),
             r.runs.map((x) => fmt(x)).join(', '),
             r.peakRssMiB > 0 ? fmt(r.peakRssMiB) : '-',
+            fmt(r.cpuUs, 1),
             ng ? ratio(r.rps, ng.rps) : '-',
             ng ? ratio(r.p99, ng.p99) : '-',
             ratio(r.rps, plain.rps),
@@ -363,6 +386,22 @@ async function main(): Promise<void> {
     const headline = find('sidecar, all checks', 1024, 32)!;
     const headlineNginx = find('nginx', 1024, 32);
     const headlinePlain = find('plain Node proxy', 1024, 32)!;
+    out(
+      `\nCPU per request (1 KiB, 32 connections): sidecar ${fmt(headline.cpuUs, 1)} us, ` +
+        `${ratio(headline.cpuUs, headlinePlain.cpuUs)} the plain Node proxy's` +
+        (headlineNginx ? `, ${ratio(headline.cpuUs, headlineNginx.cpuUs)} nginx's` : ''),
+    );
+    // A request/s ratio is only as steady as the machine: say so when the runs disagree.
+    const spreads = [headline, headlineNginx, headlinePlain]
+      .filter((r): r is Row => r !== undefined)
+      .map((r) => ({ contender: r.contender, spread: Math.max(...r.runs) / Math.min(...r.runs) }))
+      .sort((a, b) => b.spread - a.spread);
+    if (spreads[0].spread > NOISY_SPREAD) {
+      notes.push(
+        `noisy machine: the ${spreads[0].contender}'s runs differ by ${spreads[0].spread.toFixed(2)}x ` +
+          `(1 KiB, 32 connections); the requests/s ratios of this run are uncertain, the CPU per request less so`,
+      );
+    }
     const p99VsPlain = headline.p99 / headlinePlain.p99;
     if (p99VsPlain > BUDGET.p99VsPlain) {
       failures.push(

@@ -1,5 +1,5 @@
 /**
- * Loopback ports and process memory figures (read from /proc on Linux, summed over a
+ * Loopback ports and process memory and CPU figures (read from /proc on Linux, summed over a
  * process and its children), for tests and `npm run bench`.
  */
 import { readFileSync, writeFileSync } from 'fs';
@@ -61,4 +61,23 @@ export function resetPeakRss(pids: number[]): void {
       // not permitted or no /proc: the peak then covers the whole life of the process
     }
   }
+}
+
+/**
+ * CPU time (user + system, all threads) the processes have used so far, in seconds; NaN
+ * without /proc. /proc counts it in USER_HZ ticks, 100 per second on Linux.
+ */
+export function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces): state is the first, utime the 12th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks / 100;
 }
