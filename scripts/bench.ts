@@ -398,7 +398,7 @@ async function main(): Promise<void> {
       .sort((a, b) => b.spread - a.spread);
     if (spreads[0].spread > NOISY_SPREAD) {
       notes.push(
-        `noisy machine: the ${spreads[0].contender}'s runs differ by ${spreads[0].spread.toFixed(2)}x ` +
+        `noisy machine: the runs of "${spreads[0].contender}" differ by ${spreads[0].spread.toFixed(2)}x ` +
           `(1 KiB, 32 connections); the requests/s ratios of this run are uncertain, the CPU per request less so`,
       );
     }
@@ -601,7 +601,8 @@ async function main(): Promise<void> {
       );
     if (maxMs(during) > BUDGET.reloadStallMs) {
       failures.push(
-        `a request took ${fmt(maxMs(during), 1)} ms during the reload (budget <= ${BUDGET.reloadStallMs} ms)`,
+        `a request took ${fmt(maxMs(during), 1)} ms during the reload (budget <= ${BUDGET.reloadStallMs} ms; ` +
+          `longest before the change: ${fmt(maxMs(before), 1)} ms)`,
       );
     }
     if (probeErrors > 0) failures.push(`${probeErrors} probe requests failed around the reload`);
