@@ -184,6 +184,15 @@ async function main(): Promise<void> {
   const plains = new Map<number, PortProcess>();
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const out = (text: string) => process.stdout.write(text + '\n');
+  // Interrupted (Ctrl-C, or a signal to this process alone): stop every contender first.
+  const interrupted = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nbench: ${signal}: stopping the contenders\n`);
+    void Promise.allSettled(cleanups.reverse().map(async (cleanup) => cleanup())).then(() =>
+      process.exit(130),
+    );
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     for (const size of [1024, 256 * 1024]) {
       const backend = await startScript('backend.js', [String(size)]);
@@ -707,6 +716,6 @@ async function measureDelegate(
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+  process.stderr.write(`bench: ${err.message}\n`);
   process.exit(1);
 });
