@@ -27,6 +27,7 @@ import { SidecarProcess } from '../test/helpers/sidecar-process';
 import { hasWrk, load, LoadResult } from './bench-tools/load';
 import { findNginx, NginxProxy } from './bench-tools/nginx';
 import { generatePolicy, measurePolicy, PolicyCost } from './bench-tools/policy';
+import { stopOnSignals } from './bench-tools/interrupt';
 import { PortProcess, startScript } from './bench-tools/processes';
 import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
 import { streamThrough, StreamResult } from './bench-tools/streaming';
@@ -184,15 +185,7 @@ async function main(): Promise<void> {
   const plains = new Map<number, PortProcess>();
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const out = (text: string) => process.stdout.write(text + '\n');
-  // Interrupted (Ctrl-C, or a signal to this process alone): stop every contender first.
-  const interrupted = (signal: NodeJS.Signals) => {
-    process.stderr.write(`\nbench: ${signal}: stopping the contenders\n`);
-    void Promise.allSettled(cleanups.reverse().map(async (cleanup) => cleanup())).then(() =>
-      process.exit(130),
-    );
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  stopOnSignals(cleanups, (line) => process.stderr.write(`\nbench: ${line}\n`));
   try {
     for (const size of [1024, 256 * 1024]) {
       const backend = await startScript('backend.js', [String(size)]);

@@ -27,6 +27,7 @@ import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens
 import { ArgoCDConfig } from '../test/helpers/mounted-dir';
 import { rssMiB } from '../test/helpers/processes';
 import { GC_ON_SIGNAL, SidecarProcess } from '../test/helpers/sidecar-process';
+import { stopOnSignals } from './bench-tools/interrupt';
 
 const MIB = 1024 * 1024;
 
@@ -36,6 +37,8 @@ export interface SoakOptions {
   concurrency?: number;
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
+  /** The CLI: on SIGINT/SIGTERM, stop the sidecar, agents and servers, then exit 130. */
+  exitOnSignals?: boolean;
 }
 
 export interface SoakReport {
@@ -143,6 +146,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const responses: string[] = [];
   const faults: Record<string, number> = {};
   const fault = (name: string) => (faults[name] = (faults[name] ?? 0) + 1);
+  const stopHandlingSignals = options.exitOnSignals
+    ? stopOnSignals(cleanups, progress)
+    : () => undefined;
   try {
     const violations: string[] = [];
     const backend = checkingBackend(violations);
@@ -479,6 +485,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       faults,
     };
   } finally {
+    stopHandlingSignals();
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
 }
@@ -546,6 +553,7 @@ async function main(): Promise<void> {
   const report = await runSoak({
     durationS,
     progress: (line) => process.stderr.write(line + '\n'),
+    exitOnSignals: true,
   });
   process.stdout.write(formatReport(report));
   const problems = soakProblems(report);
@@ -599,7 +607,7 @@ export function formatReport(r: SoakReport): string {
 
 if (require.main === module) {
   main().catch((err: Error) => {
-    process.stderr.write(`soak: ${err.stack ?? err.message}\n`);
+    process.stderr.write(`soak: ${err.message}\n`);
     process.exit(1);
   });
 }

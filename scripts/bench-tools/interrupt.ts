@@ -1,0 +1,26 @@
+/**
+ * Ctrl-C, or a signal sent to the bench or soak process alone: its child processes (nginx,
+ * backends, sidecars, agents) and temporary files must not outlive it.
+ */
+
+/**
+ * Until the returned function is called, SIGINT and SIGTERM run `cleanups` (last added first,
+ * all of them even if one fails), then exit with 130.
+ */
+export function stopOnSignals(
+  cleanups: ReadonlyArray<() => unknown>,
+  say: (line: string) => void,
+): () => void {
+  const stop = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping what was started`);
+    void Promise.allSettled([...cleanups].reverse().map(async (cleanup) => cleanup())).then(() =>
+      process.exit(130),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  };
+}
