@@ -4,8 +4,9 @@
  */
 
 /**
- * Until the returned function is called, SIGINT and SIGTERM run `cleanups` (last added first,
- * all of them even if one fails), then exit with 130.
+ * Until the returned function is called, SIGINT and SIGTERM run `cleanups` one after the
+ * other, last added first (a sidecar stops before its configuration is removed), all of them
+ * even if one fails, then exit with 130.
  */
 export function stopOnSignals(
   cleanups: ReadonlyArray<() => unknown>,
@@ -13,9 +14,16 @@ export function stopOnSignals(
 ): () => void {
   const stop = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping what was started`);
-    void Promise.allSettled([...cleanups].reverse().map(async (cleanup) => cleanup())).then(() =>
-      process.exit(130),
-    );
+    void (async () => {
+      for (const cleanup of [...cleanups].reverse()) {
+        try {
+          await cleanup();
+        } catch {
+          // the others still run
+        }
+      }
+      process.exit(130);
+    })();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
