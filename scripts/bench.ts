@@ -27,7 +27,7 @@ import { SidecarProcess } from '../test/helpers/sidecar-process';
 import { hasWrk, load, LoadResult } from './bench-tools/load';
 import { findNginx, NginxProxy } from './bench-tools/nginx';
 import { generatePolicy, measurePolicy, PolicyCost } from './bench-tools/policy';
-import { stopOnSignals } from './bench-tools/interrupt';
+import { runCleanups, stopOnSignals } from './bench-tools/interrupt';
 import { PortProcess, startScript } from './bench-tools/processes';
 import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
 import { streamThrough, StreamResult } from './bench-tools/streaming';
@@ -185,7 +185,9 @@ async function main(): Promise<void> {
   const plains = new Map<number, PortProcess>();
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   const out = (text: string) => process.stdout.write(text + '\n');
-  stopOnSignals(cleanups, (line) => process.stderr.write(`\nbench: ${line}\n`));
+  const stopHandlingSignals = stopOnSignals(cleanups, (line) =>
+    process.stderr.write(`\nbench: ${line}\n`),
+  );
   try {
     for (const size of [1024, 256 * 1024]) {
       const backend = await startScript('backend.js', [String(size)]);
@@ -644,7 +646,8 @@ async function main(): Promise<void> {
       failures.push(`idle RSS ${fmt(idleRss, 1)} MiB (budget < ${BUDGET.idleRssMiB})`);
     for (const note of notes) out(`note: ${note}`);
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    stopHandlingSignals();
+    await runCleanups(cleanups);
   }
   if (failures.length > 0) {
     process.stderr.write(`\nbench: budgets missed or errors:\n  - ${failures.join('\n  - ')}\n`);

@@ -27,7 +27,7 @@ import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens
 import { ArgoCDConfig } from '../test/helpers/mounted-dir';
 import { rssMiB } from '../test/helpers/processes';
 import { GC_ON_SIGNAL, SidecarProcess } from '../test/helpers/sidecar-process';
-import { stopOnSignals } from './bench-tools/interrupt';
+import { runCleanups, stopOnSignals } from './bench-tools/interrupt';
 
 const MIB = 1024 * 1024;
 
@@ -486,7 +486,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
   } finally {
     stopHandlingSignals();
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    await runCleanups(cleanups);
   }
 }
 

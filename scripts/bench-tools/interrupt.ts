@@ -4,9 +4,25 @@
  */
 
 /**
- * Until the returned function is called, SIGINT and SIGTERM run `cleanups` one after the
- * other, last added first (a sidecar stops before its configuration is removed), all of them
- * even if one fails, then exit with 130.
+ * Runs `cleanups` one after the other, last added first (a sidecar stops before its
+ * configuration is removed), all of them even if one fails; then rejects with the first
+ * failure, if any.
+ */
+export async function runCleanups(cleanups: ReadonlyArray<() => unknown>): Promise<void> {
+  let failure: { err: unknown } | undefined;
+  for (const cleanup of [...cleanups].reverse()) {
+    try {
+      await cleanup();
+    } catch (err) {
+      failure ??= { err };
+    }
+  }
+  if (failure) throw failure.err;
+}
+
+/**
+ * Until the returned function is called, SIGINT and SIGTERM run `cleanups` (see
+ * {@link runCleanups}), then exit with 130.
  */
 export function stopOnSignals(
   cleanups: ReadonlyArray<() => unknown>,
@@ -14,16 +30,9 @@ export function stopOnSignals(
 ): () => void {
   const stop = (signal: NodeJS.Signals) => {
     say(`${signal}: stopping what was started`);
-    void (async () => {
-      for (const cleanup of [...cleanups].reverse()) {
-        try {
-          await cleanup();
-        } catch {
-          // the others still run
-        }
-      }
-      process.exit(130);
-    })();
+    void runCleanups(cleanups)
+      .catch(() => undefined) // exiting anyway; each cleanup has had its turn
+      .then(() => process.exit(130));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { runCleanups } from '../../../scripts/bench-tools/interrupt';
 import { REPO_ROOT } from '../../helpers/sidecar-process';
 
 const HELPER = join(REPO_ROOT, 'dist', 'scripts', 'bench-tools', 'interrupt.js');
@@ -56,5 +57,33 @@ describe('stopOnSignals (npm run bench and npm run soak interrupted)', () => {
     const { code } = await signalled('SIGTERM', dir, true);
     expect(code).toBe(7);
     expect(existsSync(join(dir, 'order'))).toBe(false);
+  });
+});
+
+describe('runCleanups (the end of npm run bench and npm run soak)', () => {
+  it('runs every cleanup, last added first, then rejects with the first failure', async () => {
+    const order: string[] = [];
+    const cleanups = [
+      () => void order.push('first'),
+      () => {
+        order.push('second');
+        throw new Error('second failed');
+      },
+      async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        order.push('third');
+        throw new Error('third failed');
+      },
+    ];
+    const asGiven = [...cleanups];
+    await expect(runCleanups(cleanups)).rejects.toThrow('third failed');
+    expect(order).toEqual(['third', 'second', 'first']);
+    expect(cleanups).toEqual(asGiven); // the caller's list is not reversed in place
+  });
+
+  it('resolves when every cleanup succeeds', async () => {
+    const order: number[] = [];
+    await runCleanups([() => order.push(1), () => order.push(2)]);
+    expect(order).toEqual([2, 1]);
   });
 });
