@@ -20,9 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import http from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { FakeArgoCD } from '../test/helpers/fake-argocd';
-import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens';
-import { ArgoCDConfig } from '../test/helpers/mounted-dir';
+import { signLocalToken } from '../test/helpers/local-tokens';
 import { SidecarProcess } from '../test/helpers/sidecar-process';
 import { hasWrk, load, LoadResult } from './bench-tools/load';
 import { findNginx, NginxProxy } from './bench-tools/nginx';
@@ -31,6 +29,14 @@ import { runCleanups, stopOnSignals } from './bench-tools/interrupt';
 import { PortProcess, startScript } from './bench-tools/processes';
 import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
 import { streamThrough, StreamResult } from './bench-tools/streaming';
+import { fmt, median, ratio, table } from './bench-tools/report';
+import {
+  APP_HEADERS,
+  DELEGATE_TOKEN,
+  sidecarConfig,
+  startBenchArgoCD,
+  TWO_LINE_POLICY,
+} from './bench-tools/sidecar-setup';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 ** 3);
@@ -46,7 +52,6 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 10);
 const SIZES = QUICK ? [1024] : [1024, 256 * 1024];
 const CONNECTIONS = QUICK ? [32] : [32, 256];
 const POLICY_SIZES = [10, 1_000, 10_000, 100_000];
-const DELEGATE_TOKEN = 'bench-delegate-token-0123456789abcdef';
 /**
  * Measured runs per contender where a budget is checked (alternated between contenders,
  * medians compared): this VM's throughput drifts by 10-20% over minutes, and one run per
@@ -95,25 +100,6 @@ interface Row extends LoadResult {
   cpuUs: number;
 }
 
-const APP_HEADERS = {
-  'Argocd-Application-Name': 'argocd:guestbook',
-  'Argocd-Project-Name': 'default',
-};
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-  return [
-    line(header),
-    '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|',
-    ...rows.map(line),
-  ].join('\n');
-}
-
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) + 'x' : '-');
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 /** A pause between load runs: the previous run's connections close, cut responses drain. */
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
@@ -124,25 +110,6 @@ async function warmUp(url: string, headers: Record<string, string>, connections 
 }
 const sizeLabel = (bytes: number) =>
   bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes / 1024} KiB`;
-
-function sidecarConfig(backends: Map<number, PortProcess>, policyCsv: string): ArgoCDConfig {
-  const service = (port: number) =>
-    `maxIdleConnections: 256\nservices:\n- url: http://127.0.0.1:${port}/\n  headers:\n  - name: Authorization\n    value: $bench.token\n`;
-  return new ArgoCDConfig({
-    cm: {
-      'extension.config.bench': service(backends.get(1024)!.port),
-      'extension.config.bench256': service(backends.get(256 * 1024)!.port),
-      'extension.config.stream': service(backends.get(1024)!.port),
-      'extension.config.viadelegate': `${service(backends.get(1024)!.port)}  delegate: bench\n`,
-    },
-    rbac: { 'policy.csv': policyCsv },
-    secret: {
-      'server.secretkey': TEST_SERVER_SECRET,
-      'bench.token': 'bench-backend-token',
-      [`delegate.bench.token`]: DELEGATE_TOKEN,
-    },
-  });
-}
 
 /** Sequential keep-alive requests, each timed, until stop() (the reload probe). */
 class Probe {
@@ -209,18 +176,8 @@ async function main(): Promise<void> {
       notes.push('nginx is not installed (Debian: nginx-light): its rows and budgets are skipped');
     }
 
-    const argocd = new FakeArgoCD();
-    await argocd.start();
+    const argocd = await startBenchArgoCD();
     cleanups.push(() => argocd.stop());
-    argocd.setApplications([
-      {
-        name: 'guestbook',
-        namespace: 'argocd',
-        project: 'default',
-        destination: { server: 'https://kubernetes.default.svc' },
-        readers: ['alice', 'dave'],
-      },
-    ]);
     const startSidecar = async (policyCsv: string) => {
       const config = sidecarConfig(backends, policyCsv);
       cleanups.push(() => config.remove());
@@ -234,9 +191,7 @@ async function main(): Promise<void> {
       cleanups.push(() => sidecar.stop());
       return { sidecar, config };
     };
-    const small = await startSidecar(
-      'p, alice, extensions, invoke, *, allow\ng, alice, role:bench',
-    );
+    const small = await startSidecar(TWO_LINE_POLICY);
     await new Promise((r) => setTimeout(r, 2000));
     const idleRss = rssMiB([small.sidecar.pid]);
     const token = signLocalToken({ sub: 'alice:login' });

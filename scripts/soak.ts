@@ -22,7 +22,7 @@ import http from 'http';
 import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { FakeArgoCD } from '../test/helpers/fake-argocd';
+import { FakeArgoCD, guestbook } from '../test/helpers/fake-argocd';
 import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens';
 import { ArgoCDConfig } from '../test/helpers/mounted-dir';
 import { rssMiB } from '../test/helpers/processes';
@@ -171,15 +171,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const argocd = new FakeArgoCD();
     await argocd.start();
     cleanups.push(() => argocd.stop());
-    argocd.setApplications([
-      {
-        name: 'guestbook',
-        namespace: 'argocd',
-        project: 'default',
-        destination: { server: 'https://kubernetes.default.svc' },
-        readers: ['admin', 'alice', 'bob'],
-      },
-    ]);
+    argocd.setApplications([guestbook(['admin', 'alice', 'bob'])]);
     const backendDefaults = 'idleConnectionTimeout: 2s\nresponseTimeout: 2s\n';
     const policy = (extra: string) =>
       `p, admin, extensions, invoke, *, allow\np, alice, extensions, invoke, *, allow\n${extra}`;

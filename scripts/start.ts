@@ -11,7 +11,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { FakeArgoCD } from '../test/helpers/fake-argocd';
+import { FakeArgoCD, guestbook } from '../test/helpers/fake-argocd';
 import { signLocalToken } from '../test/helpers/local-tokens';
 import { freePort } from '../test/helpers/processes';
 import { REPO_ROOT, SidecarProcess } from '../test/helpers/sidecar-process';
@@ -90,15 +90,7 @@ async function main(): Promise<void> {
         }),
     );
     const argocd = new FakeArgoCD(secret);
-    argocd.setApplications([
-      {
-        name: 'guestbook',
-        namespace: 'argocd',
-        project: 'default',
-        destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
-        readers: ['alice', 'bob', 'admin'],
-      },
-    ]);
+    argocd.setApplications([guestbook(['alice', 'bob', 'admin'], 'guestbook')]);
     await argocd.start(ports.argocd);
     stoppers.push(() => argocd.stop());
     const sidecar = new SidecarProcess(

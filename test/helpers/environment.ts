@@ -1,5 +1,5 @@
 import { EchoBackend } from './echo-backend';
-import { FakeArgoCD, FakeApplication } from './fake-argocd';
+import { FakeArgoCD, FakeApplication, guestbook } from './fake-argocd';
 import { ArgoCDConfig } from './mounted-dir';
 import { TEST_SERVER_SECRET } from './local-tokens';
 import { SidecarProcess } from './sidecar-process';
@@ -15,13 +15,7 @@ export const DEFAULT_POLICY = [
 ].join('\n');
 
 export const DEFAULT_APPS: FakeApplication[] = [
-  {
-    name: 'guestbook',
-    namespace: 'argocd',
-    project: 'default',
-    destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
-    readers: ['admin', 'alice', 'bob'],
-  },
+  guestbook(['admin', 'alice', 'bob'], 'guestbook'),
   {
     name: 'payments',
     namespace: 'team-a',

@@ -15,6 +15,23 @@ export interface FakeApplication {
 }
 
 /**
+ * argocd/guestbook, project default, deployed in-cluster (to `destinationNamespace` when
+ * given): the application the tests, the bench and the demo name, readable by `readers`.
+ */
+export function guestbook(readers: string[], destinationNamespace?: string): FakeApplication {
+  return {
+    name: 'guestbook',
+    namespace: 'argocd',
+    project: 'default',
+    destination: {
+      server: 'https://kubernetes.default.svc',
+      ...(destinationNamespace === undefined ? {} : { namespace: destinationNamespace }),
+    },
+    readers,
+  };
+}
+
+/**
  * The one stand-in the tests use: argocd-server cannot run here. It answers
  * `GET /api/v1/applications/{name}?appNamespace={ns}` the way Argo CD does: 401 for a
  * missing or invalid session, 403 `permission denied` both for an unknown application and

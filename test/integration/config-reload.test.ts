@@ -6,7 +6,7 @@ import {
   extensionConfig,
 } from '../helpers/environment';
 import { EchoBackend } from '../helpers/echo-backend';
-import { FakeArgoCD } from '../helpers/fake-argocd';
+import { FakeArgoCD, guestbook } from '../helpers/fake-argocd';
 import { eventually, request } from '../helpers/http-client';
 import { ArgoCDConfig } from '../helpers/mounted-dir';
 import { localSession, signLocalToken, TEST_SERVER_SECRET } from '../helpers/local-tokens';
@@ -163,15 +163,7 @@ describe('start-up', () => {
     await backend.start();
     const argocd = new FakeArgoCD();
     await argocd.start();
-    argocd.setApplications([
-      {
-        name: 'guestbook',
-        namespace: 'argocd',
-        project: 'default',
-        destination: { server: 'https://kubernetes.default.svc' },
-        readers: ['alice'],
-      },
-    ]);
+    argocd.setApplications([guestbook(['alice'])]);
     const sidecar = new SidecarProcess([
       ...config.flags,
       '--argocd-server',

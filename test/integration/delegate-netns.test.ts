@@ -3,7 +3,7 @@ import http from 'http';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { appHeaders } from '../helpers/environment';
-import { FakeArgoCD } from '../helpers/fake-argocd';
+import { FakeArgoCD, guestbook } from '../helpers/fake-argocd';
 import { eventually, request } from '../helpers/http-client';
 import { localSession, TEST_SERVER_SECRET } from '../helpers/local-tokens';
 import { ArgoCDConfig } from '../helpers/mounted-dir';
@@ -44,15 +44,7 @@ describeIfRoot('a delegate inside a private network', () => {
     backend = await net.startNode(join(REPO_ROOT, 'scripts', 'bench', 'backend.js'), ['1024']);
     const port = Number(backend.firstLine);
     await argocd.start();
-    argocd.setApplications([
-      {
-        name: 'guestbook',
-        namespace: 'argocd',
-        project: 'default',
-        destination: { server: 'https://kubernetes.default.svc' },
-        readers: ['admin'],
-      },
-    ]);
+    argocd.setApplications([guestbook(['admin'])]);
     config = new ArgoCDConfig({
       cm: {
         'extension.config.private': `services:\n- url: http://127.0.0.1:${port}\n  delegate: inside\n`,

@@ -7,7 +7,7 @@ import { join } from 'path';
 import { deriveRelayKey, signRelay } from '../../proxy-server/src/delegate/relay-signature';
 import { EchoBackend, SeenRequest } from '../helpers/echo-backend';
 import { appHeaders } from '../helpers/environment';
-import { FakeArgoCD } from '../helpers/fake-argocd';
+import { FakeArgoCD, guestbook } from '../helpers/fake-argocd';
 import { eventually, request } from '../helpers/http-client';
 import { localSession, TEST_SERVER_SECRET } from '../helpers/local-tokens';
 import { ArgoCDConfig } from '../helpers/mounted-dir';
@@ -102,15 +102,7 @@ describeWithRedis('delegates across sidecar replicas', () => {
       }),
     );
     await new Promise<void>((resolve) => wsBackend.listen(0, '127.0.0.1', resolve));
-    argocd.setApplications([
-      {
-        name: 'guestbook',
-        namespace: 'argocd',
-        project: 'default',
-        destination: { server: 'https://kubernetes.default.svc' },
-        readers: ['admin'],
-      },
-    ]);
+    argocd.setApplications([guestbook(['admin'])]);
     config = new ArgoCDConfig({
       cm: {
         'extension.config.private': `services:\n- url: http://127.0.0.1:${backend.port}/api\n  delegate: onprem\n`,
