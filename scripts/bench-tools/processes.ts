@@ -14,12 +14,18 @@ export interface PortProcess {
 
 /**
  * Starts scripts/bench/<script> with Node (and the sidecar's V8 flags, so the plain Node proxy
- * is compared on equal terms); resolves with the port it prints.
+ * is compared on equal terms); resolves with the port it prints. `wrapper`: a command that
+ * runs Node (valgrind, for one), its output discarded.
  */
-export function startScript(script: string, args: string[]): Promise<PortProcess> {
+export function startScript(
+  script: string,
+  args: string[],
+  wrapper: string[] = [],
+): Promise<PortProcess> {
   const argv = [...NODE_FLAGS, join(REPO_ROOT, 'scripts', 'bench', script), ...args];
-  const child = spawn(process.execPath, argv, {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const [command, ...rest] = [...wrapper, process.execPath, ...argv];
+  const child = spawn(command, rest, {
+    stdio: ['ignore', 'pipe', wrapper.length > 0 ? 'ignore' : 'inherit'],
   });
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) =>

@@ -37,6 +37,8 @@ export interface SidecarProcessOptions {
   netns?: string;
   /** More Node options, before the script (after the product's NODE_FLAGS). */
   nodeArgs?: string[];
+  /** A command that runs Node, with its options (valgrind, for one); not with `netns`. */
+  wrapper?: string[];
 }
 
 /**
@@ -82,7 +84,8 @@ export class SidecarProcess {
         stdio,
       });
     }
-    return spawn(process.execPath, argv, { env, stdio });
+    const [program, ...programArgs] = [...(this.options.wrapper ?? []), process.execPath, ...argv];
+    return spawn(program, programArgs, { env, stdio });
   }
 
   /** Starts and waits until it listens; rejects with its output if it exits first. */
