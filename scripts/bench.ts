@@ -22,7 +22,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { signLocalToken } from '../test/helpers/local-tokens';
 import { SidecarProcess } from '../test/helpers/sidecar-process';
-import { hasWrk, load, LoadResult } from './bench-tools/load';
+import { getStatus, hasWrk, load, LoadResult } from './bench-tools/load';
 import { findNginx, NginxProxy } from './bench-tools/nginx';
 import { generatePolicy, measurePolicy, PolicyCost } from './bench-tools/policy';
 import { runCleanups, stopOnSignals } from './bench-tools/interrupt';
@@ -122,7 +122,7 @@ class Probe {
     this.done = (async () => {
       while (this.running) {
         const start = performance.now();
-        const status = await get(url, headers, this.agent);
+        const status = await getStatus(url, headers, this.agent);
         this.samples.push({ at: start, ms: performance.now() - start, status });
       }
     })();
@@ -133,16 +133,6 @@ class Probe {
     await this.done;
     this.agent.destroy();
   }
-}
-
-function get(url: string, headers: Record<string, string>, agent?: http.Agent): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-  });
 }
 
 async function main(): Promise<void> {
@@ -516,7 +506,7 @@ async function main(): Promise<void> {
     };
     let appliedAt = NaN;
     while (performance.now() - swappedAt < 10_000) {
-      if ((await get(url, daveHeaders)) === 200) {
+      if ((await getStatus(url, daveHeaders)) === 200) {
         appliedAt = performance.now();
         break;
       }
@@ -651,7 +641,7 @@ async function measureDelegate(
   ];
   // The tunnel is up once a delegated request answers 200.
   const deadline = Date.now() + 15_000;
-  while ((await get(rows[1].url, headers)) !== 200) {
+  while ((await getStatus(rows[1].url, headers)) !== 200) {
     if (Date.now() > deadline) throw new Error('the bench delegate agent did not connect');
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'fs';
 import http from 'http';
 import { join } from 'path';
 import { promisify } from 'util';
+import { getStatus } from './load';
 
 const run = promisify(execFile);
 
@@ -67,7 +68,7 @@ export async function countDuring(pid: number, dir: string, work: () => Promise<
 
 /**
  * `count` GET requests over `connections` keep-alive connections, `connections` at a time;
- * rejects on a socket error or any status but 200 (a count of failures would be meaningless).
+ * rejects when one gets no response or any status but 200 (a count of failures would be meaningless).
  */
 export async function requests(
   url: string,
@@ -80,15 +81,8 @@ export async function requests(
   const worker = async () => {
     while (next < count) {
       next++;
-      const status = await new Promise<number>((resolve, reject) => {
-        http
-          .get(url, { agent, headers }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-            res.on('error', reject);
-          })
-          .on('error', reject);
-      });
+      const status = await getStatus(url, headers, agent);
+      if (status === 0) throw new Error(`${url} gave no response (connection failed)`);
       if (status !== 200) throw new Error(`${url} answered ${status}`);
     }
   };

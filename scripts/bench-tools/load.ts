@@ -4,6 +4,7 @@
  * stand-in lives in the bench process and must keep answering during the load.
  */
 import { execFile, execFileSync } from 'child_process';
+import http from 'http';
 import { join } from 'path';
 import { promisify } from 'util';
 import { REPO_ROOT } from '../../test/helpers/sidecar-process';
@@ -38,6 +39,21 @@ export function hasWrk(): boolean {
     }
   }
   return wrkInstalled;
+}
+
+/** One GET, its body drained: the status, or 0 when no response came (a socket error). */
+export function getStatus(
+  url: string,
+  headers: Record<string, string>,
+  agent?: http.Agent,
+): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+  });
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {
