@@ -2,7 +2,9 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import YAML from 'yaml';
 import { Service } from 'kubernetes-models/v1/Service';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { readObjects } from '../helpers/kustomize-lite';
+import { NetworkPolicySpec, relayPortProblems } from '../helpers/network-policy';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
@@ -24,6 +26,18 @@ interface ServiceSpec {
 
 function loadValues(): HelmValues {
   return YAML.parse(readFileSync(join(MANIFESTS, 'helm', 'values.yaml'), 'utf8')) as HelmValues;
+}
+
+const VALIDATORS: Record<string, new (o: object) => { validate(): void }> = {
+  Service,
+  NetworkPolicy,
+};
+
+/** The values' NetworkPolicy for the argocd-server pods (exactly one). */
+function serverPolicy(values: HelmValues): NetworkPolicySpec {
+  const policies = values.extraObjects.filter((o) => o.kind === 'NetworkPolicy');
+  expect(policies).toHaveLength(1);
+  return policies[0].spec as unknown as NetworkPolicySpec;
 }
 
 /**
@@ -55,12 +69,11 @@ function findIngressProblems(values: HelmValues): string[] {
 }
 
 describe('Helm values', () => {
-  it('declares extra objects that are valid Kubernetes Services', () => {
-    for (const object of loadValues().extraObjects) {
-      expect(object.kind).toBe('Service');
-      expect(() =>
-        new Service(object as ConstructorParameters<typeof Service>[0]).validate(),
-      ).not.toThrow();
+  it('declares extra objects that are valid Kubernetes Services and NetworkPolicies', () => {
+    const objects = loadValues().extraObjects;
+    expect(objects.map((o) => o.kind).sort()).toEqual(['NetworkPolicy', 'Service', 'Service']);
+    for (const object of objects) {
+      expect(() => new VALIDATORS[object.kind](object).validate()).not.toThrow();
     }
   });
 
@@ -94,5 +107,46 @@ describe('Helm values', () => {
     );
     const helm = loadValues().extraObjects.find((o) => o.metadata.name === component.metadata.name);
     expect(helm?.spec).toEqual(component.spec);
+  });
+
+  it('admits the relay port only from argocd-server pods, with the kustomize Component rules', () => {
+    const policy = serverPolicy(loadValues());
+    expect(relayPortProblems(policy)).toEqual([]);
+    const [component] = readObjects(
+      join(MANIFESTS, 'components', 'extension-proxy', 'argocd-server-network-policy.yaml'),
+    );
+    expect(policy.ingress).toEqual((component.spec as NetworkPolicySpec).ingress);
+  });
+
+  const relayRule = (spec: NetworkPolicySpec) =>
+    spec.ingress!.find((r) => r.ports?.some((p) => p.port === 8092))!;
+  it.each([
+    ['an admit-all rule is added', (s: NetworkPolicySpec) => s.ingress!.push({})],
+    ['the relay rule loses its peers', (s: NetworkPolicySpec) => delete relayRule(s).from],
+    [
+      'the relay rule admits a whole namespace',
+      (s: NetworkPolicySpec) => relayRule(s).from!.push({ namespaceSelector: {} }),
+    ],
+    [
+      'the open rule lists the relay port',
+      (s: NetworkPolicySpec) => s.ingress![0].ports!.push({ port: 8092, protocol: 'TCP' }),
+    ],
+    [
+      'the open rule has no ports (all of them)',
+      (s: NetworkPolicySpec) => delete s.ingress![0].ports,
+    ],
+    [
+      'the relay rule is gone (peers cannot relay)',
+      (s: NetworkPolicySpec) => (s.ingress = s.ingress!.filter((r) => r !== relayRule(s))),
+    ],
+    [
+      'the policy selects other pods',
+      (s: NetworkPolicySpec) => (s.podSelector = { matchLabels: { app: 'x' } }),
+    ],
+  ])('catches a relay port left open or closed when %s', (_name, breakIt) => {
+    const policy = serverPolicy(loadValues());
+    expect(relayPortProblems(policy)).toEqual([]);
+    breakIt(policy);
+    expect(relayPortProblems(policy)).not.toEqual([]);
   });
 });
