@@ -69,19 +69,16 @@ async function main(): Promise<number> {
   cleanups.push(() => rmSync(dumps, { recursive: true, force: true }));
   const results: Counted[] = [];
   try {
-    const backends = new Map<number, PortProcess>();
-    for (const size of [1024, 256 * 1024]) {
-      const backend = await startScript('backend.js', [String(size)]);
-      cleanups.push(() => backend.child.kill('SIGTERM'));
-      backends.set(size, backend);
-    }
+    const backend = await startScript('backend.js', ['1024']);
+    cleanups.push(() => backend.child.kill('SIGTERM'));
+    const backends = new Map<number, PortProcess>([[1024, backend]]);
     const argocd = await startBenchArgoCD();
     cleanups.push(() => argocd.stop());
     const headers = {
       Cookie: `argocd.token=${signLocalToken({ sub: 'alice:login' })}`,
       ...APP_HEADERS,
     };
-    const backendPort = String(backends.get(1024)!.port);
+    const backendPort = String(backend.port);
 
     const measure = async (contender: string, pid: number, url: string) => {
       say(`${contender}: ${WARMUP} requests of warm-up`);

@@ -19,16 +19,21 @@ export const APP_HEADERS = {
   'Argocd-Project-Name': 'default',
 };
 
-/** Extensions `bench` and `stream` (1 KiB backend), `bench256`, and `viadelegate`. */
+/**
+ * Extensions `bench` and `stream` (the 1 KiB backend), `viadelegate` (the same through a
+ * delegate), and `bench256` when a 256 KiB backend is given.
+ */
 export function sidecarConfig(backends: Map<number, PortProcess>, policyCsv: string): ArgoCDConfig {
   const service = (port: number) =>
     `maxIdleConnections: 256\nservices:\n- url: http://127.0.0.1:${port}/\n  headers:\n  - name: Authorization\n    value: $bench.token\n`;
+  const small = service(backends.get(1024)!.port);
+  const large = backends.get(256 * 1024);
   return new ArgoCDConfig({
     cm: {
-      'extension.config.bench': service(backends.get(1024)!.port),
-      'extension.config.bench256': service(backends.get(256 * 1024)!.port),
-      'extension.config.stream': service(backends.get(1024)!.port),
-      'extension.config.viadelegate': `${service(backends.get(1024)!.port)}  delegate: bench\n`,
+      'extension.config.bench': small,
+      ...(large ? { 'extension.config.bench256': service(large.port) } : {}),
+      'extension.config.stream': small,
+      'extension.config.viadelegate': `${small}  delegate: bench\n`,
     },
     rbac: { 'policy.csv': policyCsv },
     secret: {
