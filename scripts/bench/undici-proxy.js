@@ -1,6 +1,7 @@
-// Reference for `npm run bench:instructions`: the least an undici-based proxy does (the
-// client the sidecar uses), no checks, no log, no metrics. Hop-by-hop headers are dropped
-// both ways; bodies stream with backpressure. Prints its port. Usage: node undici-proxy.js BACKEND_PORT
+// Reference for `npm run bench` and `npm run bench:instructions`: the least an undici-based
+// proxy does (the client the sidecar uses): no checks, no log, no metrics. Hop-by-hop headers
+// are dropped both ways; bodies stream with backpressure. Prints its port.
+// Usage: node undici-proxy.js BACKEND_PORT
 'use strict';
 const http = require('http');
 const { Pool } = require('undici');
