@@ -182,6 +182,10 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
     await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
     expect(server.requests.length).toBe(before + 1);
     expect(Number(lastRequest().query.to) - Number(lastRequest().query.from)).toBe(86400);
+    // The previous chart stays on screen (dimmed) while the new range loads, and Refresh is
+    // disabled until the answer is in: Tab would skip it. Wait for the answer, as a user would.
+    await page.waitForFunction(`document.querySelector('.anomaly-ext button').disabled === false`);
+    await expect(focused()).resolves.toBe('last 24 hours');
 
     await page.keyboard.press('Tab');
     await expect(focused()).resolves.toBe('Refresh');
