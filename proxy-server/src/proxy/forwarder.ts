@@ -3,7 +3,8 @@ import https from 'https';
 import { Socket } from 'net';
 import { Duplex, Readable } from 'stream';
 import { createProxyMiddleware, Plugin, RequestHandler } from 'http-proxy-middleware';
-import { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool } from './undici-pool';
 import { BackendConfig, ServiceConfig } from '../config/types';
 import {
   BadGatewayError,
