@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'fs';
 import http from 'http';
 import { join } from 'path';
 import { promisify } from 'util';
-import { getStatus } from './load';
+import { getAnswer } from './load';
 
 const run = promisify(execFile);
 
@@ -81,9 +81,9 @@ export async function requests(
   const worker = async () => {
     while (next < count) {
       next++;
-      const status = await getStatus(url, headers, agent);
+      const { status, body } = await getAnswer(url, headers, agent);
       if (status === 0) throw new Error(`${url} gave no response (connection failed)`);
-      if (status !== 200) throw new Error(`${url} answered ${status}`);
+      if (status !== 200) throw new Error(`${url} answered ${status}: ${body}`);
     }
   };
   try {

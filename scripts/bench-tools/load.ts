@@ -41,19 +41,34 @@ export function hasWrk(): boolean {
   return wrkInstalled;
 }
 
+/**
+ * One GET: its status (0 when no response came: a socket error) and, for any status but
+ * 200, the start of its body (the proxy's error message); a 200's body is drained unread.
+ */
+export function getAnswer(
+  url: string,
+  headers: Record<string, string>,
+  agent?: http.Agent,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { headers, agent }, (res) => {
+      const status = res.statusCode ?? 0;
+      let body = '';
+      if (status === 200) res.resume();
+      else res.on('data', (d: Buffer) => (body += body.length < 500 ? d.toString() : ''));
+      res.on('end', () => resolve({ status, body: body.slice(0, 500) }));
+    });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+  });
+}
+
 /** One GET, its body drained: the status, or 0 when no response came (a socket error). */
-export function getStatus(
+export async function getStatus(
   url: string,
   headers: Record<string, string>,
   agent?: http.Agent,
 ): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-  });
+  return (await getAnswer(url, headers, agent)).status;
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {

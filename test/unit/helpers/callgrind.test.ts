@@ -33,7 +33,8 @@ describe('requests', () => {
   beforeAll(async () => {
     server = http.createServer((_req, res) => {
       served++;
-      res.writeHead(served === failAt ? 500 : 200).end('ok');
+      if (served === failAt) res.writeHead(500).end('{"error":"backend is unavailable"}');
+      else res.writeHead(200).end('ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -49,10 +50,12 @@ describe('requests', () => {
     expect(seen).toEqual(['yes']);
   });
 
-  it('rejects when a response is not a 200', async () => {
+  it("rejects when a response is not a 200, with the answer's error", async () => {
     served = 0;
     failAt = 5;
-    await expect(requests(url, {}, 10, 2)).rejects.toThrow('answered 500');
+    await expect(requests(url, {}, 10, 2)).rejects.toThrow(
+      'answered 500: {"error":"backend is unavailable"}',
+    );
     failAt = -1;
   });
 });
