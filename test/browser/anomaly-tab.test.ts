@@ -179,11 +179,12 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
     await page.keyboard.press('ArrowRight');
     await expect(focused()).resolves.toBe('last 24 hours');
     await page.getByRole('heading', { name: /last 24 hours/ }).waitFor();
-    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
-    expect(server.requests.length).toBe(before + 1);
+    // The heading changes at once; the request goes out after React re-renders.
+    await eventually(() => expect(server.requests.length).toBe(before + 1), 10_000);
     expect(Number(lastRequest().query.to) - Number(lastRequest().query.from)).toBe(86400);
     // The previous chart stays on screen (dimmed) while the new range loads, and Refresh is
     // disabled until the answer is in: Tab would skip it. Wait for the answer, as a user would.
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
     await page.waitForFunction(`document.querySelector('.anomaly-ext button').disabled === false`);
     await expect(focused()).resolves.toBe('last 24 hours');
 
