@@ -174,7 +174,26 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
     return outcome;
   }
 
-  private get(path: string, token: string): Promise<{ status: number; body: string }> {
+  /**
+   * One GET, sent again (up to twice) when it failed on a kept-alive connection that Argo CD
+   * had closed while it sat idle: the request died before Argo CD read it (a reset or hang-up
+   * on a reused socket, before any response), and a GET may be repeated. Node's http client
+   * does not do this by itself (see `ClientRequest.reusedSocket`); without it, a lookup that
+   * met such a connection answered the user 503.
+   */
+  private async get(path: string, token: string): Promise<{ status: number; body: string }> {
+    for (let retries = 0; ; retries++) {
+      try {
+        return await this.getOnce(path, token);
+      } catch (err) {
+        if (!(err instanceof StaleConnectionError) || retries === 2) {
+          throw err instanceof StaleConnectionError ? err.cause : err;
+        }
+      }
+    }
+  }
+
+  private getOnce(path: string, token: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = this.client.request(
         {
@@ -203,7 +222,10 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const closedUnderUs = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+        reject(req.reusedSocket && closedUnderUs ? new StaleConnectionError(err) : err);
+      });
       req.end();
     });
   }
@@ -275,4 +297,11 @@ function parseApplication(body: string): Application | undefined {
       server: typeof dest.server === 'string' && dest.server !== '' ? dest.server : undefined,
     },
   };
+}
+
+/** A request lost on a kept-alive connection the server had closed (see `get`). */
+class StaleConnectionError extends Error {
+  constructor(readonly cause: Error) {
+    super(cause.message);
+  }
 }

@@ -37,6 +37,8 @@ describe('ArgoCDApplicationClient', () => {
     argocd.requests.length = 0;
     argocd.delayMs = 0;
     argocd.failWith = undefined;
+    argocd.drop = undefined;
+    argocd.dropped = 0;
   });
 
   const client = (ttl = 5000) =>
@@ -143,6 +145,35 @@ describe('ArgoCDApplicationClient', () => {
       status: 503,
       message: 'Argo CD API is unreachable; try again shortly',
     });
+  });
+
+  it('sends a lookup again when Argo CD closed the kept-alive connection it went out on', async () => {
+    const c = client();
+    await expect(
+      c.getApplication(localSession('alice'), 'argocd', 'guestbook'),
+    ).resolves.toMatchObject({ name: 'guestbook' });
+    // The next lookup (another application: not cached) goes out on the same idle connection,
+    // which Argo CD closes instead of answering.
+    argocd.drop = 'reused';
+    await expect(
+      c.getApplication(localSession('alice'), 'team-a', 'payments'),
+    ).resolves.toMatchObject({ name: 'payments' });
+    expect(argocd.dropped).toBe(1);
+    expect(argocd.requests.map((r) => r.path)).toEqual([
+      '/api/v1/applications/guestbook?appNamespace=argocd',
+      '/api/v1/applications/payments?appNamespace=team-a',
+    ]);
+  });
+
+  it('does not send a lookup again when a fresh connection fails', async () => {
+    argocd.drop = 'all';
+    await expect(
+      client().getApplication(localSession('alice'), 'argocd', 'guestbook'),
+    ).rejects.toMatchObject({
+      status: 503,
+      message: 'Argo CD API is unreachable; try again shortly',
+    });
+    expect(argocd.dropped).toBe(1);
   });
 
   it('answers 503 when Argo CD does not answer in time', async () => {
