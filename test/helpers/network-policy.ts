@@ -11,7 +11,7 @@ interface Peer {
   namespaceSelector?: unknown;
   ipBlock?: unknown;
 }
-export interface IngressRule {
+interface IngressRule {
   from?: Peer[];
   ports?: Array<{ port?: number | string; protocol?: string }>;
 }
@@ -20,20 +20,25 @@ export interface NetworkPolicySpec {
   ingress?: IngressRule[];
 }
 
+/** Exactly the argocd-server pods' label. */
+function isServerPodLabels(labels: Record<string, string> | undefined): boolean {
+  return JSON.stringify(labels) === JSON.stringify(SERVER_PODS);
+}
+
 /** Only the argocd-server pods of the policy's own namespace, and nothing else. */
 function isServerPods(peer: Peer): boolean {
   return (
     peer.namespaceSelector === undefined &&
     peer.ipBlock === undefined &&
     peer.podSelector?.matchExpressions === undefined &&
-    JSON.stringify(peer.podSelector?.matchLabels) === JSON.stringify(SERVER_PODS)
+    isServerPodLabels(peer.podSelector?.matchLabels)
   );
 }
 
 /** Why `spec` does not keep the relay port to argocd-server pods; [] when it does. */
 export function relayPortProblems(spec: NetworkPolicySpec): string[] {
   const problems: string[] = [];
-  if (JSON.stringify(spec.podSelector?.matchLabels) !== JSON.stringify(SERVER_PODS)) {
+  if (!isServerPodLabels(spec.podSelector?.matchLabels)) {
     problems.push('the policy does not select the argocd-server pods');
   }
   let peersAdmitted = false;

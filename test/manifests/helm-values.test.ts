@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { Service } from 'kubernetes-models/v1/Service';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { readObjects } from '../helpers/kustomize-lite';
-import { NetworkPolicySpec, relayPortProblems } from '../helpers/network-policy';
+import { NetworkPolicySpec, RELAY_PORT, relayPortProblems } from '../helpers/network-policy';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
@@ -119,7 +119,7 @@ describe('Helm values', () => {
   });
 
   const relayRule = (spec: NetworkPolicySpec) =>
-    spec.ingress!.find((r) => r.ports?.some((p) => p.port === 8092))!;
+    spec.ingress!.find((r) => r.ports?.some((p) => p.port === RELAY_PORT))!;
   it.each([
     ['an admit-all rule is added', (s: NetworkPolicySpec) => s.ingress!.push({})],
     ['the relay rule loses its peers', (s: NetworkPolicySpec) => delete relayRule(s).from],
@@ -129,7 +129,7 @@ describe('Helm values', () => {
     ],
     [
       'the open rule lists the relay port',
-      (s: NetworkPolicySpec) => s.ingress![0].ports!.push({ port: 8092, protocol: 'TCP' }),
+      (s: NetworkPolicySpec) => s.ingress![0].ports!.push({ port: RELAY_PORT, protocol: 'TCP' }),
     ],
     [
       'the open rule has no ports (all of them)',
