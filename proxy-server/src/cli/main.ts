@@ -4,6 +4,7 @@ import { runDelegate } from './delegate';
 import { runDelegates } from './delegates';
 import { runDoctor } from './doctor';
 import { UsageError } from './flags';
+import { applyRuntimeV8Flags } from '../node-flags';
 import { runServe } from './serve';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`argocd-extension-proxy: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  applyRuntimeV8Flags();
   try {
     return await command.run(rest);
   } catch (err) {
