@@ -4,6 +4,7 @@ import https from 'https';
 import { readFileSync } from 'fs';
 import { AuthenticationError, NotAllowedError, ServiceUnavailableError } from '../errors';
 import { BoundedCache } from '../util/bounded-cache';
+import { classifyRequestError, retryOnStaleConnection } from '../util/stale-connection';
 
 /** The fields of an Argo CD Application the proxy uses. */
 export interface Application {
@@ -174,27 +175,14 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
     return outcome;
   }
 
-  /**
-   * One GET, sent again (up to twice) when it failed on a kept-alive connection that Argo CD
-   * had closed while it sat idle: the request died before Argo CD read it (a reset or hang-up
-   * on a reused socket, before any response), and a GET may be repeated. Node's http client
-   * does not do this by itself (see `ClientRequest.reusedSocket`); without it, a lookup that
-   * met such a connection answered the user 503.
-   */
-  private async get(path: string, token: string): Promise<{ status: number; body: string }> {
-    for (let retries = 0; ; retries++) {
-      try {
-        return await this.getOnce(path, token);
-      } catch (err) {
-        if (!(err instanceof StaleConnectionError) || retries === 2) {
-          throw err instanceof StaleConnectionError ? err.cause : err;
-        }
-      }
-    }
+  /** One GET, sent again on a stale kept-alive connection (util/stale-connection.ts). */
+  private get(path: string, token: string): Promise<{ status: number; body: string }> {
+    return retryOnStaleConnection(() => this.getOnce(path, token));
   }
 
   private getOnce(path: string, token: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
+      let responded = false;
       const req = this.client.request(
         {
           protocol: this.base.protocol,
@@ -207,6 +195,7 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
           timeout: this.timeoutMs,
         },
         (res) => {
+          responded = true;
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
@@ -222,10 +211,7 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const closedUnderUs = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-        reject(req.reusedSocket && closedUnderUs ? new StaleConnectionError(err) : err);
-      });
+      req.on('error', (err) => reject(classifyRequestError(req, err, responded)));
       req.end();
     });
   }
@@ -297,11 +283,4 @@ function parseApplication(body: string): Application | undefined {
       server: typeof dest.server === 'string' && dest.server !== '' ? dest.server : undefined,
     },
   };
-}
-
-/** A request lost on a kept-alive connection the server had closed (see `get`). */
-class StaleConnectionError extends Error {
-  constructor(readonly cause: Error) {
-    super(cause.message);
-  }
 }

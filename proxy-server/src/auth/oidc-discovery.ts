@@ -2,6 +2,7 @@ import http from 'http';
 import https from 'https';
 import { JSONWebKeySet } from 'jose';
 import { OidcIssuerConfig } from './sso-settings';
+import { classifyRequestError, retryOnStaleConnection } from '../util/stale-connection';
 
 /**
  * Signature algorithms accepted for SSO ID tokens, when the issuer advertises them: the
@@ -97,7 +98,11 @@ export function rewriteOrigin(url: string, base: string | undefined): string {
   return target.toString();
 }
 
-/** One GET returning a JSON object: no redirects, bounded in time and size. */
+/**
+ * One GET returning a JSON object: no redirects, bounded in time and size (each attempt), sent
+ * again on a stale kept-alive connection (Node's global agents keep connections alive, and a
+ * provider closes idle ones on its own clock; util/stale-connection.ts).
+ */
 function fetchJson(
   url: string,
   config: OidcIssuerConfig,
@@ -107,8 +112,17 @@ function fetchJson(
   if (target.protocol !== 'https:' && target.protocol !== 'http:') {
     return Promise.reject(new Error(`unsupported URL scheme ${target.protocol}`));
   }
+  return retryOnStaleConnection(() => fetchJsonOnce(target, config, limits));
+}
+
+function fetchJsonOnce(
+  target: URL,
+  config: OidcIssuerConfig,
+  limits: FetchLimits,
+): Promise<Record<string, unknown>> {
   const client = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let responded = false;
     const req = client.get(
       target,
       {
@@ -119,6 +133,7 @@ function fetchJson(
         rejectUnauthorized: config.insecureSkipVerify !== true,
       },
       (res) => {
+        responded = true;
         if (res.statusCode !== 200) {
           res.resume();
           reject(new Error(`GET ${target.pathname} returned ${res.statusCode}`));
@@ -155,6 +170,6 @@ function fetchJson(
       limits.timeoutMs,
     );
     req.on('close', () => clearTimeout(deadline));
-    req.on('error', reject);
+    req.on('error', (err) => reject(classifyRequestError(req, err, responded)));
   });
 }
