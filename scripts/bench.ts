@@ -483,9 +483,10 @@ async function main(): Promise<void> {
       );
     }
 
-    // 4. Streaming: through a sidecar that has served nothing yet (the worst case: its
-    // young generation is still small, so dead read buffers are collected least often),
-    // then through the one that carried the load runs above.
+    // 4. Streaming: through a sidecar that has served nothing yet (the worst case: no memory
+    // freed by earlier work is there for the transfer's read buffers to reuse, so every dead
+    // buffer waiting for a collection adds to RSS), then through the one that carried the
+    // load runs above.
     const fresh = await startSidecar(TWO_LINE_POLICY);
     const streams: Array<StreamResult & { sidecar: string }> = [];
     for (const [label, sidecar] of [
