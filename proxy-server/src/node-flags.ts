@@ -37,8 +37,8 @@ export const NODE_FLAGS: readonly string[] = [
 /**
  * V8 flags the programs set on themselves as they start (`applyRuntimeV8Flags`, called by
  * `main`), for V8 versions that have them. Unlike NODE_FLAGS they hold however Node is
- * started (the image's ENTRYPOINT, `node proxy-server/bin/...` by hand, a test): V8 reads
- * them at each use, not once at start-up.
+ * started (the image's ENTRYPOINT, `node proxy-server/bin/...` by hand, a test). Only flags
+ * V8 reads where it uses them, not once at start-up, belong here.
  *
  * `--scavenger-max-new-space-capacity-mb=4`: each socket read lands in a new ArrayBuffer
  * whose memory lives outside V8's heap, so a proxied body leaves ~64 KiB of dead buffers
@@ -53,10 +53,10 @@ export const NODE_FLAGS: readonly string[] = [
  * 24 at 51-58 MiB and 2 gained little more. Bigger bodies get cheaper, not dearer: 256 KiB
  * responses under load (8 s): Node 24 0 full collections instead of 75 (233 young ones,
  * 1 ms each), Node 22 0 instead of 57. 1 KiB requests are untouched (3.2 young collections
- * per 1,000 requests at any value): the young generation's size is set at start (V8 reads
- * this flag at run time only here; NODE_FLAGS caps the size). Node 20's V8 (11.3) has no
- * such flag (its threshold is fixed at 32 MB) and would print "unrecognized flag", so it is
- * not set there.
+ * per 1,000 requests at 32, 8 or 2): V8 sizes the young generation from the flags when the
+ * process starts (NODE_FLAGS caps it), so setting this one later leaves that size alone and
+ * moves the threshold above. Node 20's V8 (11.3) has no such flag (its threshold is fixed
+ * at 32 MB) and would print "unrecognized flag", so it is not set there.
  */
 export function runtimeV8Flags(v8Version: string): string[] {
   const major = Number.parseInt(v8Version, 10);
