@@ -67,7 +67,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
     name: 'reload-interval',
     kind: 'string',
     default: '500ms',
-    description: 'How often the mounted directories are checked for changes.',
+    description:
+      'How often the mounted directories are polled for changes (an inotify watch on each reports them at once; polling covers a directory that cannot be watched).',
   },
   {
     name: 'application-cache-ttl',

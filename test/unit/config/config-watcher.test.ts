@@ -1,0 +1,117 @@
+/**
+ * ConfigWatcher: a kubelet-style update of a mounted directory is seen through the
+ * directory's inotify watch, without waiting for the poll; polling covers directories that
+ * cannot be watched; reloads never overlap and a change made during one is not left for the
+ * next poll.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { ConfigWatcher } from '../../../proxy-server/src/config/config-watcher';
+import { eventually } from '../../helpers/http-client';
+import { ArgoCDConfig } from '../../helpers/mounted-dir';
+
+const NO_POLL = 3_600_000; // an hour: within a test, only the watch can report a change
+
+describe('ConfigWatcher', () => {
+  let config: ArgoCDConfig;
+  let watcher: ConfigWatcher | undefined;
+  const sources = () => ({
+    argocdCmDir: config.cm.path,
+    argocdRbacCmDir: config.rbac.path,
+    argocdSecretDir: config.secret.path,
+  });
+
+  beforeEach(() => {
+    config = new ArgoCDConfig({
+      cm: { url: 'https://cd.example.com' },
+      rbac: { 'policy.csv': 'p, alice, extensions, invoke, a, allow' },
+      secret: { 'server.secretkey': 'k' },
+    });
+  });
+  afterEach(() => {
+    watcher?.stop();
+    watcher = undefined;
+    config.remove();
+  });
+
+  it('sees a swap of ..data through the watch, without waiting for the poll', async () => {
+    let calls = 0;
+    watcher = new ConfigWatcher(sources(), NO_POLL, () => {
+      calls++;
+      return Promise.resolve();
+    });
+    watcher.start();
+    config.rbac.update({ 'policy.csv': 'p, bob, extensions, invoke, a, allow' });
+    await eventually(() => expect(calls).toBe(1));
+    config.secret.update({ 'server.secretkey': 'k2' });
+    await eventually(() => expect(calls).toBe(2));
+  });
+
+  it('does not call for events that leave the keys as they were', async () => {
+    let calls = 0;
+    watcher = new ConfigWatcher(sources(), 20, () => {
+      calls++;
+      return Promise.resolve();
+    });
+    watcher.start();
+    writeFileSync(join(config.cm.path, '.scratch'), 'x'); // dot names are never keys
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(0);
+  });
+
+  it('checks again when a reload ends if the directories changed during it', async () => {
+    let running = 0;
+    let overlapped = false;
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    watcher = new ConfigWatcher(sources(), NO_POLL, async () => {
+      running++;
+      overlapped ||= running > 1;
+      seen.push('call');
+      if (seen.length === 1) await new Promise<void>((r) => (release = r));
+      running--;
+    });
+    watcher.start();
+    config.rbac.update({ 'policy.csv': 'p, bob, extensions, invoke, a, allow' });
+    await eventually(() => expect(seen).toHaveLength(1));
+    // The first reload is still running: this change must wait for it, not overlap it.
+    config.rbac.update({ 'policy.csv': 'p, carol, extensions, invoke, a, allow' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen).toHaveLength(1);
+    release();
+    await eventually(() => expect(seen).toHaveLength(2));
+    expect(overlapped).toBe(false);
+  });
+
+  it('polls a directory it could not watch (missing at start)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'late-cm-'));
+    const lateDir = join(root, 'argocd-cm');
+    try {
+      let calls = 0;
+      watcher = new ConfigWatcher({ ...sources(), argocdCmDir: lateDir }, 50, () => {
+        calls++;
+        return Promise.resolve();
+      });
+      watcher.start();
+      mkdirSync(lateDir);
+      writeFileSync(join(lateDir, 'url'), 'https://cd.example.com');
+      await eventually(() => expect(calls).toBeGreaterThanOrEqual(1));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reports nothing once stopped', async () => {
+    let calls = 0;
+    watcher = new ConfigWatcher(sources(), 20, () => {
+      calls++;
+      return Promise.resolve();
+    });
+    watcher.start();
+    watcher.stop();
+    config.rbac.update({ 'policy.csv': 'p, bob, extensions, invoke, a, allow' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(0);
+  });
+});
