@@ -121,6 +121,27 @@ describe('configuration reload', () => {
   });
 });
 
+describe('configuration reload without polling', () => {
+  // An hour between polls: within the test, only the directories' inotify watch can report
+  // the kubelet-style swap of ..data.
+  const env = new Environment();
+  beforeAll(() => env.start({ extraFlags: ['--reload-interval', '1h'] }));
+  afterAll(() => env.stop());
+
+  it('applies a policy change as soon as the mounted directory changes', async () => {
+    const bob = localSession('bob');
+    const call = () =>
+      request(env.sidecar.url + '/extensions/anomaly/', {
+        headers: { cookie: `argocd.token=${bob}`, ...appHeaders('argocd:guestbook', 'default') },
+      });
+    expect((await call()).status).toBe(403);
+    env.config.rbac.update({
+      'policy.csv': DEFAULT_POLICY + '\np, bob, extensions, invoke, anomaly, allow',
+    });
+    await eventually(async () => expect((await call()).status).toBe(200), RELOAD_BUDGET_MS);
+  });
+});
+
 describe('start-up', () => {
   it('exits non-zero listing every problem when there is no valid configuration', async () => {
     const config = new ArgoCDConfig({
