@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'crypto';
 import http from 'http';
 import { AddressInfo } from 'net';
+import { ConnectionDropper } from './connection-dropper';
 import { listenOn } from './echo-backend';
 import { TEST_SERVER_SECRET } from './local-tokens';
 
@@ -47,14 +48,8 @@ export class FakeArgoCD {
   delayMs = 0;
   /** Status to answer every request with instead (e.g. 500). */
   failWith?: number;
-  /**
-   * Close connections instead of answering: `'reused'` every request but the first on a
-   * kept-alive connection (what a client sees when the server closes an idle connection as it
-   * sends on it), `'all'` every request. `dropped` counts them.
-   */
-  drop?: 'reused' | 'all';
-  dropped = 0;
-  private readonly answeredOn = new WeakSet<object>();
+  /** Closes connections instead of answering, when told to. */
+  readonly dropper = new ConnectionDropper();
 
   constructor(private readonly secret: string = TEST_SERVER_SECRET) {}
 
@@ -85,12 +80,7 @@ export class FakeArgoCD {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (this.drop === 'all' || (this.drop === 'reused' && this.answeredOn.has(req.socket))) {
-      this.dropped++;
-      req.socket.destroy();
-      return;
-    }
-    this.answeredOn.add(req.socket);
+    if (this.dropper.drops(req)) return;
     this.requests.push({ path: req.url ?? '', authorization: req.headers.authorization });
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failWith)

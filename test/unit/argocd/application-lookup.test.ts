@@ -37,8 +37,7 @@ describe('ArgoCDApplicationClient', () => {
     argocd.requests.length = 0;
     argocd.delayMs = 0;
     argocd.failWith = undefined;
-    argocd.drop = undefined;
-    argocd.dropped = 0;
+    argocd.dropper.reset();
   });
 
   const client = (ttl = 5000) =>
@@ -154,11 +153,11 @@ describe('ArgoCDApplicationClient', () => {
     ).resolves.toMatchObject({ name: 'guestbook' });
     // The next lookup (another application: not cached) goes out on the same idle connection,
     // which Argo CD closes instead of answering.
-    argocd.drop = 'reused';
+    argocd.dropper.mode = 'reused';
     await expect(
       c.getApplication(localSession('alice'), 'team-a', 'payments'),
     ).resolves.toMatchObject({ name: 'payments' });
-    expect(argocd.dropped).toBe(1);
+    expect(argocd.dropper.count).toBe(1);
     expect(argocd.requests.map((r) => r.path)).toEqual([
       '/api/v1/applications/guestbook?appNamespace=argocd',
       '/api/v1/applications/payments?appNamespace=team-a',
@@ -166,14 +165,14 @@ describe('ArgoCDApplicationClient', () => {
   });
 
   it('does not send a lookup again when a fresh connection fails', async () => {
-    argocd.drop = 'all';
+    argocd.dropper.mode = 'all';
     await expect(
       client().getApplication(localSession('alice'), 'argocd', 'guestbook'),
     ).rejects.toMatchObject({
       status: 503,
       message: 'Argo CD API is unreachable; try again shortly',
     });
-    expect(argocd.dropped).toBe(1);
+    expect(argocd.dropper.count).toBe(1);
   });
 
   it('answers 503 when Argo CD does not answer in time', async () => {

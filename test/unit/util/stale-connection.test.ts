@@ -11,6 +11,7 @@ import {
   StaleConnectionError,
 } from '../../../proxy-server/src/util/stale-connection';
 import { OidcIssuerConfig } from '../../../proxy-server/src/auth/sso-settings';
+import { ConnectionDropper } from '../../helpers/connection-dropper';
 import { listenOn } from '../../helpers/echo-backend';
 
 describe('retryOnStaleConnection', () => {
@@ -46,26 +47,15 @@ describe('retryOnStaleConnection', () => {
   });
 });
 
-/**
- * A JWKS endpoint that answers on a connection's first request and then, with `drop`, closes
- * the connection as the next request on it arrives: what a client meets when the server
- * closes an idle kept-alive connection just as it sends. `'all'` closes every connection.
- */
+/** A JWKS endpoint whose `dropper` can close connections instead of answering. */
 class KeysServer {
   readonly server: http.Server;
-  drop: 'reused' | 'all' | undefined;
+  readonly dropper = new ConnectionDropper();
   answered = 0;
-  dropped = 0;
-  private readonly seen = new WeakSet<object>();
 
   constructor() {
     this.server = http.createServer((req, res) => {
-      if (this.drop === 'all' || (this.drop === 'reused' && this.seen.has(req.socket))) {
-        this.dropped++;
-        req.socket.destroy();
-        return;
-      }
-      this.seen.add(req.socket);
+      if (this.dropper.drops(req)) return;
       this.answered++;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ keys: [] }));
@@ -100,26 +90,25 @@ describe('OIDC key fetch over kept-alive connections', () => {
     await new Promise((r) => keys.server.close(r));
   });
   beforeEach(() => {
-    keys.drop = undefined;
+    keys.dropper.reset();
     keys.answered = 0;
-    keys.dropped = 0;
   });
 
   it('fetches again on a new connection when the kept-alive one was closed under it', async () => {
     await expect(fetchJwks(keys.url, config, DEFAULT_FETCH_LIMITS)).resolves.toEqual({ keys: [] });
-    keys.drop = 'reused';
+    keys.dropper.mode = 'reused';
     await expect(fetchJwks(keys.url, config, DEFAULT_FETCH_LIMITS)).resolves.toEqual({ keys: [] });
-    expect(keys.dropped).toBe(1);
+    expect(keys.dropper.count).toBe(1);
     expect(keys.answered).toBe(2);
   });
 
   it('does not fetch again when a new connection fails', async () => {
     agent.destroy(); // no idle connection left: the next request opens a new one
-    keys.drop = 'all';
+    keys.dropper.mode = 'all';
     await expect(fetchJwks(keys.url, config, DEFAULT_FETCH_LIMITS)).rejects.toThrow(
       /socket hang up|ECONNRESET/,
     );
-    expect(keys.dropped).toBe(1);
+    expect(keys.dropper.count).toBe(1);
     expect(keys.answered).toBe(0);
   });
 });
