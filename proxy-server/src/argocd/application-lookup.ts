@@ -4,7 +4,7 @@ import https from 'https';
 import { readFileSync } from 'fs';
 import { AuthenticationError, NotAllowedError, ServiceUnavailableError } from '../errors';
 import { BoundedCache } from '../util/bounded-cache';
-import { classifyRequestError, retryOnStaleConnection } from '../util/stale-connection';
+import { rejectOnRequestError, retryOnStaleConnection } from '../util/stale-connection';
 
 /** The fields of an Argo CD Application the proxy uses. */
 export interface Application {
@@ -182,7 +182,6 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
 
   private getOnce(path: string, token: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      let responded = false;
       const req = this.client.request(
         {
           protocol: this.base.protocol,
@@ -195,7 +194,6 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
           timeout: this.timeoutMs,
         },
         (res) => {
-          responded = true;
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
@@ -211,7 +209,7 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (err) => reject(classifyRequestError(req, err, responded)));
+      rejectOnRequestError(req, reject);
       req.end();
     });
   }

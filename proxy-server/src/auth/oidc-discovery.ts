@@ -2,7 +2,7 @@ import http from 'http';
 import https from 'https';
 import { JSONWebKeySet } from 'jose';
 import { OidcIssuerConfig } from './sso-settings';
-import { classifyRequestError, retryOnStaleConnection } from '../util/stale-connection';
+import { rejectOnRequestError, retryOnStaleConnection } from '../util/stale-connection';
 
 /**
  * Signature algorithms accepted for SSO ID tokens, when the issuer advertises them: the
@@ -122,7 +122,6 @@ function fetchJsonOnce(
 ): Promise<Record<string, unknown>> {
   const client = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    let responded = false;
     const req = client.get(
       target,
       {
@@ -133,7 +132,6 @@ function fetchJsonOnce(
         rejectUnauthorized: config.insecureSkipVerify !== true,
       },
       (res) => {
-        responded = true;
         if (res.statusCode !== 200) {
           res.resume();
           reject(new Error(`GET ${target.pathname} returned ${res.statusCode}`));
@@ -170,6 +168,6 @@ function fetchJsonOnce(
       limits.timeoutMs,
     );
     req.on('close', () => clearTimeout(deadline));
-    req.on('error', (err) => reject(classifyRequestError(req, err, responded)));
+    rejectOnRequestError(req, reject);
   });
 }

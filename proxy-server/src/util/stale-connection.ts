@@ -17,18 +17,20 @@ export class StaleConnectionError extends Error {
 }
 
 /**
- * What a request's 'error' should reject with: a StaleConnectionError when the request went
+ * Rejects with what an 'error' of `req` means: a StaleConnectionError when the request went
  * out on a reused connection, no response had started, and the connection was reset or hung
- * up; `err` itself otherwise (timeouts, refused connections, errors of our own, a response
- * cut in the middle).
+ * up; the error itself otherwise (timeouts, refused connections, errors of our own, a
+ * response cut in the middle).
  */
-export function classifyRequestError(
-  req: ClientRequest,
-  err: NodeJS.ErrnoException,
-  responded: boolean,
-): Error {
-  const closedUnderUs = err.code === 'ECONNRESET' || err.code === 'EPIPE';
-  return req.reusedSocket && !responded && closedUnderUs ? new StaleConnectionError(err) : err;
+export function rejectOnRequestError(req: ClientRequest, reject: (err: Error) => void): void {
+  let responded = false;
+  req.once('response', () => {
+    responded = true;
+  });
+  req.on('error', (err: NodeJS.ErrnoException) => {
+    const closedUnderUs = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+    reject(req.reusedSocket && !responded && closedUnderUs ? new StaleConnectionError(err) : err);
+  });
 }
 
 /**
