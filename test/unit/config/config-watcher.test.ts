@@ -35,29 +35,31 @@ describe('ConfigWatcher', () => {
     config.remove();
   });
 
-  it('sees a swap of ..data through the watch, without waiting for the poll', async () => {
+  /** Starts a watcher on `watched` (default: the three directories) that counts its calls. */
+  const startCounting = (intervalMs: number, watched = sources()) => {
     let calls = 0;
-    watcher = new ConfigWatcher(sources(), NO_POLL, () => {
+    const started = new ConfigWatcher(watched, intervalMs, () => {
       calls++;
       return Promise.resolve();
     });
-    watcher.start();
+    watcher = started;
+    started.start();
+    return { watcher: started, calls: () => calls };
+  };
+
+  it('sees a swap of ..data through the watch, without waiting for the poll', async () => {
+    const counter = startCounting(NO_POLL);
     config.rbac.update({ 'policy.csv': 'p, bob, extensions, invoke, a, allow' });
-    await eventually(() => expect(calls).toBe(1));
+    await eventually(() => expect(counter.calls()).toBe(1));
     config.secret.update({ 'server.secretkey': 'k2' });
-    await eventually(() => expect(calls).toBe(2));
+    await eventually(() => expect(counter.calls()).toBe(2));
   });
 
   it('does not call for events that leave the keys as they were', async () => {
-    let calls = 0;
-    watcher = new ConfigWatcher(sources(), 20, () => {
-      calls++;
-      return Promise.resolve();
-    });
-    watcher.start();
+    const counter = startCounting(20);
     writeFileSync(join(config.cm.path, '.scratch'), 'x'); // dot names are never keys
     await new Promise((r) => setTimeout(r, 300));
-    expect(calls).toBe(0);
+    expect(counter.calls()).toBe(0);
   });
 
   it('checks again when a reload ends if the directories changed during it', async () => {
@@ -88,30 +90,20 @@ describe('ConfigWatcher', () => {
     const root = mkdtempSync(join(tmpdir(), 'late-cm-'));
     const lateDir = join(root, 'argocd-cm');
     try {
-      let calls = 0;
-      watcher = new ConfigWatcher({ ...sources(), argocdCmDir: lateDir }, 50, () => {
-        calls++;
-        return Promise.resolve();
-      });
-      watcher.start();
+      const counter = startCounting(50, { ...sources(), argocdCmDir: lateDir });
       mkdirSync(lateDir);
       writeFileSync(join(lateDir, 'url'), 'https://cd.example.com');
-      await eventually(() => expect(calls).toBeGreaterThanOrEqual(1));
+      await eventually(() => expect(counter.calls()).toBeGreaterThanOrEqual(1));
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
   });
 
   it('reports nothing once stopped', async () => {
-    let calls = 0;
-    watcher = new ConfigWatcher(sources(), 20, () => {
-      calls++;
-      return Promise.resolve();
-    });
-    watcher.start();
-    watcher.stop();
+    const counter = startCounting(20);
+    counter.watcher.stop();
     config.rbac.update({ 'policy.csv': 'p, bob, extensions, invoke, a, allow' });
     await new Promise((r) => setTimeout(r, 300));
-    expect(calls).toBe(0);
+    expect(counter.calls()).toBe(0);
   });
 });
