@@ -3,7 +3,7 @@ import { fingerprintConfigDir } from './config-dir';
 import { ConfigSources } from './settings';
 
 /** How long a burst of directory events (one kubelet update is several) is let settle. */
-export const SETTLE_MS = 25;
+const SETTLE_MS = 25;
 
 /**
  * Calls `onChange` when any of the mounted directories changed, judged by a fingerprint of
