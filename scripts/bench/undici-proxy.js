@@ -4,7 +4,9 @@
 // Usage: node undici-proxy.js BACKEND_PORT
 'use strict';
 const http = require('http');
-const { Pool } = require('undici');
+// undici's Pool module alone, as the sidecar loads it (proxy-server/src/proxy/undici-pool.ts),
+// so that the peak RSS column compares like with like.
+const Pool = require('undici/lib/dispatcher/pool');
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host']);
 const backendPort = Number(process.argv[2]);
