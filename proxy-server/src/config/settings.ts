@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { ConfigDirError, readConfigDir } from './config-dir';
+import { ConfigDirError, readConfigDirYielding } from './config-dir';
 import { DELEGATE_NAME, parseExtensionConfigs } from './extension-config';
 import { ExtensionConfig } from './types';
 import { parseRbacConfigMapYielding, RbacConfig } from '../rbac/rbac-config';
@@ -48,8 +48,9 @@ export interface LoadResult {
 
 /**
  * Reads and validates all three objects. Collects every problem before giving up, so an
- * operator fixes them in one go; never returns a half-valid configuration. Async only so
- * that a large RBAC policy is parsed in slices (requests keep flowing during a reload).
+ * operator fixes them in one go; never returns a half-valid configuration. Async so that
+ * files are read off the event loop and a large RBAC policy is decoded and parsed in slices
+ * (requests keep flowing during a reload).
  */
 export async function loadSettings(
   sources: ConfigSources,
@@ -57,9 +58,9 @@ export async function loadSettings(
 ): Promise<LoadResult> {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const read = (dir: string): Record<string, string> | undefined => {
+  const read = async (dir: string): Promise<Record<string, string> | undefined> => {
     try {
-      return readConfigDir(dir);
+      return await readConfigDirYielding(dir);
     } catch (err) {
       if (err instanceof ConfigDirError) {
         problems.push(err.message);
@@ -68,9 +69,9 @@ export async function loadSettings(
       throw err;
     }
   };
-  const cm = read(sources.argocdCmDir);
-  const rbacCm = read(sources.argocdRbacCmDir);
-  const secret = read(sources.argocdSecretDir);
+  const cm = await read(sources.argocdCmDir);
+  const rbacCm = await read(sources.argocdRbacCmDir);
+  const secret = await read(sources.argocdSecretDir);
   if (!cm || !rbacCm || !secret) return { problems, warnings };
 
   const secretKey = secret[SERVER_SECRET_KEY];

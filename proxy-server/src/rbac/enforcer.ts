@@ -75,7 +75,8 @@ export async function createEnforcer(config: RbacConfig): Promise<Enforcer> {
   const links = new Map<string, string[]>();
 
   for (let start = 0; start < rules.length; start += RULES_PER_SLICE) {
-    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    // Before the first slice too: the parse that came before did not end with a turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const end = Math.min(rules.length, start + RULES_PER_SLICE);
     for (let i = start; i < end; i++) indexRule(rules[i], match, bySubject, links);
   }

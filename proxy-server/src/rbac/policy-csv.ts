@@ -127,15 +127,21 @@ const LINES_PER_SLICE = 500;
 
 /**
  * {@link parsePolicyCsv}, yielding to the event loop every few hundred lines: parsing a
- * 100,000-line policy takes ~100 ms, which a reload must not hold requests up for.
+ * 100,000-line policy takes ~100 ms, which a reload must not hold requests up for. Lines are
+ * cut from the text as the slices reach them (splitting ~5 MB at once took 4-16 ms).
  */
 export async function parsePolicyCsvYielding(csv: string): Promise<ParsedPolicy> {
   const parsed: ParsedPolicy = { rules: [], problems: [] };
-  const lines = csv.split('\n');
-  for (let start = 0; start < lines.length; start += LINES_PER_SLICE) {
-    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    const end = Math.min(lines.length, start + LINES_PER_SLICE);
-    for (let i = start; i < end; i++) parseLineInto(parsed, lines[i], i);
+  // The same lines as csv.split('\n'): a final "\n" is followed by one empty line.
+  let from = 0;
+  for (let index = 0; from <= csv.length; index++) {
+    if (index > 0 && index % LINES_PER_SLICE === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const newline = csv.indexOf('\n', from);
+    const to = newline === -1 ? csv.length : newline;
+    parseLineInto(parsed, csv.slice(from, to), index);
+    from = to + 1;
   }
   return parsed;
 }

@@ -6,6 +6,7 @@ import {
   RbacConfig,
 } from '../../../proxy-server/src/rbac/rbac-config';
 import { createCasbinEnforcer } from '../../helpers/casbin-reference-enforcer';
+import { countTurns } from '../../helpers/event-loop';
 import { DECISION_CASES } from './decision-cases';
 
 function parseValid(data: Record<string, string>): RbacConfig {
@@ -163,5 +164,30 @@ describe('parseRbacConfigMapYielding', () => {
     const expected = parseRbacConfigMap(bad);
     expect(expected.problems).toEqual(['policy.csv line 7002: a p line needs 6 fields, got 4']);
     expect(await parseRbacConfigMapYielding(bad)).toEqual(expected);
+  });
+
+  it('cuts lines as String.split does: empty text, final newline, blank lines, CRLF', async () => {
+    for (const csv of [
+      '',
+      '\n',
+      '\n\n',
+      'g, bob, role:r1\n',
+      'g, bob, role:r1',
+      '\r\ng, bob, role:r1\r\n\r\n# c\r\np, bad',
+      'g, bob, role:r1\n\n\np, x, extensions',
+    ]) {
+      const data = { 'policy.csv': csv };
+      expect(await parseRbacConfigMapYielding(data)).toEqual(parseRbacConfigMap(data));
+    }
+  });
+
+  it('lets the event loop turn between slices of a large policy', async () => {
+    const csv = Array.from({ length: 20_000 }, (_, i) => `g, user-${i}, role:r`).join('\n');
+    const { result, turns } = await countTurns(() =>
+      parseRbacConfigMapYielding({ 'policy.csv': csv }),
+    );
+    expect(result.config!.rules).toHaveLength(20_000);
+    // Slices of 500 lines: a turn between each two.
+    expect(turns).toBeGreaterThanOrEqual(30);
   });
 });
