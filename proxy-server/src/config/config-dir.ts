@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'fs';
 import { readFile, stat } from 'fs/promises';
+import { setImmediate as nextTurn } from 'timers/promises';
 import { join } from 'path';
 
 /**
@@ -59,7 +60,7 @@ export async function decodeYielding(bytes: Buffer): Promise<string> {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let text = '';
   for (let start = 0; start < bytes.length; start += DECODE_SLICE_BYTES) {
-    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (start > 0) await nextTurn();
     const end = Math.min(bytes.length, start + DECODE_SLICE_BYTES);
     text += decoder.decode(bytes.subarray(start, end), { stream: end < bytes.length });
   }

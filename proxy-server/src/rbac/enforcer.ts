@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'timers/promises';
 import { BUILTIN_POLICY_CSV } from './builtin-policy';
 import { ACTION_INVOKE, RESOURCE_EXTENSIONS } from './invoke-permission';
 import { createMatchFunction, MatchFunction } from './match-function';
@@ -76,7 +77,7 @@ export async function createEnforcer(config: RbacConfig): Promise<Enforcer> {
 
   for (let start = 0; start < rules.length; start += RULES_PER_SLICE) {
     // Before the first slice too: the parse that came before did not end with a turn.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
     const end = Math.min(rules.length, start + RULES_PER_SLICE);
     for (let i = start; i < end; i++) indexRule(rules[i], match, bySubject, links);
   }

@@ -5,6 +5,8 @@
  * `encoding/csv` (`TrimLeadingSpace`, strict quotes), then check the line type and field count.
  */
 
+import { setImmediate as nextTurn } from 'timers/promises';
+
 /** One policy rule: `p` (sub, res, act, obj, eft) or `g` (member, role), without the type. */
 export interface PolicyRule {
   ptype: 'p' | 'g';
@@ -136,7 +138,7 @@ export async function parsePolicyCsvYielding(csv: string): Promise<ParsedPolicy>
   let from = 0;
   for (let index = 0; from <= csv.length; index++) {
     if (index > 0 && index % LINES_PER_SLICE === 0) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     const newline = csv.indexOf('\n', from);
     const to = newline === -1 ? csv.length : newline;
