@@ -50,11 +50,18 @@ export class FakeArgoCD {
   failWith?: number;
   /** Closes connections instead of answering, when told to. */
   readonly dropper = new ConnectionDropper();
+  /** Tokens logged out (util/session/sessionmanager.go keeps a revocation list). */
+  private readonly revoked = new Set<string>();
 
   constructor(private readonly secret: string = TEST_SERVER_SECRET) {}
 
   setApplications(apps: FakeApplication[]): void {
     this.apps = apps;
+  }
+
+  /** Logs a session out: Argo CD refuses it on every later request. */
+  revokeToken(token: string): void {
+    this.revoked.add(token);
   }
 
   get url(): string {
@@ -89,7 +96,13 @@ export class FakeArgoCD {
     const match = /^\/api\/v1\/applications\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !match)
       return send(res, 404, { error: 'Not Found', code: 5, message: 'Not Found' });
-    const subject = this.verify(req.headers.authorization);
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token !== undefined && this.revoked.has(token)) {
+      // SessionManager.VerifyToken's error, wrapped by ArgoCDServer.getClaims.
+      const message = 'invalid session: token is revoked, please re-login';
+      return send(res, 401, { error: message, code: 16, message });
+    }
+    const subject = this.verify(token);
     if (!subject) {
       return send(res, 401, {
         error: 'invalid session: token signature is invalid',
@@ -115,8 +128,7 @@ export class FakeArgoCD {
     });
   }
 
-  private verify(authorization: string | undefined): string | undefined {
-    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+  private verify(token: string | undefined): string | undefined {
     if (!token) return undefined;
     const [h, p, s] = token.split('.');
     if (!h || !p || !s) return undefined;

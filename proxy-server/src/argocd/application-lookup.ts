@@ -40,7 +40,10 @@ export interface ArgoCDApiOptions {
   insecureSkipVerify?: boolean;
   /** Per-call timeout in ms. Default: 10000. */
   timeoutMs?: number;
-  /** How long an answer (allowed or denied) is reused, in ms. Default: 5000. */
+  /**
+   * How long an answer (allowed or denied) is reused, in ms. Default: 5000; at most
+   * {@link MAX_APPLICATION_CACHE_TTL_MS}.
+   */
   cacheTtlMs?: number;
   /** Cache entries at most. Default: 10000. */
   cacheSize?: number;
@@ -55,6 +58,14 @@ type Outcome = { ok: true; app: Application } | { ok: false; error: Error };
 function cacheKey(tokenHash: string, namespace: string, name: string): string {
   return `${tokenHash}\0${namespace}\0${name}`;
 }
+
+/**
+ * The longest an application answer may be reused. Argo CD checks a session on every request
+ * (a logged-out token, a disabled account, a password changed after the token was issued);
+ * the sidecar learns of it from the next application check, so this TTL bounds how long a
+ * token that Argo CD has started to refuse keeps working here.
+ */
+export const MAX_APPLICATION_CACHE_TTL_MS = 60_000;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -86,6 +97,12 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
     }
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.ttlMs = options.cacheTtlMs ?? 5_000;
+    if (!(this.ttlMs >= 0 && this.ttlMs <= MAX_APPLICATION_CACHE_TTL_MS)) {
+      throw new Error(
+        `--application-cache-ttl must be between 0s and ${MAX_APPLICATION_CACHE_TTL_MS / 1000}s: ` +
+          'it bounds how long a session Argo CD refuses (logout, disabled account) keeps working',
+      );
+    }
     this.now = options.now ?? Date.now;
     this.cache = new BoundedCache(options.cacheSize ?? 10_000, this.now);
     const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16 };

@@ -1,4 +1,5 @@
 import { readFileSync } from 'fs';
+import { MAX_APPLICATION_CACHE_TTL_MS } from '../argocd/application-lookup';
 import { createLogger } from '../logger';
 import { ConfigLoadError } from '../server/config-manager';
 import { Sidecar, SidecarOptions } from '../server/sidecar';
@@ -74,7 +75,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
     name: 'application-cache-ttl',
     kind: 'string',
     default: '5s',
-    description: 'How long an application check is reused for the same token and application.',
+    description:
+      'How long an application check is reused for the same token and application (at most 60s: it bounds how long a session Argo CD has revoked keeps working).',
   },
   {
     name: 'shutdown-timeout',
@@ -159,7 +161,7 @@ export async function runServe(argv: string[]): Promise<number> {
     dexServer: requireString(args, 'dex-server'),
     namespace: optionalString(args, 'namespace') ?? podNamespace(),
     reloadIntervalMs: durationFlag(args, 'reload-interval'),
-    applicationCacheTtlMs: durationFlag(args, 'application-cache-ttl'),
+    applicationCacheTtlMs: applicationCacheTtl(args),
     shutdownTimeoutMs: durationFlag(args, 'shutdown-timeout'),
     delegatePingIntervalMs: durationFlag(args, 'delegate-ping-interval'),
     headersTimeoutMs: durationFlag(args, 'header-timeout'),
@@ -195,6 +197,18 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** --application-cache-ttl, capped: Argo CD itself checks a session on every request. */
+function applicationCacheTtl(args: ParsedArgs): number {
+  const ms = durationFlag(args, 'application-cache-ttl');
+  if (ms > MAX_APPLICATION_CACHE_TTL_MS) {
+    throw new UsageError(
+      `--application-cache-ttl must be at most ${MAX_APPLICATION_CACHE_TTL_MS / 1000}s: ` +
+        'a session Argo CD has revoked (logout, disabled account) keeps working here that long',
+    );
+  }
+  return ms;
 }
 
 /** --redis and friends, checked together: relaying needs all three to make sense. */

@@ -199,4 +199,32 @@ describe('ArgoCDApplicationClient', () => {
         }),
     ).not.toThrow();
   });
+  // Argo CD refuses a logged-out session on its next request (sessionmanager.go
+  // SessionManager.VerifyToken: IsTokenRevoked, a disabled account, passwordMtime); the
+  // sidecar learns it from its next application check, so the cache TTL is the bound.
+  it('stops accepting a token Argo CD has revoked once the cached answer expires', async () => {
+    const c = client(60_000);
+    const token = localSession('alice');
+    await c.getApplication(token, 'argocd', 'guestbook');
+    argocd.revokeToken(token);
+    now += 59_999;
+    await expect(c.getApplication(token, 'argocd', 'guestbook')).resolves.toMatchObject({
+      name: 'guestbook',
+    });
+    now += 1;
+    await expect(c.getApplication(token, 'argocd', 'guestbook')).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
+    // A refusal for a bad session is not cached: every later request asks again.
+    await expect(c.getApplication(token, 'argocd', 'guestbook')).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
+    expect(argocd.requests).toHaveLength(3);
+  });
+
+  it('refuses a cache TTL beyond the 60 s bound on revoked sessions', () => {
+    expect(() => client(60_001)).toThrow('--application-cache-ttl must be between 0s and 60s');
+    expect(() => client(-1)).toThrow('--application-cache-ttl must be between 0s and 60s');
+    expect(() => client(60_000)).not.toThrow();
+  });
 });
