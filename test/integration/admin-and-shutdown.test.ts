@@ -41,8 +41,16 @@ describe('admin endpoints and graceful shutdown', () => {
     expect(text).toMatch(
       /argocd_proxy_extension_request_total\{extension="anomaly",status="200"\} [2-9]/,
     );
+    // Argo CD counts only what it proxied (extension.go CallExtension → registerMetrics):
+    // the 401 and the 403 are in this project's own metrics only.
+    expect(text).not.toMatch(
+      /argocd_proxy_extension_request_total\{extension="anomaly",status="40[13]"\}/,
+    );
     expect(text).toMatch(
-      /argocd_proxy_extension_request_total\{extension="anomaly",status="401"\} 1/,
+      /argocd_extension_proxy_requests_total\{extension="anomaly",status="401"\} 1/,
+    );
+    expect(text).toMatch(
+      /argocd_extension_proxy_requests_total\{extension="anomaly",status="403"\} 1/,
     );
     expect(text).toMatch(
       /argocd_proxy_extension_request_duration_seconds_count\{extension="anomaly"\} \d+/,

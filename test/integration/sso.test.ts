@@ -54,6 +54,14 @@ describe('SSO sessions (Dex) through the sidecar', () => {
     expect(headers['argocd-user-id']).toBe('dora-gh');
     expect(headers['argocd-user-groups']).toBe('other,my-org:sre');
     expect(headers.cookie).toBeUndefined();
+    // The access log says who, as Argo CD's "sending proxy extension request" line does
+    // (server/extension/extension.go CallExtension: user id, username, groups).
+    await eventually(() => {
+      const line = env.sidecar
+        .logs()
+        .find((l) => l.msg === 'extension request' && l.user === 'dora@example.com');
+      expect(line).toMatchObject({ userId: 'dora-gh', groups: 'other,my-org:sre', status: 200 });
+    });
   });
 
   it('accepts the CLI client as audience too', async () => {

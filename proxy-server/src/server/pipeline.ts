@@ -61,6 +61,8 @@ interface RequestRecord {
   identity?: Identity;
   app?: ApplicationRef;
   error?: unknown;
+  /** Handed to the backend (Argo CD's request metrics count only these). */
+  forwarded?: boolean;
 }
 
 /**
@@ -103,9 +105,15 @@ export class RequestPipeline {
       // too, never left as an unhandled rejection.
       if (plan instanceof Promise) {
         plan
-          .then((ready) => ready.forwarder.forward(req, res, ready.upstreamPath, ready.headers))
+          .then((ready) => {
+            record.forwarded = true;
+            ready.forwarder.forward(req, res, ready.upstreamPath, ready.headers);
+          })
           .catch((err: unknown) => this.respondWithError(req, res, err, record));
-      } else plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers);
+      } else {
+        record.forwarded = true;
+        plan.forwarder.forward(req, res, plan.upstreamPath, plan.headers);
+      }
     } catch (err) {
       this.respondWithError(req, res, err, record);
     }
@@ -125,12 +133,13 @@ export class RequestPipeline {
     };
     Promise.resolve()
       .then(() => this.check(req, record, true))
-      .then((plan) =>
+      .then((plan) => {
+        record.forwarded = true;
         plan.forwarder.forwardUpgrade(req, socket, head, plan.upstreamPath, plan.headers, {
           onUpgraded: () => (status = 101),
           onFailure: reject,
-        }),
-      )
+        });
+      })
       .catch(reject);
   };
 
@@ -295,7 +304,7 @@ export class RequestPipeline {
   ): void {
     const seconds = Number(process.hrtime.bigint() - record.started) / 1e9;
     const { metrics, logger } = this.deps;
-    metrics.recordRequest(record.extension, status, seconds);
+    metrics.recordRequest(record.extension, status, seconds, record.forwarded === true);
     const error = record.error;
     const errorStatus = error === undefined ? 0 : toErrorResponse(error).status;
     if (errorStatus === 401) metrics.authFailures.inc({ reason: authFailureReason(error) });
@@ -312,7 +321,11 @@ export class RequestPipeline {
       extension: record.target?.name,
       status,
       durationMs: Math.round(seconds * 1000),
+      // Who, as Argo CD's "sending proxy extension request" line says it
+      // (server/extension/extension.go CallExtension): user id, username and groups.
       user: record.identity?.username,
+      userId: record.identity?.userId,
+      groups: record.identity?.groups.length ? record.identity.groups.join(',') : undefined,
       application: record.app ? `${record.app.namespace}/${record.app.name}` : undefined,
       aborted: aborted || undefined,
     };
