@@ -5,8 +5,8 @@
  * log line and response. Exit code 1 when anything is unexpected.
  *
  * Faults: a backend that answers 500, stalls, resets or cuts its body at random; the agent
- * killed and restarted; policy reloads, and an invalid configuration that must be rejected
- * while the last good one keeps serving; forged and expired tokens; a denied user; a rate
+ * killed and restarted; policy reloads, and a broken extension.config while the previous
+ * extensions keep serving; forged and expired tokens; a denied user; a rate
  * limit. `SOAK_SECONDS` (default 300) sets the duration; `npm test` runs 60 s of it.
  */
 import {
@@ -361,7 +361,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const policyReload = (n: number) => {
       config.rbac.update({ 'policy.csv': policy(`p, carol, extensions, invoke, r${n}, allow`) });
     };
-    /** A broken change: must be rejected, the last good configuration keeps serving. */
+    /** A broken extension.config: the previous extensions keep serving (as Argo CD's registry). */
     const invalidConfig = () => {
       config.cm.update({ ...cm, 'extension.config.broken': 'services: [' });
       setTimeout(() => config.cm.update(cm), 1500);

@@ -145,14 +145,21 @@ export class ProxyMetrics {
 
   readonly configReloads = new Counter({
     name: 'argocd_extension_proxy_config_reloads_total',
-    help: 'Configuration loads, by result (success, rejected).',
+    help: 'Configuration loads, by result (success; partial: applied with problems in force; rejected: nothing applied).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
 
   readonly configLastReloadSuccess = new Gauge({
     name: 'argocd_extension_proxy_config_last_reload_successful',
-    help: '1 when the last configuration change was applied, 0 when it was rejected.',
+    help: '1 when the last configuration reading was applied with no problem, 0 when some object was rejected or denies (see argocd_extension_proxy_config_problems).',
+    registers: [this.registry],
+  });
+
+  readonly configProblems = new Gauge({
+    name: 'argocd_extension_proxy_config_problems',
+    help: 'Problems in force in the configuration, by object (argocd-cm, argocd-rbac-cm, argocd-secret); any above 0 changes what requests get (see /readyz).',
+    labelNames: ['object'] as const,
     registers: [this.registry],
   });
 

@@ -83,30 +83,44 @@ describe('configuration reload', () => {
     }, RELOAD_BUDGET_MS);
   });
 
-  it('rejects an invalid change, keeps serving the last good configuration, and says why', async () => {
+  // Argo CD applies each object on its own (DESIGN: Reloads): argocd-rbac-cm through its
+  // own informer (util/rbac/rbac.go Enforcer.runInformer), the proxy registry from argocd-cm
+  // (server/extension/extension.go UpdateExtensionRegistry keeps the previous one on error).
+  it('keeps the previous extensions when extension.config breaks, and says why', async () => {
     const alice = localSession('alice');
-    env.config.cm.update({
-      'extension.config': extensionConfig(env.backend.url, env.secondBackend.url).replace(
-        '$anomaly.token',
-        '$missing.key',
-      ),
-    });
+    env.config.cm.update({ 'extension.config': 'extensions: [ {name: anomaly, backend: ' });
     const line = await env.sidecar.waitForLog(
-      (l) => l.msg === 'configuration change rejected; still serving the last good one',
+      (l) =>
+        l.msg ===
+        'configuration problem in argocd-cm: the previous extension.config stays in force',
     );
     expect(line.problems).toEqual([
-      'argocd-cm: extension.config: extensions[0].backend.services[0].headers[0].value references argocd-secret key "missing.key", which does not exist',
+      expect.stringMatching(/^argocd-cm: extension\.config: is not valid YAML/),
     ]);
     expect(await metric('argocd_extension_proxy_config_last_reload_successful')).toContain(
       'argocd_extension_proxy_config_last_reload_successful 0',
     );
+    expect(await metric('argocd_extension_proxy_config_problems')).toContain(
+      'argocd_extension_proxy_config_problems{object="argocd-cm"} 1',
+    );
     expect(await metric('argocd_extension_proxy_config_reloads_total')).toMatch(
-      /result="rejected"} [1-9]/,
+      /result="partial"} [1-9]/,
     );
     const reply = await call(alice);
     expect(reply.status).toBe(200);
     expect((reply.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
-    expect((await request(env.sidecar.adminUrl + '/readyz')).status).toBe(200);
+    const ready = await request(env.sidecar.adminUrl + '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.json).toMatchObject({
+      status: 'ready',
+      problems: [
+        {
+          object: 'argocd-cm',
+          effect: 'the previous extension.config stays in force',
+          problems: [expect.stringMatching(/is not valid YAML/)],
+        },
+      ],
+    });
 
     env.config.cm.update({
       'extension.config': extensionConfig(env.backend.url, env.secondBackend.url),
@@ -118,6 +132,95 @@ describe('configuration reload', () => {
         ),
       RELOAD_BUDGET_MS,
     );
+    expect((await request(env.sidecar.adminUrl + '/readyz')).json).toEqual({ status: 'ready' });
+  });
+
+  it('applies a revoked permission even while extension.config is broken', async () => {
+    const alice = localSession('alice');
+    expect((await call(alice)).status).toBe(200);
+    env.config.cm.update({ 'extension.config': 'extensions: [ {name: anomaly, backend: ' });
+    env.config.rbac.update({
+      'policy.csv': DEFAULT_POLICY.replace('p, alice, extensions, invoke, anomaly, allow\n', ''),
+    });
+    await eventually(async () => expect((await call(alice)).status).toBe(403), RELOAD_BUDGET_MS);
+    env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY });
+    env.config.cm.update({
+      'extension.config': extensionConfig(env.backend.url, env.secondBackend.url),
+    });
+    await eventually(async () => expect((await call(alice)).status).toBe(200), RELOAD_BUDGET_MS);
+  });
+
+  // util/rbac/rbac.go: a policy Argo CD cannot load leaves it denying (fail closed).
+  it('denies every invoke while the policy cannot be loaded, and says so', async () => {
+    const alice = localSession('alice');
+    const admin = localSession('admin');
+    env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY + '\np, bob, extensions, invoke' });
+    await eventually(async () => expect((await call(alice)).status).toBe(403), RELOAD_BUDGET_MS);
+    const seen = env.backend.seen.length;
+    const reply = await call(admin);
+    expect(env.backend.seen.length).toBe(seen);
+    expect(reply.json).toEqual({
+      error:
+        'permission denied: the RBAC policy in argocd-rbac-cm cannot be loaded, so every extension request is denied until an administrator fixes it',
+      status: 403,
+      requiredPermission: 'extensions, invoke, anomaly',
+    });
+    const ready = await request(env.sidecar.adminUrl + '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.json.problems).toEqual([
+      {
+        object: 'argocd-rbac-cm',
+        effect: 'every extension request is denied',
+        problems: [expect.stringMatching(/^argocd-rbac-cm: policy\.csv line 5/)],
+      },
+    ]);
+    expect(await metric('argocd_extension_proxy_config_problems')).toContain(
+      'argocd_extension_proxy_config_problems{object="argocd-rbac-cm"} 1',
+    );
+    expect(
+      env.sidecar
+        .logs()
+        .some(
+          (l) =>
+            l.msg === 'configuration problem in argocd-rbac-cm: every extension request is denied',
+        ),
+    ).toBe(true);
+    env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY });
+    await eventually(async () => expect((await call(alice)).status).toBe(200), RELOAD_BUDGET_MS);
+  });
+
+  it('refuses only the extension whose argocd-secret key is missing', async () => {
+    const alice = localSession('alice');
+    env.config.cm.update({
+      'extension.config': extensionConfig(env.backend.url, env.secondBackend.url).replace(
+        '$anomaly.token',
+        '$missing.key',
+      ),
+    });
+    await eventually(async () => expect((await call(alice)).status).toBe(503), RELOAD_BUDGET_MS);
+    const reply = await call(alice);
+    expect(reply.json).toEqual({
+      error:
+        "extension anomaly is unavailable: its configuration references an argocd-secret key that is missing or empty (see the extension proxy's log)",
+      status: 503,
+    });
+    // The other extension is unaffected.
+    expect((await call(alice, '/extensions/multi/x')).status).toBe(200);
+    // Authorization comes first: a caller without the permission learns nothing more.
+    expect((await call(localSession('bob'))).status).toBe(403);
+    expect((await request(env.sidecar.adminUrl + '/readyz')).json.problems).toEqual([
+      {
+        object: 'argocd-secret',
+        effect: 'requests to extension anomaly are refused (503)',
+        problems: [
+          'argocd-cm: extension.config: extensions[0].backend.services[0].headers[0].value references argocd-secret key "missing.key", which does not exist',
+        ],
+      },
+    ]);
+    env.config.cm.update({
+      'extension.config': extensionConfig(env.backend.url, env.secondBackend.url),
+    });
+    await eventually(async () => expect((await call(alice)).status).toBe(200), RELOAD_BUDGET_MS);
   });
 });
 

@@ -156,6 +156,13 @@ describe('doctor', () => {
       errors.some((l) => l.includes('extension.config.y') && l.includes('not valid YAML')),
     ).toBe(true);
     expect(errors.some((l) => l.startsWith('ERROR argocd-rbac-cm:'))).toBe(true);
+    // Each says what the running sidecar does meanwhile (objects apply on their own).
+    expect(errors.find((l) => l.includes('missing.key'))).toMatch(
+      /^ERROR argocd-secret: .* — fix: .*requests to extension x get 503 \(the other extensions are unaffected\)$/,
+    );
+    expect(errors.find((l) => l.startsWith('ERROR argocd-rbac-cm:'))).toContain(
+      'until then the sidecar denies every extension request',
+    );
     for (const line of errors) expect(line).toContain(' — fix: ');
     expect(lines.at(-1)).toMatch(/^[4-9] error\(s\)/);
   });

@@ -10,9 +10,11 @@ import { localSession, TEST_SERVER_SECRET } from '../helpers/local-tokens';
 
 /**
  * Configuration faults at run time: each broken change (bad YAML, a reference to a missing
- * argocd-secret key, a removed server key, a malformed policy line) must be rejected while
- * the sidecar keeps serving the last good configuration, and no secret value may appear in
- * any log line or response. Prints cases tried / rejected as expected / leaks.
+ * argocd-secret key, a removed server key, a malformed policy line) is refused the way Argo
+ * CD refuses it, object by object and never more loosely: a broken extension.config or
+ * argocd-secret keeps the previous one, a missing `$key` fails its extension (503), a policy
+ * that cannot be loaded denies every invoke. No secret value may appear in any log line or
+ * response. Prints cases tried / refused as expected / leaks.
  */
 describe('configuration faults', () => {
   const env = new Environment();
@@ -30,10 +32,7 @@ describe('configuration faults', () => {
     return reply;
   };
   const rejections = () =>
-    env.sidecar
-      .logs()
-      .filter((l) => l.msg === 'configuration change rejected; still serving the last good one')
-      .length;
+    env.sidecar.logs().filter((l) => String(l.msg).startsWith('configuration problem in ')).length;
   const goodCm = () => ({
     'extension.config': extensionConfig(env.backend.url, env.secondBackend.url),
   });
@@ -43,61 +42,73 @@ describe('configuration faults', () => {
     'leak.canary': CANARY,
   };
 
-  /** Applies a broken change, expects it rejected and the old behaviour kept, then restores. */
-  const fault = async (apply: () => void, restore: () => void) => {
+  /**
+   * Applies a broken change and expects it refused with `aliceGets` for alice (200: the
+   * previous configuration kept, with the previous backend secret); bob is never let in;
+   * then restores and waits until alice is served again.
+   */
+  const fault = async (apply: () => void, restore: () => void, aliceGets: 200 | 403 | 503) => {
     tally.tried++;
     const before = rejections();
     apply();
     await eventually(() => expect(rejections()).toBeGreaterThan(before), 5000);
-    const ok = await call(alice);
-    expect(ok.status).toBe(200);
-    expect((ok.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
+    const reply = await call(alice);
+    expect(reply.status).toBe(aliceGets);
+    if (aliceGets === 200) {
+      expect((reply.json.headers as Record<string, string>).authorization).toBe(BACKEND_SECRET);
+    }
     expect((await call(bob)).status).toBe(403);
     expect((await request(`${env.sidecar.adminUrl}/readyz`)).status).toBe(200);
     tally.rejected++;
     restore();
+    await eventually(async () => expect((await call(alice)).status).toBe(200), 5000);
   };
 
   beforeAll(() => env.start({ secret: { 'leak.canary': CANARY } }));
   afterAll(async () => {
     process.stdout.write(
-      `security/config: ${tally.tried} cases tried, ${tally.rejected} rejected as expected, ${tally.leaks} leaks\n`,
+      `security/config: ${tally.tried} cases tried, ${tally.rejected} refused as expected, ${tally.leaks} leaks\n`,
     );
     await env.stop();
   });
 
-  it('rejects extension.config that is not YAML', () =>
+  it('keeps the previous extensions when extension.config is not YAML', () =>
     fault(
       () => env.config.cm.update({ 'extension.config': 'extensions: [ {name: anomaly, backend: ' }),
       () => env.config.cm.update(goodCm()),
+      200,
     ));
 
-  it('rejects a header that references a missing argocd-secret key', () =>
+  it('refuses the extension whose header references a missing argocd-secret key', () =>
     fault(
       () =>
         env.config.secret.update({ 'server.secretkey': TEST_SERVER_SECRET, 'leak.canary': CANARY }),
       () => env.config.secret.update(goodSecret),
+      503,
     ));
 
-  it('rejects a change that removes server.secretkey', () =>
+  it('keeps the previous argocd-secret when a change removes server.secretkey', () =>
     fault(
       () => env.config.secret.update({ 'anomaly.token': BACKEND_SECRET, 'leak.canary': CANARY }),
       () => env.config.secret.update(goodSecret),
+      200,
     ));
 
-  it('rejects a policy with a malformed line (a typo must not grant or revoke anything)', () =>
+  it('denies every invoke on a policy with a malformed line (a typo must not grant anything)', () =>
     fault(
       () =>
         env.config.rbac.update({
           'policy.csv': DEFAULT_POLICY + '\np, bob, extensions, invoke, anomaly allow',
         }),
       () => env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY }),
+      403,
     ));
 
-  it('rejects an unknown policy.matchMode', () =>
+  it('denies every invoke on an unknown policy.matchMode', () =>
     fault(
       () => env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY, 'policy.matchMode': 'globb' }),
       () => env.config.rbac.update({ 'policy.csv': DEFAULT_POLICY }),
+      403,
     ));
 
   it('leaked no secret value in any log line or response', async () => {

@@ -43,6 +43,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export interface ParsedExtensions {
+  /** Extensions whose only problems are missing argocd-secret keys carry `unavailable`. */
   extensions: Map<string, ExtensionConfig>;
   /** Config errors: any one rejects the whole configuration. */
   problems: string[];
@@ -95,8 +96,19 @@ class Context {
     readonly result: ParsedExtensions,
     readonly secrets: Record<string, string>,
   ) {}
+  /** Missing argocd-secret keys of the extension being read (they fail that extension only). */
+  private missingSecrets: string[] = [];
   problem(path: string, message: string): void {
     this.result.problems.push(`${this.key}: ${path ? path + ' ' : ''}${message}`);
+  }
+  missingSecret(path: string, message: string): void {
+    this.missingSecrets.push(`${this.key}: ${path ? path + ' ' : ''}${message}`);
+  }
+  /** The missing keys recorded since the last call. */
+  takeMissingSecrets(): string[] {
+    const taken = this.missingSecrets;
+    this.missingSecrets = [];
+    return taken;
   }
   warn(path: string, message: string): void {
     this.result.warnings.push(`${this.key}: ${path ? path + ' ' : ''}${message}`);
@@ -162,6 +174,7 @@ function addExtension(
   ctx: Context,
 ): void {
   const namePath = path ? `${path}.name` : 'name';
+  const missingSecrets = ctx.takeMissingSecrets();
   if (name === '') {
     ctx.problem(namePath, 'must be set');
     return;
@@ -177,7 +190,11 @@ function addExtension(
     ctx.problem(namePath, `"${name}" is configured more than once`);
     return;
   }
-  if (backend) ctx.result.extensions.set(name, { name, backend });
+  if (!backend) return;
+  ctx.result.extensions.set(
+    name,
+    missingSecrets.length > 0 ? { name, backend, unavailable: missingSecrets } : { name, backend },
+  );
 }
 
 const BACKEND_FIELDS = [
@@ -445,7 +462,10 @@ function readDelegate(
   }
   const key = delegateTokenKey(value);
   if (!ctx.secrets[key]) {
-    ctx.problem(path, `needs argocd-secret key ${key} (the token agent ${value} connects with)`);
+    ctx.missingSecret(
+      path,
+      `needs argocd-secret key ${key} (the token agent ${value} connects with)`,
+    );
   }
   if (hasTls) {
     // The agent dials the backend; TLS to it is the agent's business (its CA flags).
@@ -584,7 +604,8 @@ function readTls(raw: unknown, path: string, ctx: Context): BackendTlsConfig | u
       tls.key = resolveValue(value.key, `${path}.key`, ctx);
     }
   }
-  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+  // Compared as configured: a reference to a missing key fails the extension on its own.
+  if ((value.cert === undefined) !== (value.key === undefined)) {
     ctx.problem(path, 'cert and key must be set together');
   }
   if (value.serverName !== undefined) {
@@ -618,12 +639,12 @@ function resolveValue(value: unknown, path: string, ctx: Context): string | unde
   if (secret === undefined) {
     // SECURITY: Argo CD would send "$key" literally; we refuse instead, so a typo never
     // leaks the reference name to a backend or silently drops authentication.
-    ctx.problem(path, `references argocd-secret key "${key}", which does not exist`);
+    ctx.missingSecret(path, `references argocd-secret key "${key}", which does not exist`);
     return undefined;
   }
   const trimmed = secret.trim();
   if (trimmed === '') {
-    ctx.problem(path, `references argocd-secret key "${key}", which is empty`);
+    ctx.missingSecret(path, `references argocd-secret key "${key}", which is empty`);
     return undefined;
   }
   ctx.result.secretValues.add(trimmed);

@@ -12,6 +12,12 @@ export interface ExtensionConfig {
    */
   name: string;
   backend: BackendConfig;
+  /**
+   * Set when the configuration is valid but names argocd-secret keys that are missing or
+   * empty (a `$key` value, a delegate token): requests to this extension get 503, the
+   * others are unaffected. Each entry names the key and its path, never a value.
+   */
+  unavailable?: string[];
 }
 
 export interface BackendConfig {

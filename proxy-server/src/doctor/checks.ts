@@ -86,13 +86,23 @@ export async function runChecks(options: DoctorOptions): Promise<Finding[]> {
         'ERROR',
         'argocd-cm',
         problem,
-        'fix the extension entry; the sidecar refuses this configuration',
+        'fix the extension entry; until then a running sidecar keeps its previous extension.config, and a starting one refuses to start',
       );
     }
     for (const warning of parsed.warnings) {
       add('WARN', 'argocd-cm', warning, 'remove the field or correct its name');
     }
     extensions = parsed.extensions;
+    for (const extension of extensions.values()) {
+      for (const problem of extension.unavailable ?? []) {
+        add(
+          'ERROR',
+          'argocd-secret',
+          problem,
+          `add the key to argocd-secret; until then requests to extension ${extension.name} get 503 (the other extensions are unaffected)`,
+        );
+      }
+    }
     if (parsed.problems.length === 0) {
       if (extensions.size === 0) {
         add(
@@ -105,7 +115,12 @@ export async function runChecks(options: DoctorOptions): Promise<Finding[]> {
     }
     const sso = resolveSsoIssuer(cm, { dexServer: options.dexServer, secrets: secret });
     for (const problem of sso.problems) {
-      add('ERROR', 'sso', problem, 'fix oidc.config / dex.config in argocd-cm');
+      add(
+        'ERROR',
+        'sso',
+        problem,
+        'fix oidc.config / dex.config in argocd-cm; until then the sidecar refuses SSO sessions',
+      );
     }
     if (sso.problems.length === 0) {
       add(
@@ -122,7 +137,12 @@ export async function runChecks(options: DoctorOptions): Promise<Finding[]> {
   if (rbacCm) {
     const parsed = parseRbacConfigMap(rbacCm);
     for (const problem of parsed.problems) {
-      add('ERROR', 'argocd-rbac-cm', problem, 'fix the policy line; Argo CD would refuse it too');
+      add(
+        'ERROR',
+        'argocd-rbac-cm',
+        problem,
+        'fix the policy; until then the sidecar denies every extension request, as Argo CD denies with a policy it cannot load',
+      );
     }
     rbac = parsed.config;
     if (rbac) add('OK', 'argocd-rbac-cm', `policy parsed (match mode ${rbac.matchMode})`);

@@ -21,7 +21,15 @@ export interface RbacSubject {
 export interface Enforcer {
   /** Argo CD's decision for (subject, 'extensions', 'invoke', extensionName). Synchronous. */
   canInvoke(who: RbacSubject, extension: string): boolean;
+  /** True for {@link DENY_EVERY_INVOKE}: no policy could be loaded. */
+  readonly unavailable?: boolean;
 }
+
+/**
+ * The enforcer while argocd-rbac-cm cannot be loaded: Argo CD denies every request with a
+ * policy it cannot load, and so does the sidecar.
+ */
+export const DENY_EVERY_INVOKE: Enforcer = { canInvoke: () => false, unavailable: true };
 
 /**
  * casbin's default role manager follows `g` links this many levels deep (Argo CD keeps the

@@ -12,6 +12,12 @@ export const ACTION_INVOKE = 'invoke';
 export function authorizeInvoke(enforcer: Enforcer, who: RbacSubject, extension: string): void {
   if (enforcer.canInvoke(who, extension)) return;
   const permission = `${RESOURCE_EXTENSIONS}, ${ACTION_INVOKE}, ${extension}`;
+  if (enforcer.unavailable) {
+    throw new NotAllowedError(
+      'permission denied: the RBAC policy in argocd-rbac-cm cannot be loaded, so every extension request is denied until an administrator fixes it',
+      { details: { requiredPermission: permission } },
+    );
+  }
   throw new NotAllowedError(`permission denied: ${permission}`, {
     details: {
       requiredPermission: permission,

@@ -1,12 +1,15 @@
 import http from 'http';
 import { ProxyMetrics } from '../metrics';
 import { TunnelInfo } from '../delegate/hub';
+import type { ConfigProblem } from '../config/settings';
 
 export interface AdminState {
   /** Configuration loaded and not shutting down. */
   ready: () => boolean;
   /** Connected delegate agents, for `/delegates` (and `argocd-extension-proxy delegates`). */
   delegates?: () => TunnelInfo[];
+  /** Configuration problems in force (shown by /readyz; they never make it unready). */
+  problems?: () => ConfigProblem[];
 }
 
 /**
@@ -27,10 +30,15 @@ export function createAdminServer(
     switch (path) {
       case '/healthz':
         return sendJson(res, 200, { status: 'ok' });
-      case '/readyz':
+      case '/readyz': {
+        // Problems never make the sidecar unready: readiness is the argocd-server pod's, and
+        // a broken policy denies requests here instead of taking Argo CD's UI away.
+        const problems = state.problems?.() ?? [];
+        const detail = problems.length > 0 ? { problems } : {};
         return state.ready()
-          ? sendJson(res, 200, { status: 'ready' })
-          : sendJson(res, 503, { error: 'not ready', status: 503 });
+          ? sendJson(res, 200, { status: 'ready', ...detail })
+          : sendJson(res, 503, { error: 'not ready', status: 503, ...detail });
+      }
       case '/delegates':
         return sendJson(res, 200, { delegates: state.delegates?.() ?? [] });
       case '/metrics':

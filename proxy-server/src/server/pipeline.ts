@@ -11,6 +11,7 @@ import {
   NotAllowedError,
   NotFoundError,
   ProxyError,
+  ServiceUnavailableError,
   toErrorResponse,
 } from '../errors';
 import { Logger } from '../logger';
@@ -241,6 +242,12 @@ export class RequestPipeline {
     record.stage = 'route';
     const extension = runtime.settings.extensions.get(target.name);
     if (!extension) throw new NotFoundError(`extension ${target.name} is not configured`);
+    if (extension.unavailable) {
+      // Which key is missing is for the administrator (the log, /readyz, doctor), not the user.
+      throw new ServiceUnavailableError(
+        `extension ${target.name} is unavailable: its configuration references an argocd-secret key that is missing or empty (see the extension proxy's log)`,
+      );
+    }
     const service = resolveService(extension, app.destination);
     this.limit(record, 'body', () => checkDeclaredBodySize(req, extension.backend.limits));
     // 7 rewrite

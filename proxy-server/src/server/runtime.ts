@@ -1,7 +1,7 @@
 import { ProxySettings } from '../config/settings';
 import { ServiceConfig } from '../config/types';
 import { SessionAuthenticator } from '../auth/session-authenticator';
-import { createEnforcer, Enforcer } from '../rbac/enforcer';
+import { createEnforcer, DENY_EVERY_INVOKE, Enforcer } from '../rbac/enforcer';
 import { withDecisionCache } from '../rbac/decision-cache';
 import { ForwardFailure, Forwarder, ServiceForwarder } from '../proxy/forwarder';
 import { DelegateForwarder } from '../delegate/delegate-forwarder';
@@ -41,15 +41,19 @@ export async function buildRuntime(
     onForwardFailure: ForwardFailure;
   },
 ): Promise<Runtime> {
-  const enforcer = withDecisionCache(await createEnforcer(settings.rbac), (name) =>
-    settings.extensions.has(name),
-  );
+  const enforcer = settings.rbac
+    ? withDecisionCache(await createEnforcer(settings.rbac), (name) =>
+        settings.extensions.has(name),
+      )
+    : DENY_EVERY_INVOKE;
   const authenticator = new SessionAuthenticator(settings.auth, { logger: deps.logger });
   const relayKey = deriveRelayKey(settings.auth.secretKey);
   const relay = deps.registry && { registry: deps.registry, key: () => relayKey };
   const forwarders = new Map<ServiceConfig, Forwarder>();
   const rateLimiters = new Map<string, RateLimiter>();
   for (const extension of settings.extensions.values()) {
+    // Refused at the route stage (503): nothing to connect to.
+    if (extension.unavailable) continue;
     const { rateLimit } = extension.backend;
     if (rateLimit.perUser || rateLimit.perExtension) {
       rateLimiters.set(extension.name, new RateLimiter(rateLimit));

@@ -178,6 +178,7 @@ export class Sidecar {
       // Delegates never affect readiness: a missing agent fails only its own services (503).
       ready: () => this.config.loaded && !this.draining,
       delegates: () => this.delegates.list(),
+      problems: () => this.config.problemsInForce,
     });
   }
 

@@ -125,16 +125,6 @@ extensions:
       'headers[0].name "Host" is set by the proxy and cannot be configured',
     ],
     [
-      'a missing secret key',
-      'name: X-Token\n      value: $nope',
-      'headers[0].value references argocd-secret key "nope", which does not exist',
-    ],
-    [
-      'an empty secret',
-      'name: X-Token\n      value: $empty',
-      'headers[0].value references argocd-secret key "empty", which is empty',
-    ],
-    [
       'an empty value',
       'name: X-Token\n      value: ""',
       'headers[0].value must be a non-empty string',
@@ -205,8 +195,63 @@ extensions:
     const missing = parse({
       'extension.config.x': 'services: [{url: "http://x", delegate: onprem}]',
     });
-    expect(missing.problems).toEqual([
+    // A missing token fails only this extension (see the next tests).
+    expect(missing.problems).toEqual([]);
+    expect(missing.extensions.get('x')!.unavailable).toEqual([
       'extension.config.x: services[0].delegate needs argocd-secret key delegate.onprem.token (the token agent onprem connects with)',
+    ]);
+  });
+
+  it.each([
+    [
+      'a missing secret key',
+      'value: $nope',
+      'headers[0].value references argocd-secret key "nope", which does not exist',
+    ],
+    [
+      'an empty secret',
+      'value: $empty',
+      'headers[0].value references argocd-secret key "empty", which is empty',
+    ],
+  ])(
+    'marks an extension with %s unavailable and leaves the others alone',
+    (_case, value, message) => {
+      const result = parse({
+        'extension.config': `extensions:
+- name: broken
+  backend:
+    services:
+    - url: http://x
+      headers:
+      - name: X-Token
+        ${value}
+- name: fine
+  backend:
+    services:
+    - url: http://y
+      headers:
+      - name: X-Token
+        value: $ext.token
+`,
+      });
+      expect(result.problems).toEqual([]);
+      expect(result.extensions.get('broken')!.unavailable).toEqual([
+        `extension.config: extensions[0].backend.services[0].${message}`,
+      ]);
+      expect(result.extensions.get('fine')!.unavailable).toBeUndefined();
+      expect(result.extensions.get('fine')!.backend.services[0].headers).toEqual([
+        { name: 'X-Token', value: 's3cr3t-value' },
+      ]);
+    },
+  );
+
+  it('marks an extension unavailable when its TLS key reference is missing', () => {
+    const result = parse({
+      'extension.config.x': 'services:\n- url: https://a\n  tls: {cert: "C", key: $gone}\n',
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.extensions.get('x')!.unavailable).toEqual([
+      'extension.config.x: services[0].tls.key references argocd-secret key "gone", which does not exist',
     ]);
   });
 
@@ -285,7 +330,6 @@ extensions:
     });
     expect(bad.problems).toEqual([
       'extension.config.x: services[0].tls.key must be a $key reference to argocd-secret',
-      'extension.config.x: services[0].tls cert and key must be set together',
       'extension.config.x: services[0].tls is only allowed with an https url',
     ]);
     expect(bad.warnings).toEqual([
