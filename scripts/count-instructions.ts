@@ -28,6 +28,7 @@ import { PortProcess, startScript } from './bench-tools/processes';
 import { fmt, median, ratio, table } from './bench-tools/report';
 import {
   APP_HEADERS,
+  argocdFlags,
   sidecarConfig,
   startBenchArgoCD,
   TWO_LINE_POLICY,
@@ -113,7 +114,7 @@ async function main(): Promise<number> {
       const config = sidecarConfig(backends, policy);
       cleanups.push(() => config.remove());
       const sidecar = new SidecarProcess(
-        [...config.flags, '--argocd-server', argocd.url],
+        [...config.flags, ...argocdFlags(argocd)],
         {},
         { discardOutputAfterStart: true, wrapper: callgrindWrapper(dumps) },
       );

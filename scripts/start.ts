@@ -103,6 +103,9 @@ async function main(): Promise<void> {
         join(EXAMPLES, 'argocd-secret'),
         '--argocd-server',
         argocd.url,
+        // The account of argocd-cm/accounts.extension-proxy, for the destination check.
+        '--argocd-token-file',
+        argocd.accountTokenFile(),
       ],
       {},
       {

@@ -1,5 +1,12 @@
 import { EchoBackend } from './echo-backend';
-import { FakeArgoCD, FakeApplication, guestbook } from './fake-argocd';
+import {
+  defaultProject,
+  FakeApplication,
+  FakeArgoCD,
+  FakeCluster,
+  FakeProject,
+  guestbook,
+} from './fake-argocd';
 import { ArgoCDConfig } from './mounted-dir';
 import { TEST_SERVER_SECRET } from './local-tokens';
 import { SidecarProcess } from './sidecar-process';
@@ -24,12 +31,25 @@ export const DEFAULT_APPS: FakeApplication[] = [
     readers: ['*'],
   },
   {
+    // A cluster Argo CD knows, that no service of extension `multi` serves.
     name: 'nowhere',
     namespace: 'argocd',
     project: 'default',
-    destination: { name: 'unknown-cluster' },
+    destination: { name: 'unserved' },
     readers: ['*'],
   },
+];
+
+/** The clusters DEFAULT_APPS deploy to, besides the implicit in-cluster one. */
+export const DEFAULT_CLUSTERS: FakeCluster[] = [
+  { server: 'https://remote.example.com', name: 'remote' },
+  { server: 'https://unserved.example.com', name: 'unserved' },
+];
+
+/** Argo CD's default project, and team-a, which may deploy to its namespace on `remote`. */
+export const DEFAULT_PROJECTS: FakeProject[] = [
+  defaultProject(),
+  { name: 'team-a', destinations: [{ name: 'remote', namespace: 'payments' }] },
 ];
 
 export function extensionConfig(primary: string, secondary: string): string {
@@ -81,6 +101,8 @@ export class Environment {
     await this.secondBackend.start();
     await this.argocd.start();
     this.argocd.setApplications(DEFAULT_APPS);
+    this.argocd.setProjects(DEFAULT_PROJECTS);
+    this.argocd.setClusters(DEFAULT_CLUSTERS);
     this.config = new ArgoCDConfig({
       cm: {
         'extension.config': extensionConfig(this.backend.url, this.secondBackend.url),
@@ -97,6 +119,9 @@ export class Environment {
       ...this.config.flags,
       '--argocd-server',
       this.argocd.url,
+      // The extension proxy's own account, for the destination check.
+      '--argocd-token-file',
+      this.argocd.accountTokenFile(),
       '--namespace',
       'argocd',
       ...(options.extraFlags ?? []),

@@ -292,6 +292,8 @@ describe('start-up', () => {
       ...config.flags,
       '--argocd-server',
       argocd.url,
+      '--argocd-token-file',
+      argocd.accountTokenFile(),
       '--wait-for-valid-config',
     ]);
     try {

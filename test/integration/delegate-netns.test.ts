@@ -56,7 +56,13 @@ describeIfRoot('a delegate inside a private network', () => {
     });
     // The sidecar listens on its end of the veth pair (and nowhere else).
     sidecar = new SidecarProcess(
-      [...config.flags, '--argocd-server', argocd.url],
+      [
+        ...config.flags,
+        '--argocd-server',
+        argocd.url,
+        '--argocd-token-file',
+        argocd.accountTokenFile(),
+      ],
       {},
       { listen: `${net.outsideAddress}:0`, discardOutputAfterStart: true },
     );

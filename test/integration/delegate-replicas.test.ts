@@ -53,6 +53,8 @@ describeWithRedis('delegates across sidecar replicas', () => {
         ...config.flags,
         '--argocd-server',
         argocd.url,
+        '--argocd-token-file',
+        argocd.accountTokenFile(),
         '--redis',
         redis.address,
         '--peer-listen',

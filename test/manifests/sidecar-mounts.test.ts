@@ -98,7 +98,9 @@ function mountProblems(spec: PodSpec, cm: Record<string, string>): string[] {
         ? neededSecretKeys(cm)
         : secret.secretName === 'argocd-server-tls'
           ? ['tls.crt']
-          : [];
+          : secret.secretName === 'argocd-extension-proxy-api-token'
+            ? ['token']
+            : [];
     if (JSON.stringify(keys) !== JSON.stringify(expected)) {
       problems.push(
         `${SIDECAR}: Secret ${secret.secretName} gives keys ${JSON.stringify(keys)}, needs ${JSON.stringify(expected)}`,

@@ -1,17 +1,15 @@
 import { tokenKey } from '../auth/token-key';
-import http from 'http';
-import https from 'https';
-import { readFileSync } from 'fs';
 import { AuthenticationError, NotAllowedError, ServiceUnavailableError } from '../errors';
 import { BoundedCache } from '../util/bounded-cache';
-import { rejectOnRequestError, retryOnStaleConnection } from '../util/stale-connection';
+import { ArgoCDApi, ArgoCDConnectionOptions } from './argocd-api';
 
 /** The fields of an Argo CD Application the proxy uses. */
 export interface Application {
   name: string;
   namespace: string;
   project: string;
-  destination: { name?: string; server?: string };
+  /** `spec.destination`: the cluster by name or server, and the namespace (may be absent). */
+  destination: { name?: string; server?: string; namespace?: string };
 }
 
 /** Step 5 of the request path: is this application real and readable by this caller? */
@@ -28,18 +26,7 @@ export interface ApplicationLookup {
   lookupCached?(tokenHash: string, namespace: string, name: string): Application | undefined;
 }
 
-export interface ArgoCDApiOptions {
-  /** Argo CD API base URL. Default: `https://localhost:8080` (argocd-server in the same pod). */
-  baseUrl: string;
-  /** PEM CA bundle that signs argocd-server's certificate (the mounted argocd-server-tls). */
-  caFile?: string;
-  /**
-   * Skip certificate verification. Only allowed for a loopback URL, where the only peer is
-   * argocd-server in the same pod. Default: false.
-   */
-  insecureSkipVerify?: boolean;
-  /** Per-call timeout in ms. Default: 10000. */
-  timeoutMs?: number;
+export interface ArgoCDApiOptions extends ArgoCDConnectionOptions {
   /**
    * How long an answer (allowed or denied) is reused, in ms. Default: 5000; at most
    * {@link MAX_APPLICATION_CACHE_TTL_MS}.
@@ -67,8 +54,6 @@ function cacheKey(tokenHash: string, namespace: string, name: string): string {
  */
 export const MAX_APPLICATION_CACHE_TTL_MS = 60_000;
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * Checks an application against the Argo CD API with the caller's own token
  * (`GET /api/v1/applications/{name}?appNamespace={ns}`), so Argo CD itself decides whether
@@ -76,26 +61,15 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
  * application; concurrent misses for the same key share one call.
  */
 export class ArgoCDApplicationClient implements ApplicationLookup {
-  private readonly base: URL;
-  private readonly agent: http.Agent;
-  private readonly client: typeof http | typeof https;
-  private readonly timeoutMs: number;
+  /** The connection to Argo CD, shared with the destination check. */
+  readonly api: ArgoCDApi;
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly cache: BoundedCache<Outcome>;
   private readonly inflight = new Map<string, Promise<Outcome>>();
 
   constructor(private readonly options: ArgoCDApiOptions) {
-    this.base = new URL(options.baseUrl);
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
-      throw new Error(`--argocd-server must be an http or https URL, got ${options.baseUrl}`);
-    }
-    if (options.insecureSkipVerify && !LOOPBACK_HOSTS.has(this.base.hostname)) {
-      // SECURITY: skipping verification toward a remote host would let anyone on the path
-      // collect every user's session token.
-      throw new Error('--argocd-server-insecure is only allowed for a loopback --argocd-server');
-    }
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.api = new ArgoCDApi(options);
     this.ttlMs = options.cacheTtlMs ?? 5_000;
     if (!(this.ttlMs >= 0 && this.ttlMs <= MAX_APPLICATION_CACHE_TTL_MS)) {
       throw new Error(
@@ -105,18 +79,6 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
     }
     this.now = options.now ?? Date.now;
     this.cache = new BoundedCache(options.cacheSize ?? 10_000, this.now);
-    const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16 };
-    if (this.base.protocol === 'https:') {
-      this.client = https;
-      this.agent = new https.Agent({
-        ...agentOptions,
-        ca: options.caFile ? readFileSync(options.caFile) : undefined,
-        rejectUnauthorized: !options.insecureSkipVerify,
-      });
-    } else {
-      this.client = http;
-      this.agent = new http.Agent(agentOptions);
-    }
   }
 
   /**
@@ -161,7 +123,7 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.api.close();
   }
 
   private async fetchApplication(
@@ -171,11 +133,11 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
     name: string,
   ): Promise<Outcome> {
     const path =
-      `${this.base.pathname.replace(/\/$/, '')}/api/v1/applications/${encodeURIComponent(name)}` +
+      `/api/v1/applications/${encodeURIComponent(name)}` +
       `?appNamespace=${encodeURIComponent(namespace)}`;
     let response: { status: number; body: string };
     try {
-      response = await this.get(path, token);
+      response = await this.api.get(path, token);
     } catch (err) {
       // Not cached: the next request tries again.
       return {
@@ -190,45 +152,6 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
       this.cache.set(key, outcome, this.now() + this.ttlMs);
     }
     return outcome;
-  }
-
-  /** One GET, sent again on a stale kept-alive connection (util/stale-connection.ts). */
-  private get(path: string, token: string): Promise<{ status: number; body: string }> {
-    return retryOnStaleConnection(() => this.getOnce(path, token));
-  }
-
-  private getOnce(path: string, token: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = this.client.request(
-        {
-          protocol: this.base.protocol,
-          hostname: this.base.hostname.replace(/^\[|\]$/g, ''),
-          port: this.base.port,
-          path,
-          method: 'GET',
-          agent: this.agent,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            // An Application can be large (status, history), but not unbounded.
-            if (size > 16 * 1024 * 1024) req.destroy(new Error('response too large'));
-            else chunks.push(chunk);
-          });
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      rejectOnRequestError(req, reject);
-      req.end();
-    });
   }
 }
 
@@ -281,7 +204,10 @@ function parseApplication(body: string): Application | undefined {
   }
   const root = doc as {
     metadata?: { name?: unknown; namespace?: unknown };
-    spec?: { project?: unknown; destination?: { name?: unknown; server?: unknown } };
+    spec?: {
+      project?: unknown;
+      destination?: { name?: unknown; server?: unknown; namespace?: unknown };
+    };
   };
   const name = root?.metadata?.name;
   const namespace = root?.metadata?.namespace;
@@ -296,6 +222,9 @@ function parseApplication(body: string): Application | undefined {
     destination: {
       name: typeof dest.name === 'string' && dest.name !== '' ? dest.name : undefined,
       server: typeof dest.server === 'string' && dest.server !== '' ? dest.server : undefined,
+      // The project's destinations are matched against it (an absent namespace is "").
+      namespace:
+        typeof dest.namespace === 'string' && dest.namespace !== '' ? dest.namespace : undefined,
     },
   };
 }

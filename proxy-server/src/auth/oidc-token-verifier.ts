@@ -41,6 +41,14 @@ export class OidcTokenVerifier {
 
   /** Verifies signature, issuer, algorithm, times and audience, then maps the claims. */
   async verify(token: string): Promise<Identity> {
+    return this.toIdentity(await this.verifyClaims(token));
+  }
+
+  /**
+   * Verifies signature, issuer, algorithm, times and audience; the verified claims (for
+   * checks beyond the Identity, such as whether Argo CD replaces the groups).
+   */
+  async verifyClaims(token: string): Promise<Claims> {
     const keys = await this.keys.current();
     let claims: Claims;
     try {
@@ -57,7 +65,7 @@ export class OidcTokenVerifier {
     }
     checkTimeClaims(claims, this.options.now(), SSO_CLOCK_SKEW_SECONDS);
     this.checkAudience(claims.aud);
-    return this.toIdentity(claims);
+    return claims;
   }
 
   private async verifyWith(token: string, keys: KeySet): Promise<Claims> {
@@ -104,7 +112,8 @@ export class OidcTokenVerifier {
     }
   }
 
-  private toIdentity(claims: Claims): Identity {
+  /** Maps verified claims to the Identity, groups from the token's `scopes` claims. */
+  toIdentity(claims: Claims): Identity {
     const userId = getUserIdentifier(claims);
     if (userId === '') throw new AuthenticationError('token has no subject');
     return {

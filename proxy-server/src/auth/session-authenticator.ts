@@ -1,6 +1,12 @@
 import { decodeJwt } from 'jose';
 import { AuthenticationError } from '../errors';
 import { Logger, NOOP_LOGGER } from '../logger';
+import {
+  ArgoCDSessionApi,
+  argoCDReplacesGroups,
+  EFFECTIVE_GROUPS_MAX_AGE_MS,
+  fetchEffectiveGroups,
+} from './effective-groups';
 import { Identity } from './identity';
 import { LOCAL_ISSUER, verifyLocalToken } from './local-token-verifier';
 import { OidcTokenVerifier } from './oidc-token-verifier';
@@ -30,6 +36,17 @@ export interface SessionAuthenticatorOptions {
   cacheBytes?: number;
   /** Least time between SSO key refreshes caused by an unknown key. Default: 10000 */
   keyRefreshCooldownMs?: number;
+  /**
+   * Asks Argo CD for a session's groups when Argo CD replaces the token's (see
+   * auth/effective-groups.ts). Default: none; such tokens are then refused (503).
+   */
+  argocdApi?: ArgoCDSessionApi;
+}
+
+/** A verified token's Identity, and how long it may be reused (default: the cache's). */
+interface Verified {
+  identity: Identity;
+  maxAgeMs?: number;
 }
 
 /**
@@ -42,9 +59,18 @@ export interface SessionAuthenticatorOptions {
  * SECURITY: the unverified `iss` only picks the verifier (as in util/session/sessionmanager.go). Each verifier then enforces its
  * own issuer, algorithms and key, so lying about `iss` only changes which check fails.
  *
- * Verified tokens are cached by SHA-256 until min(`exp`, now + 5 minutes), bounded in
- * entries and bytes; failures are never cached. Concurrent verifications of one token
- * share the work.
+ * SSO groups are Argo CD's: when Argo CD replaces a token's `groups` with the identity
+ * provider's answer (oidc.config `enableUserInfoGroups`, Azure groups overage), the groups
+ * come from Argo CD's `/api/v1/session/userinfo` for that token, and the token is refused
+ * when Argo CD refuses it or cannot be asked (auth/effective-groups.ts). Other tokens
+ * (local, Dex, oidc.config without either option) use their own claims and never wait on
+ * Argo CD here.
+ *
+ * Verified tokens are cached by SHA-256 until min(`exp`, now + 5 minutes), and those with
+ * groups from Argo CD until min(`exp`, now + EFFECTIVE_GROUPS_MAX_AGE_MS), bounded in
+ * entries and bytes; a cached Identity, effective groups included, is answered
+ * synchronously by `lookupCached`. Failures are never cached. Concurrent verifications of
+ * one token share the work, the call to Argo CD included.
  */
 export class SessionAuthenticator {
   private readonly secretKey: Uint8Array;
@@ -52,9 +78,11 @@ export class SessionAuthenticator {
   private readonly cache: VerifiedTokenCache;
   private readonly inflight = new Map<string, Promise<Identity>>();
   private readonly now: () => number;
+  private readonly argocdApi?: ArgoCDSessionApi;
 
   constructor(settings: AuthSettings, options: SessionAuthenticatorOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.argocdApi = options.argocdApi;
     this.secretKey = new Uint8Array(settings.secretKey);
     this.cache = new VerifiedTokenCache(
       {
@@ -87,8 +115,8 @@ export class SessionAuthenticator {
     let pending = this.inflight.get(key);
     if (!pending) {
       pending = this.verify(token)
-        .then((identity) => {
-          this.cache.set(key, identity);
+        .then(({ identity, maxAgeMs }) => {
+          this.cache.set(key, identity, maxAgeMs);
           return identity;
         })
         .finally(() => this.inflight.delete(key));
@@ -103,21 +131,34 @@ export class SessionAuthenticator {
     return this.cache.get(key);
   }
 
-  private async verify(token: string): Promise<Identity> {
+  private async verify(token: string): Promise<Verified> {
     try {
       const issuer = readUnverifiedIssuer(token);
       if (issuer === LOCAL_ISSUER) {
         if (this.secretKey.length === 0)
           throw new AuthenticationError('local sessions are not configured');
-        return await verifyLocalToken(token, this.secretKey, this.now());
+        return { identity: await verifyLocalToken(token, this.secretKey, this.now()) };
       }
-      if (this.sso && issuer === this.sso.config.issuer) return await this.sso.verify(token);
+      if (this.sso && issuer === this.sso.config.issuer)
+        return await this.verifySso(this.sso, token);
       throw new AuthenticationError(
         this.sso ? 'unknown token issuer' : 'unknown token issuer: SSO is not configured',
       );
     } catch (err) {
       throw toAuthenticationError(err);
     }
+  }
+
+  /**
+   * An SSO token, with Argo CD's groups when Argo CD replaces the token's (asked only after
+   * the token verified, so an invalid token never reaches Argo CD from here).
+   */
+  private async verifySso(sso: OidcTokenVerifier, token: string): Promise<Verified> {
+    const claims = await sso.verifyClaims(token);
+    const identity = sso.toIdentity(claims);
+    if (!argoCDReplacesGroups(sso.config.groupsReplacement, claims)) return { identity };
+    const groups = await fetchEffectiveGroups(this.argocdApi, token);
+    return { identity: { ...identity, groups }, maxAgeMs: EFFECTIVE_GROUPS_MAX_AGE_MS };
   }
 }
 

@@ -7,6 +7,17 @@ export const DEX_API_PATH = '/api/dex';
 /** The OAuth2 clients Argo CD registers in Dex (common.ArgoCDClientAppID / ArgoCDCLIClientAppID). */
 export const DEX_CLIENT_IDS: readonly string[] = ['argo-cd', 'argo-cd-cli'];
 
+/**
+ * How Argo CD replaces the `groups` claim of this issuer's ID tokens with the provider's
+ * answer before RBAC sees them (util/oidc/oidc.go SetGroupsClaimFromEndpoint):
+ * - `userinfo`: oidc.config `enableUserInfoGroups: true` with a non-empty `userInfoPath`;
+ *   every token's groups become the userinfo endpoint's `groups`.
+ * - `azure-overage`: oidc.config `azure.enableUserGroupOverageClaim: true` (and no
+ *   `userinfo`, which takes precedence); only tokens that carry the groups overage claim
+ *   get their groups from Microsoft Graph (util/oidc/oidc_azure.go).
+ */
+export type GroupsReplacement = 'userinfo' | 'azure-overage';
+
 /** One SSO issuer whose ID tokens are accepted as Argo CD sessions. */
 export interface OidcIssuerConfig {
   /** Must equal the tokens' `iss` and the discovery document's `issuer`. Example: `https://cd.example.com/api/dex` */
@@ -32,6 +43,12 @@ export interface OidcIssuerConfig {
   rootCA?: string;
   /** argocd-cm `oidc.tls.insecure.skip.verify: "true"`: do not verify the issuer's TLS certificate. Default: false */
   insecureSkipVerify?: boolean;
+  /**
+   * Whether Argo CD replaces the tokens' `groups` (see {@link GroupsReplacement}); the sidecar
+   * then takes the groups from Argo CD itself (auth/effective-groups.ts). Never set for Dex.
+   * Default: undefined (the token's own claims are the groups)
+   */
+  groupsReplacement?: GroupsReplacement;
 }
 
 export interface SsoResolveOptions {
@@ -45,7 +62,9 @@ export interface SsoResolveOptions {
  * The SSO issuer Argo CD would accept tokens from, with Argo CD's precedence
  * (util/settings IssuerURL, OAuth2AllowedAudiences, SkipAudienceCheckWhenTokenHasNoAudience):
  * - `oidc.config` wins: its `issuer`; audiences are `allowedAudiences` when non-empty, else
- *   `clientID` plus `cliClientID`; `skipAudienceCheckWhenTokenHasNoAudience`; `rootCA`.
+ *   `clientID` plus `cliClientID`; `skipAudienceCheckWhenTokenHasNoAudience`; `rootCA`;
+ *   `enableUserInfoGroups` with `userInfoPath`, and `azure.enableUserGroupOverageClaim`
+ *   (util/settings UserInfoGroupsEnabled, UserInfoPath, AzureUserGroupOverageClaimEnabled).
  * - else `dex.config` with `url`: issuer `<url>/api/dex` (plain concatenation, as Argo CD and
  *   the Dex config it generates both do), audiences `argo-cd` and `argo-cd-cli`, fetched
  *   through `dexServer`.
@@ -129,6 +148,7 @@ function resolveOidcConfig(
   if (rootCA !== '' && !isPemCertificateBundle(rootCA)) {
     problems.push('oidc.config: rootCA must be PEM-encoded certificates');
   }
+  const groupsReplacement = readGroupsReplacement(parsed, read, problems);
   if (problems.length > 0) return { problems };
   return {
     issuer: {
@@ -137,9 +157,52 @@ function resolveOidcConfig(
       skipAudienceCheck: skip === true,
       ...(rootCA !== '' ? { rootCA } : {}),
       ...(argocdCm['oidc.tls.insecure.skip.verify'] === 'true' ? { insecureSkipVerify: true } : {}),
+      ...(groupsReplacement ? { groupsReplacement } : {}),
     },
     problems,
   };
+}
+
+/**
+ * util/oidc SetGroupsClaimFromEndpoint's choice: userinfo when `enableUserInfoGroups` is true
+ * and `userInfoPath` (a `$secret` reference resolved) is not empty; else the Azure overage
+ * when `azure.enableUserGroupOverageClaim` is true; else none.
+ *
+ * Argo CD also needs a valid `azure.graphApiEndpoint` (util/settings AzureGraphAPIEndpoint:
+ * an invalid one logs a warning and turns the overage off); that is not checked here, so the
+ * sidecar asks Argo CD in that case too, and Argo CD then answers the token's own groups.
+ * A value of the wrong type is a problem: Argo CD would discard the whole oidc.config.
+ */
+function readGroupsReplacement(
+  parsed: Record<string, unknown>,
+  read: (field: string) => string,
+  problems: string[],
+): GroupsReplacement | undefined {
+  const readBoolean = (value: unknown, where: string): boolean => {
+    if (value === undefined || value === null) return false;
+    if (typeof value !== 'boolean') {
+      problems.push(`oidc.config: ${where} must be true or false`);
+      return false;
+    }
+    return value;
+  };
+  const userInfoGroups = readBoolean(parsed.enableUserInfoGroups, 'enableUserInfoGroups');
+  const userInfoPath = read('userInfoPath');
+  let azureOverage = false;
+  const azure = parsed.azure;
+  if (azure !== undefined && azure !== null) {
+    if (typeof azure !== 'object' || Array.isArray(azure)) {
+      problems.push('oidc.config: azure must be a YAML mapping');
+    } else {
+      azureOverage = readBoolean(
+        (azure as Record<string, unknown>).enableUserGroupOverageClaim,
+        'azure.enableUserGroupOverageClaim',
+      );
+    }
+  }
+  if (userInfoGroups && userInfoPath !== '') return 'userinfo';
+  if (azureOverage) return 'azure-overage';
+  return undefined;
 }
 
 function resolveDexConfig(

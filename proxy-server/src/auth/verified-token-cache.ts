@@ -46,11 +46,12 @@ export class VerifiedTokenCache {
     return this.entries.get(key);
   }
 
-  set(key: string, identity: Identity): void {
+  /** `maxAgeMs`: a shorter life than the limits' (never a longer one). */
+  set(key: string, identity: Identity, maxAgeMs = this.limits.maxAgeMs): void {
     const now = this.now();
     const expiresAtMs = Math.min(
       identity.expiresAt === undefined ? Infinity : identity.expiresAt * 1000,
-      now + this.limits.maxAgeMs,
+      now + Math.min(maxAgeMs, this.limits.maxAgeMs),
     );
     if (expiresAtMs <= now) return;
     const bytes = estimateBytes(identity);

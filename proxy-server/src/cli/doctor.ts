@@ -1,5 +1,13 @@
 import { formatFinding, runChecks } from '../doctor/checks';
-import { CONFIG_DIR_FLAGS, durationFlag, FlagSpec, parseCommand, requireString } from './flags';
+import {
+  ARGOCD_API_FLAGS,
+  CONFIG_DIR_FLAGS,
+  durationFlag,
+  FlagSpec,
+  optionalString,
+  parseCommand,
+  requireString,
+} from './flags';
 
 export const DOCTOR_FLAGS: FlagSpec[] = [
   ...CONFIG_DIR_FLAGS,
@@ -7,13 +15,14 @@ export const DOCTOR_FLAGS: FlagSpec[] = [
     name: 'no-network',
     kind: 'boolean',
     default: 'false',
-    description: 'Do not try to reach the backends.',
+    description: 'Do not try to reach the backends or the Argo CD API.',
   },
   {
     name: 'timeout',
     kind: 'string',
     default: '2s',
-    description: 'How long each backend may take to answer the reachability check.',
+    description:
+      'How long each backend (and each Argo CD API call) may take to answer the reachability check.',
   },
   {
     name: 'dex-server',
@@ -21,6 +30,8 @@ export const DOCTOR_FLAGS: FlagSpec[] = [
     default: 'http://argocd-dex-server:5556',
     description: 'As for serve: where Dex is, when dex.config is set.',
   },
+  // As for serve: the destination check's account is checked with the same flags.
+  ...ARGOCD_API_FLAGS,
 ];
 
 const SYNOPSIS =
@@ -28,8 +39,10 @@ const SYNOPSIS =
 const SUMMARY =
   'Checks a configuration as the sidecar would load it and prints one line per finding:\n' +
   '"OK|WARN|ERROR area: message — fix: ...": extension config, secret references, SSO,\n' +
-  'policy syntax, who can invoke each extension (and grants to everyone, or to no one), and\n' +
-  'whether each backend answers. Exit 0 without errors, 1 with errors, 2 on usage errors.';
+  'policy syntax, who can invoke each extension (and grants to everyone, or to no one),\n' +
+  "whether each backend answers, and the extension proxy's Argo CD account (its token,\n" +
+  'argocd-cm accounts.<name>, its projects/clusters grants, and whether the API accepts it).\n' +
+  'Exit 0 without errors, 1 with errors, 2 on usage errors.';
 
 export async function runDoctor(argv: string[]): Promise<number> {
   const args = parseCommand(argv, { synopsis: SYNOPSIS, summary: SUMMARY, flags: DOCTOR_FLAGS });
@@ -41,6 +54,15 @@ export async function runDoctor(argv: string[]): Promise<number> {
     noNetwork: args.flags.get('no-network') === true,
     timeoutMs: durationFlag(args, 'timeout'),
     dexServer: requireString(args, 'dex-server'),
+    argocd: {
+      connection: {
+        baseUrl: requireString(args, 'argocd-server'),
+        caFile: optionalString(args, 'argocd-server-ca'),
+        insecureSkipVerify: args.flags.get('argocd-server-insecure') === true,
+        timeoutMs: durationFlag(args, 'timeout'),
+      },
+      tokenFile: optionalString(args, 'argocd-token-file'),
+    },
   });
   for (const finding of findings) process.stdout.write(formatFinding(finding) + '\n');
   const errors = findings.filter((f) => f.level === 'ERROR').length;

@@ -122,6 +122,39 @@ export const CONFIG_DIR_FLAGS: FlagSpec[] = [
   },
 ];
 
+/**
+ * How `serve` and `doctor` reach the Argo CD API: the server, its certificate, and the
+ * extension proxy's own account token (for the destination check).
+ */
+export const ARGOCD_API_FLAGS: FlagSpec[] = [
+  {
+    name: 'argocd-server',
+    kind: 'string',
+    default: 'https://localhost:8080',
+    description:
+      "Argo CD API: applications are checked with the caller's token, projects and clusters with --argocd-token-file.",
+  },
+  {
+    name: 'argocd-server-ca',
+    kind: 'string',
+    description:
+      "PEM file that signs argocd-server's certificate (e.g. the mounted argocd-server-tls tls.crt).",
+  },
+  {
+    name: 'argocd-server-insecure',
+    kind: 'boolean',
+    default: 'false',
+    description:
+      "Skip verifying argocd-server's certificate; only allowed for a loopback --argocd-server.",
+  },
+  {
+    name: 'argocd-token-file',
+    kind: 'string',
+    description:
+      "File holding the API token of the extension proxy's Argo CD account (e.g. the mounted Secret argocd-extension-proxy-api-token, key token), which may only `projects, get` and `clusters, get`: the destination check reads each application's project and Argo CD's clusters with it. Re-read when it changes. Without it every extension request gets 503.",
+  },
+];
+
 /** A command's usage text and what it accepts besides flags. */
 export interface CommandSpec {
   synopsis: string;

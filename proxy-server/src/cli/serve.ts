@@ -1,9 +1,11 @@
 import { readFileSync } from 'fs';
 import { MAX_APPLICATION_CACHE_TTL_MS } from '../argocd/application-lookup';
 import { createLogger } from '../logger';
+import { normalizeRootPath } from '../proxy/extension-path';
 import { ConfigLoadError } from '../server/config-manager';
 import { Sidecar, SidecarOptions } from '../server/sidecar';
 import {
+  ARGOCD_API_FLAGS,
   CONFIG_DIR_FLAGS,
   durationFlag,
   FlagSpec,
@@ -32,31 +34,19 @@ export const SERVE_FLAGS: FlagSpec[] = [
     description: '/healthz, /readyz and /metrics (HOST:PORT).',
   },
   ...CONFIG_DIR_FLAGS,
-  {
-    name: 'argocd-server',
-    kind: 'string',
-    default: 'https://localhost:8080',
-    description: "Argo CD API used to check applications with the caller's token.",
-  },
-  {
-    name: 'argocd-server-ca',
-    kind: 'string',
-    description:
-      "PEM file that signs argocd-server's certificate (e.g. the mounted argocd-server-tls tls.crt).",
-  },
-  {
-    name: 'argocd-server-insecure',
-    kind: 'boolean',
-    default: 'false',
-    description:
-      "Skip verifying argocd-server's certificate; only allowed for a loopback --argocd-server.",
-  },
+  ...ARGOCD_API_FLAGS,
   {
     name: 'dex-server',
     kind: 'string',
     default: 'http://argocd-dex-server:5556',
     description:
       'Where Dex serves discovery and keys when dex.config is set (like argocd-server --dex-server).',
+  },
+  {
+    name: 'rootpath',
+    kind: 'string',
+    description:
+      "Argo CD's server.rootpath (e.g. /argocd): only <rootpath>/extensions/<name>/... is served, and delegates connect under it too. Unset: Argo CD's own env ARGOCD_SERVER_ROOTPATH, else none.",
   },
   {
     name: 'namespace',
@@ -158,8 +148,10 @@ export async function runServe(argv: string[]): Promise<number> {
     argocdServer: requireString(args, 'argocd-server'),
     argocdServerCaFile: optionalString(args, 'argocd-server-ca'),
     argocdServerInsecure: args.flags.get('argocd-server-insecure') === true,
+    argocdTokenFile: optionalString(args, 'argocd-token-file'),
     dexServer: requireString(args, 'dex-server'),
     namespace: optionalString(args, 'namespace') ?? podNamespace(),
+    rootPath: rootPathFlag(args),
     reloadIntervalMs: durationFlag(args, 'reload-interval'),
     applicationCacheTtlMs: applicationCacheTtl(args),
     shutdownTimeoutMs: durationFlag(args, 'shutdown-timeout'),
@@ -209,6 +201,22 @@ function applicationCacheTtl(args: ParsedArgs): number {
     );
   }
   return ms;
+}
+
+/**
+ * --rootpath, else argocd-server's own ARGOCD_SERVER_ROOTPATH (the manifest maps
+ * argocd-cmd-params-cm `server.rootpath` to it, as Argo CD's does), normalised as Argo CD
+ * normalises it.
+ */
+export function rootPathFlag(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): string {
+  const given = args.flags.get('rootpath');
+  const text = typeof given === 'string' ? given : (env.ARGOCD_SERVER_ROOTPATH ?? '');
+  try {
+    return normalizeRootPath(text);
+  } catch (err) {
+    const from = typeof given === 'string' ? '--rootpath' : 'ARGOCD_SERVER_ROOTPATH';
+    throw new UsageError(`${from} ${(err as Error).message}`);
+  }
 }
 
 /** --redis and friends, checked together: relaying needs all three to make sense. */

@@ -4,13 +4,15 @@ import { createHash, timingSafeEqual } from 'crypto';
  * The delegate tunnel, shared by the sidecar and the agent.
  *
  * 1. The agent dials the sidecar's extension port and sends
- *      GET /extensions/.delegate/connect HTTP/1.1
+ *      GET <root path>/extensions/.delegate/connect HTTP/1.1
  *      Connection: Upgrade
  *      Upgrade: argocd-extension-proxy-delegate/2
  *      Authorization: Bearer <token of argocd-secret delegate.<name>.token>
  *      Argocd-Extension-Proxy-Delegate: <name>
  *    (`.delegate` can never be an extension name, so the path rides the Ingress rule that
- *    already sends `/extensions/` to the sidecar, and the pipeline never sees it.)
+ *    already sends `/extensions/` to the sidecar, and the pipeline never sees it. Under
+ *    Argo CD's `server.rootpath` that rule is `<root path>/extensions/`, so the agent's
+ *    --server URL carries the root path and the path follows it.)
  * 2. The sidecar checks name and token (constant time) and answers 101; from then on the
  *    socket carries the tunnel framing (framing.ts, tunnel-session.ts): the sidecar opens
  *    streams, the agent answers them.

@@ -7,6 +7,8 @@ import { ExtensionConfig } from '../config/types';
 import { resolveSsoIssuer } from '../auth/sso-settings';
 import { createEnforcer, Enforcer, loadPolicyRules } from '../rbac/enforcer';
 import { parseRbacConfigMap, RbacConfig } from '../rbac/rbac-config';
+import { ArgoCDConnectionOptions } from '../argocd/argocd-api';
+import { checkArgoCDAccount } from './argocd-api-checks';
 
 export type Level = 'OK' | 'WARN' | 'ERROR';
 
@@ -28,6 +30,8 @@ export interface DoctorOptions {
   /** Per-backend timeout for the reachability check. */
   timeoutMs: number;
   dexServer: string;
+  /** The Argo CD API and the extension proxy's account token: the destination check's setup. */
+  argocd?: { connection: ArgoCDConnectionOptions; tokenFile?: string };
 }
 
 /** Group names that usually mean "every signed-in user" in an identity provider. */
@@ -148,6 +152,9 @@ export async function runChecks(options: DoctorOptions): Promise<Finding[]> {
     if (rbac) add('OK', 'argocd-rbac-cm', `policy parsed (match mode ${rbac.matchMode})`);
   }
   if (rbac && extensions.size > 0) await checkPermissions(rbac, extensions, add);
+  if (options.argocd) {
+    await checkArgoCDAccount({ cm, rbac, ...options.argocd, noNetwork: options.noNetwork }, add);
+  }
 
   for (const extension of extensions.values()) {
     for (const service of extension.backend.services) {

@@ -1,6 +1,9 @@
-import { InputError } from '../errors';
+import { InputError, NotFoundError } from '../errors';
 
-/** Every extension request path starts with this (Argo CD's extension.URLPrefix). */
+/**
+ * Every extension request path starts with this (Argo CD's extension.URLPrefix), after
+ * the root path when Argo CD runs under one.
+ */
 export const EXTENSIONS_PREFIX = '/extensions/';
 
 /** The parts of `/extensions/<name>/<rest>?<query>`. */
@@ -18,9 +21,46 @@ const NAME = /^[A-Za-z0-9_-]+$/;
 const MAX_NAME_LENGTH = 253;
 const PERCENT_TRIPLET = /%[0-9A-Fa-f]{2}/;
 
+/** One root path segment: RFC 3986 `pchar` without percent-encoding. */
+const ROOT_SEGMENT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@]+$/;
+
+/**
+ * Argo CD's `server.rootpath` (`--rootpath`, ARGOCD_SERVER_ROOTPATH) as the sidecar
+ * compares it: `argocd`, `/argocd` and `/argocd/` all mean `/argocd`, and `''` or `/` mean
+ * no root path, because argocd-server trims the slashes too (server.go withRootPath).
+ * Anything that is not a plain path is refused: the sidecar matches the root path byte for
+ * byte, so a URL, a query, `..` or a percent-encoding would only ever match nothing, or
+ * something other than what argocd-server serves.
+ */
+export function normalizeRootPath(text: string): string {
+  const trimmed = text.replace(/^\/+|\/+$/g, '');
+  if (trimmed === '') return '';
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(trimmed)) {
+    throw new InputError(`must be a path like /argocd, not a URL: ${JSON.stringify(text)}`);
+  }
+  for (const segment of trimmed.split('/')) {
+    if (segment === '' || segment === '.' || segment === '..') {
+      throw new InputError(
+        `must be a path like /argocd, without empty, "." or ".." segments: ${JSON.stringify(text)}`,
+      );
+    }
+    if (!ROOT_SEGMENT.test(segment)) {
+      throw new InputError(
+        `must be a path like /argocd: letters, digits and -._~!$&'()*+,;=:@ between slashes (no spaces, query, fragment or percent-encoding): ${JSON.stringify(text)}`,
+      );
+    }
+  }
+  return `/${trimmed}`;
+}
+
 /**
  * Splits a request target into extension name, remaining path and query, and refuses any
  * path that could reach outside the extension's backend path.
+ *
+ * `rootPath` is a normalised root path (normalizeRootPath: `''` or `/argocd`). With one,
+ * only `<rootPath>/extensions/<name>...` is an extension request; any other path is a 404,
+ * as argocd-server's root mux answers it, and a path inside the root is parsed exactly as
+ * one without a root path (the backend never sees the root path).
  *
  * SECURITY: the name is matched raw (no decoding), so `%2e%2e`, encoded slashes and the
  * like can never form a name. Each segment of the rest is decoded once and rejected if it
@@ -28,13 +68,23 @@ const PERCENT_TRIPLET = /%[0-9A-Fa-f]{2}/;
  * itself still percent-encoded (double encoding). Rejection is a 400, never a rewrite: a
  * rewritten path would make the backend and the proxy disagree about what was asked.
  */
-export function parseExtensionPath(requestTarget: string): ExtensionTarget {
-  if (!requestTarget.startsWith(EXTENSIONS_PREFIX)) {
-    throw new InputError(`path must start with ${EXTENSIONS_PREFIX}<extension-name>`);
+export function parseExtensionPath(requestTarget: string, rootPath = ''): ExtensionTarget {
+  let target = requestTarget;
+  if (rootPath !== '') {
+    // '/' must follow the root: `/argocdx/...` is outside `/argocd`.
+    if (!target.startsWith(rootPath) || target.charCodeAt(rootPath.length) !== 0x2f) {
+      throw new NotFoundError(
+        `path is outside the root path ${rootPath}: extension requests go to ${rootPath}${EXTENSIONS_PREFIX}<extension-name>/...`,
+      );
+    }
+    target = target.slice(rootPath.length);
   }
-  const q = requestTarget.indexOf('?');
-  const path = q === -1 ? requestTarget : requestTarget.slice(0, q);
-  const query = q === -1 ? '' : requestTarget.slice(q);
+  if (!target.startsWith(EXTENSIONS_PREFIX)) {
+    throw new InputError(`path must start with ${rootPath}${EXTENSIONS_PREFIX}<extension-name>`);
+  }
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
+  const query = q === -1 ? '' : target.slice(q);
   const afterPrefix = path.slice(EXTENSIONS_PREFIX.length);
   const slash = afterPrefix.indexOf('/');
   const name = slash === -1 ? afterPrefix : afterPrefix.slice(0, slash);

@@ -32,6 +32,18 @@ export interface Enforcer {
 export const DENY_EVERY_INVOKE: Enforcer = { canInvoke: () => false, unavailable: true };
 
 /**
+ * The resource and action an enforcer decides: `extensions, invoke` on the request path;
+ * `doctor` also asks about the extension proxy's own account (`projects, get`,
+ * `clusters, get`), and then `canInvoke` decides that permission for its object.
+ */
+export interface Permission {
+  resource: string;
+  action: string;
+}
+
+const INVOKE: Permission = { resource: RESOURCE_EXTENSIONS, action: ACTION_INVOKE };
+
+/**
  * casbin's default role manager follows `g` links this many levels deep (Argo CD keeps the
  * default): a role reached through more links than this is not inherited.
  */
@@ -77,7 +89,10 @@ interface InvokeRule {
  * Loading yields to the event loop between slices of rules, so a reload of a large policy
  * does not hold up requests (they keep using the previous enforcer until this one is ready).
  */
-export async function createEnforcer(config: RbacConfig): Promise<Enforcer> {
+export async function createEnforcer(
+  config: RbacConfig,
+  permission: Permission = INVOKE,
+): Promise<Enforcer> {
   const rules = loadPolicyRules(config);
   const match = createMatchFunction(config.matchMode);
   const bySubject = new Map<string, InvokeRule[]>();
@@ -87,7 +102,7 @@ export async function createEnforcer(config: RbacConfig): Promise<Enforcer> {
     // Before the first slice too: the parse that came before did not end with a turn.
     await nextTurn();
     const end = Math.min(rules.length, start + RULES_PER_SLICE);
-    for (let i = start; i < end; i++) indexRule(rules[i], match, bySubject, links);
+    for (let i = start; i < end; i++) indexRule(rules[i], match, bySubject, links, permission);
   }
 
   /** One casbin Enforce call, as Argo CD makes it: an error counts as a deny. */
@@ -171,6 +186,7 @@ function indexRule(
   match: MatchFunction,
   bySubject: Map<string, InvokeRule[]>,
   links: Map<string, string[]>,
+  permission: Permission,
 ): void {
   const { values } = rule;
   if (rule.ptype === 'g') {
@@ -183,7 +199,7 @@ function indexRule(
   const [subject, resource, action, object, effect] = values;
   let failed = false;
   try {
-    if (!match(RESOURCE_EXTENSIONS, resource) || !match(ACTION_INVOKE, action)) return;
+    if (!match(permission.resource, resource) || !match(permission.action, action)) return;
   } catch {
     failed = true;
   }

@@ -1,6 +1,6 @@
 import { compileGlobPattern } from './glob-pattern';
-import { compileGoRegexp, GoRegexpError } from './go-regexp';
 import type { MatchMode } from './rbac-config';
+import { compileRegexPattern, RegexPattern, RegexPatternError } from './regex-pattern';
 
 /** casbin's `globOrRegexMatch(text, pattern)` (assets/model.conf) for one match mode. */
 export type MatchFunction = (text: string, pattern: string) => boolean;
@@ -11,28 +11,29 @@ export type MatchFunction = (text: string, pattern: string) => boolean;
  * policy is the only source of patterns, which bounds the cache.
  *
  * - glob: a pattern that fails to compile matches nothing (util/glob/glob.go Match).
- * - regex: an invalid pattern throws. Argo CD uses casbin's util.RegexMatch, which panics;
+ * - regex: Go's regexp.MatchString through re2js (regex-pattern.ts), linear in the text.
+ *   An invalid pattern throws. Argo CD uses casbin's util.RegexMatch, which panics;
  *   casbin's enforce() recovers and returns an error, and Argo CD's enforce() treats an error
  *   as a deny. So it fails the whole check (one subject), not only its own policy line.
- *   A valid Go pattern that go-regexp.ts cannot translate throws too.
+ *   A pattern Go accepts but re2js refuses (regex-pattern.ts lists them) throws too.
  *   SECURITY: callers must treat a throw as a deny; matching nothing instead could skip a
  *   `deny` line that Argo CD applies.
  */
 export function createMatchFunction(mode: MatchMode): MatchFunction {
-  const cache = new Map<string, RegExp | GoRegexpError | undefined>();
-  const compile = (pattern: string): RegExp | GoRegexpError | undefined => {
+  const cache = new Map<string, RegexPattern | RegexPatternError | undefined>();
+  const compile = (pattern: string): RegexPattern | RegexPatternError | undefined => {
     if (mode === 'glob') return compileGlobPattern(pattern);
     try {
-      return compileGoRegexp(pattern);
+      return compileRegexPattern(pattern);
     } catch (error) {
-      if (error instanceof GoRegexpError) return error;
+      if (error instanceof RegexPatternError) return error;
       throw error;
     }
   };
   return (text, pattern) => {
     if (!cache.has(pattern)) cache.set(pattern, compile(pattern));
     const compiled = cache.get(pattern);
-    if (compiled instanceof GoRegexpError) throw compiled;
+    if (compiled instanceof RegexPatternError) throw compiled;
     return compiled !== undefined && compiled.test(text);
   };
 }

@@ -1,3 +1,4 @@
+import { ArgoCDSessionApi } from '../auth/effective-groups';
 import { ConfigWatcher } from '../config/config-watcher';
 import {
   AppliedConfig,
@@ -31,6 +32,8 @@ export interface ConfigManagerOptions extends SettingsOptions {
   onForwardFailure: ForwardFailure;
   delegates: DelegateHub;
   registry?: ReplicaRegistry;
+  /** Asks Argo CD for SSO groups it replaces (passed on to buildRuntime). */
+  argocdApi?: ArgoCDSessionApi;
   /** Called after a new runtime is in place (to drop caches that outlive it). */
   onReload?: (runtime: Runtime) => void;
 }

@@ -5,6 +5,7 @@ import { Identity } from '../auth/identity';
 import { extractSessionToken } from '../auth/token-extraction';
 import { tokenKey } from '../auth/token-key';
 import { Application, ApplicationLookup } from '../argocd/application-lookup';
+import { DestinationCheck } from '../argocd/project-lookup';
 import {
   describeError,
   InputError,
@@ -36,10 +37,17 @@ interface ForwardPlan {
 export interface PipelineDeps {
   runtime: () => Runtime;
   applications: ApplicationLookup;
+  /** Stage 5b: the application's destination, against its project (Argo CD 3.x). */
+  destinations: DestinationCheck;
   metrics: ProxyMetrics;
   logger: Logger;
   /** Argocd-Namespace: where Argo CD's control plane runs. */
   controlPlaneNamespace: string;
+  /**
+   * Argo CD's `server.rootpath`, normalised (`''` or `/argocd`): extension requests arrive
+   * under it, as the UI sends them and the Ingress passes them on.
+   */
+  rootPath?: string;
 }
 
 type Stage =
@@ -49,6 +57,7 @@ type Stage =
   | 'authorize'
   | 'rate-limit'
   | 'application'
+  | 'destination'
   | 'route'
   | 'forward';
 
@@ -78,7 +87,8 @@ type RecordedResponse = ServerResponse & { [RECORD]?: RequestRecord };
 /**
  * The request path of DESIGN.md, in order, in this one place:
  *   1 parse path (1b header size limit) → 2 authenticate → 3 validate Argocd-* headers →
- *   4 authorize (RBAC; 4b rate limits) → 5 check the application with Argo CD → 6 route
+ *   4 authorize (RBAC; 4b rate limits) → 5 check the application with Argo CD (5b its
+ *   destination: a registered cluster its project permits) → 6 route
  *   (6b declared body size) → 7 rewrite headers → 8 forward (retries, failover, circuit
  *   breakers, concurrency cap, streamed body size).
  * Each stage lives in its own module and throws a ProxyError; `respondWithError` is the
@@ -154,7 +164,8 @@ export class RequestPipeline {
 
   /**
    * Stages 1 to 7: where and how to forward, or a thrown/rejected ProxyError. Synchronous
-   * when the token and the application answer are cached; a Promise when either needs I/O.
+   * when the token, the application answer, its project and the cluster list are cached; a
+   * Promise when any of them needs I/O.
    */
   private check(
     req: IncomingMessage,
@@ -163,7 +174,7 @@ export class RequestPipeline {
   ): ForwardPlan | Promise<ForwardPlan> {
     const runtime = this.deps.runtime();
     // 1 parse path
-    const target = parseExtensionPath(req.url ?? '');
+    const target = parseExtensionPath(req.url ?? '', this.deps.rootPath);
     record.target = target;
     // Label metrics only with configured names, so arbitrary paths cannot grow label sets.
     const extension = runtime.settings.extensions.get(target.name);
@@ -220,14 +231,14 @@ export class RequestPipeline {
     record.stage = 'application';
     const { applications } = this.deps;
     const cached = applications.lookupCached?.(tokenHash, ref.namespace, ref.name);
-    if (cached) return this.plan(req, record, upgrade, runtime, identity, ref, cached);
+    if (cached) return this.checkDestination(req, record, upgrade, runtime, identity, ref, cached);
     return applications
       .getApplication(token, ref.namespace, ref.name, tokenHash)
-      .then((app) => this.plan(req, record, upgrade, runtime, identity, ref, app));
+      .then((app) => this.checkDestination(req, record, upgrade, runtime, identity, ref, app));
   }
 
-  /** Stages 5 (the answer's check) to 7. */
-  private plan(
+  /** Stage 5 (the answer's check) and 5b (its destination), then 6 and 7. */
+  private checkDestination(
     req: IncomingMessage,
     record: RequestRecord,
     upgrade: boolean,
@@ -235,9 +246,29 @@ export class RequestPipeline {
     identity: Identity,
     ref: ApplicationRef,
     app: Application,
+  ): ForwardPlan | Promise<ForwardPlan> {
+    checkApplicationMatches(app, ref);
+    // 5b destination: a registered cluster that the application's project permits
+    record.stage = 'destination';
+    const { destinations } = this.deps;
+    if (destinations.permittedCached?.(app)) {
+      return this.plan(req, record, upgrade, runtime, identity, app);
+    }
+    return destinations
+      .check(app)
+      .then(() => this.plan(req, record, upgrade, runtime, identity, app));
+  }
+
+  /** Stages 6 and 7, for an application that passed every check. */
+  private plan(
+    req: IncomingMessage,
+    record: RequestRecord,
+    upgrade: boolean,
+    runtime: Runtime,
+    identity: Identity,
+    app: Application,
   ): ForwardPlan {
     const target = record.target as ExtensionTarget;
-    checkApplicationMatches(app, ref);
     // 6 route
     record.stage = 'route';
     const extension = runtime.settings.extensions.get(target.name);
@@ -318,13 +349,20 @@ export class RequestPipeline {
     if (errorStatus === 403) {
       metrics.authzDenials.inc({
         extension: record.extension,
-        check: record.stage === 'authorize' ? 'rbac' : 'application',
+        check:
+          record.stage === 'authorize'
+            ? 'rbac'
+            : record.stage === 'destination'
+              ? 'project'
+              : 'application',
       });
     }
     const fields: Record<string, unknown> = {
       method: req.method,
       // SECURITY: the path only; a query string may carry data the user did not mean to log.
-      path: record.target ? `/extensions/${record.target.name}${record.target.rest}` : undefined,
+      path: record.target
+        ? `${this.deps.rootPath ?? ''}/extensions/${record.target.name}${record.target.rest}`
+        : undefined,
       extension: record.target?.name,
       status,
       durationMs: Math.round(seconds * 1000),

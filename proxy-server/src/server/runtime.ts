@@ -1,6 +1,7 @@
 import { ProxySettings } from '../config/settings';
 import { ServiceConfig } from '../config/types';
 import { SessionAuthenticator } from '../auth/session-authenticator';
+import { ArgoCDSessionApi } from '../auth/effective-groups';
 import { createEnforcer, DENY_EVERY_INVOKE, Enforcer } from '../rbac/enforcer';
 import { withDecisionCache } from '../rbac/decision-cache';
 import { ForwardFailure, Forwarder, ServiceForwarder } from '../proxy/forwarder';
@@ -39,6 +40,8 @@ export async function buildRuntime(
     /** Where other replicas are (--redis); undefined when delegates are per replica. */
     registry?: ReplicaRegistry;
     onForwardFailure: ForwardFailure;
+    /** Asks Argo CD for SSO groups it replaces (auth/effective-groups.ts). */
+    argocdApi?: ArgoCDSessionApi;
   },
 ): Promise<Runtime> {
   const enforcer = settings.rbac
@@ -46,7 +49,10 @@ export async function buildRuntime(
         settings.extensions.has(name),
       )
     : DENY_EVERY_INVOKE;
-  const authenticator = new SessionAuthenticator(settings.auth, { logger: deps.logger });
+  const authenticator = new SessionAuthenticator(settings.auth, {
+    logger: deps.logger,
+    argocdApi: deps.argocdApi,
+  });
   const relayKey = deriveRelayKey(settings.auth.secretKey);
   const relay = deps.registry && { registry: deps.registry, key: () => relayKey };
   const forwarders = new Map<ServiceConfig, Forwarder>();

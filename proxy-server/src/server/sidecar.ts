@@ -2,6 +2,7 @@ import http from 'http';
 import { AddressInfo } from 'net';
 import { Duplex } from 'stream';
 import { ArgoCDApplicationClient } from '../argocd/application-lookup';
+import { ArgoCDDestinationCheck } from '../argocd/project-lookup';
 import { ConfigSources } from '../config/settings';
 import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
@@ -26,9 +27,19 @@ export interface SidecarOptions {
   argocdServer: string;
   argocdServerCaFile?: string;
   argocdServerInsecure: boolean;
+  /**
+   * The API token of the extension proxy's Argo CD account (`projects, get`, `clusters, get`)
+   * for the destination check. Without it, every request that reaches that check gets 503.
+   */
+  argocdTokenFile?: string;
   dexServer: string;
   /** Argocd-Namespace sent to backends. */
   namespace: string;
+  /**
+   * Argo CD's `server.rootpath`, normalised (normalizeRootPath: `''` or `/argocd`): extension
+   * requests and delegate tunnels arrive under it. Default: none.
+   */
+  rootPath?: string;
   reloadIntervalMs: number;
   applicationCacheTtlMs: number;
   shutdownTimeoutMs: number;
@@ -68,6 +79,7 @@ export class Sidecar {
   private readonly metrics = new ProxyMetrics();
   private readonly config: ConfigManager;
   private readonly applications: ArgoCDApplicationClient;
+  private readonly destinations: ArgoCDDestinationCheck;
   private readonly delegates: DelegateHub;
   private readonly registry?: ReplicaRegistry;
   private readonly relayServer?: http.Server;
@@ -87,6 +99,12 @@ export class Sidecar {
       insecureSkipVerify: options.argocdServerInsecure,
       cacheTtlMs: options.applicationCacheTtlMs,
       onCacheResult: (hit) => this.metrics.recordCacheLookup('application', hit),
+    });
+    // The same TTL as the application check: no staleness beyond what that check has.
+    this.destinations = new ArgoCDDestinationCheck({
+      api: this.applications.api,
+      tokenFile: options.argocdTokenFile,
+      cacheTtlMs: options.applicationCacheTtlMs,
     });
     const replicas = options.replicas;
     if (replicas) {
@@ -115,9 +133,11 @@ export class Sidecar {
     const pipeline = (this.pipeline = new RequestPipeline({
       runtime: () => this.config.current,
       applications: this.applications,
+      destinations: this.destinations,
       metrics: this.metrics,
       logger,
       controlPlaneNamespace: options.namespace,
+      rootPath: options.rootPath,
     }));
     this.config = new ConfigManager({
       sources: options.sources,
@@ -128,9 +148,12 @@ export class Sidecar {
       onForwardFailure: pipeline.respondToForwardFailure,
       delegates: this.delegates,
       registry: this.registry,
+      // SSO groups Argo CD replaces are asked of Argo CD over the same connections.
+      argocdApi: this.applications.api,
       onReload: (runtime) => {
         // A policy change must not be outlived by answers given under the old one.
         this.applications.clearCache();
+        this.destinations.clearCache();
         this.delegates.revalidate(runtime.settings.delegateTokens);
       },
     });
@@ -155,6 +178,8 @@ export class Sidecar {
         handle(req, res);
       },
     );
+    // Agents dial in through the same Ingress rule as the UI, so under the root path too.
+    const connectPath = (options.rootPath ?? '') + CONNECT_PATH;
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       // SECURITY: Node removes its own error listener before emitting 'upgrade'; without one,
       // a client resetting the connection during the checks would crash the process.
@@ -167,7 +192,7 @@ export class Sidecar {
       }
       // Delegate agents dial in here (a path no extension can have); everything else is a
       // WebSocket for an extension and goes through every check.
-      if (req.url === CONNECT_PATH) this.delegates.accept(req, socket, head);
+      if (req.url === connectPath) this.delegates.accept(req, socket, head);
       else pipeline.handleUpgrade(req, socket, head);
     });
     // Uploads and streams may legitimately take long; headers may not.
@@ -184,6 +209,21 @@ export class Sidecar {
 
   /** Loads the configuration (throws ConfigLoadError on problems), then listens. */
   async start(): Promise<{ address: AddressInfo; adminAddress: AddressInfo }> {
+    if (!this.destinations.configured) {
+      // Started anyway, failing closed per request: a sidecar that exits would crash-loop in
+      // argocd-server's pod, which is what an upgrade before the install step would do.
+      this.options.logger.error(
+        'the destination check is not configured: every extension request will get 503 until the sidecar runs with --argocd-token-file (see docs/install.md)',
+      );
+    } else {
+      const problem = await this.destinations.tokenProblem();
+      if (problem) {
+        this.options.logger.warn(
+          'the destination check cannot read its token yet: extension requests get 503 until the Secret argocd-extension-proxy-api-token is created (see docs/install.md)',
+          { error: problem },
+        );
+      }
+    }
     await this.config.start(this.options.waitForValidConfig ?? false);
     const address = await listen(this.server, this.options.listen);
     const adminAddress = await listen(this.admin, this.options.adminListen);

@@ -112,6 +112,108 @@ describe('resolveSsoIssuer', () => {
     expect(result.issuer?.audiences).toEqual(['argo-from-secret']);
   });
 
+  // util/oidc SetGroupsClaimFromEndpoint: path 1 (userinfo) needs UserInfoGroupsEnabled and a
+  // non-empty UserInfoPath and wins over path 2 (AzureUserGroupOverageClaimEnabled). One table,
+  // so the cases where nothing is replaced are checked next to those where it is.
+  it('decides like SetGroupsClaimFromEndpoint when Argo CD replaces the token groups', () => {
+    const cases: Array<[string, string, string]> = [
+      ['neither option', '', 'none'],
+      [
+        'enableUserInfoGroups with userInfoPath',
+        'enableUserInfoGroups: true\nuserInfoPath: /userinfo',
+        'userinfo',
+      ],
+      ['enableUserInfoGroups without userInfoPath', 'enableUserInfoGroups: true', 'none'],
+      [
+        'enableUserInfoGroups with an empty userInfoPath',
+        'enableUserInfoGroups: true\nuserInfoPath: ""',
+        'none',
+      ],
+      [
+        'enableUserInfoGroups false',
+        'enableUserInfoGroups: false\nuserInfoPath: /userinfo',
+        'none',
+      ],
+      ['userInfoPath alone', 'userInfoPath: /userinfo', 'none'],
+      [
+        'azure.enableUserGroupOverageClaim',
+        'azure:\n  enableUserGroupOverageClaim: true',
+        'azure-overage',
+      ],
+      [
+        'azure.enableUserGroupOverageClaim with an invalid graphApiEndpoint (asked anyway)',
+        'azure:\n  enableUserGroupOverageClaim: true\n  graphApiEndpoint: http://evil.example',
+        'azure-overage',
+      ],
+      ['azure without enableUserGroupOverageClaim', 'azure:\n  useWorkloadIdentity: true', 'none'],
+      [
+        'both (userinfo wins)',
+        'enableUserInfoGroups: true\nuserInfoPath: /userinfo\nazure:\n  enableUserGroupOverageClaim: true',
+        'userinfo',
+      ],
+      [
+        'both, userinfo without a path (the overage applies)',
+        'enableUserInfoGroups: true\nazure:\n  enableUserGroupOverageClaim: true',
+        'azure-overage',
+      ],
+    ];
+    const decided = cases.map(([name, yaml]) => {
+      const result = resolveSsoIssuer(
+        { 'oidc.config': `issuer: https://idp.example.com\nclientID: argo\n${yaml}\n` },
+        { dexServer: DEX_SERVER },
+      );
+      expect(result.problems).toEqual([]);
+      return [name, result.issuer?.groupsReplacement ?? 'none'];
+    });
+    expect(Object.fromEntries(decided)).toEqual(
+      Object.fromEntries(cases.map(([name, , expected]) => [name, expected])),
+    );
+  });
+
+  it('resolves a $key userInfoPath before deciding', () => {
+    const result = resolveSsoIssuer(
+      {
+        'oidc.config':
+          'issuer: https://idp.example.com\nclientID: argo\nenableUserInfoGroups: true\nuserInfoPath: $oidc.userinfo\n',
+      },
+      { dexServer: DEX_SERVER, secrets: { 'oidc.userinfo': '/userinfo' } },
+    );
+    expect(result.issuer?.groupsReplacement).toBe('userinfo');
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    [
+      'a non-boolean enableUserInfoGroups',
+      {
+        'oidc.config':
+          'issuer: https://idp.example.com\nclientID: a\nenableUserInfoGroups: "true"\nuserInfoPath: /u',
+      },
+      ['oidc.config: enableUserInfoGroups must be true or false'],
+    ],
+    [
+      'a userInfoPath that is not a string',
+      { 'oidc.config': 'issuer: https://idp.example.com\nclientID: a\nuserInfoPath: [a]' },
+      ['oidc.config: userInfoPath must be a string'],
+    ],
+    [
+      'an azure that is not a mapping',
+      { 'oidc.config': 'issuer: https://idp.example.com\nclientID: a\nazure: yes' },
+      ['oidc.config: azure must be a YAML mapping'],
+    ],
+    [
+      'a non-boolean azure.enableUserGroupOverageClaim',
+      {
+        'oidc.config':
+          'issuer: https://idp.example.com\nclientID: a\nazure:\n  enableUserGroupOverageClaim: "yes"',
+      },
+      ['oidc.config: azure.enableUserGroupOverageClaim must be true or false'],
+    ],
+  ])('reports %s (Argo CD would discard the whole oidc.config)', (_case, cm, problems) => {
+    const result = resolveSsoIssuer(cm, { dexServer: DEX_SERVER });
+    expect(result.problems).toEqual(problems);
+    expect(result.issuer).toBeUndefined();
+  });
+
   it.each<[string, Record<string, string>, string[]]>([
     ['oidc.config that is not YAML', { 'oidc.config': 'issuer: [' }, ['oidc.config: invalid YAML']],
     [

@@ -1,8 +1,9 @@
 import {
   joinUpstreamPath,
+  normalizeRootPath,
   parseExtensionPath,
 } from '../../../proxy-server/src/proxy/extension-path';
-import { InputError } from '../../../proxy-server/src/errors';
+import { InputError, NotFoundError } from '../../../proxy-server/src/errors';
 
 describe('parseExtensionPath', () => {
   it.each([
@@ -53,6 +54,86 @@ describe('parseExtensionPath', () => {
     ['/extensions/x/a?b=c#frag', 'query string contains characters that must be percent-encoded'],
   ])('rejects %s', (url, message) => {
     expect(() => parseExtensionPath(url)).toThrow(new InputError(message));
+  });
+});
+
+describe('normalizeRootPath', () => {
+  // argocd-server trims slashes (server.go withRootPath: strings.Trim(RootPath, "/")).
+  it.each([
+    ['', ''],
+    ['/', ''],
+    ['//', ''],
+    ['argocd', '/argocd'],
+    ['/argocd', '/argocd'],
+    ['/argocd/', '/argocd'],
+    ['//argocd//', '/argocd'],
+    ['tools/argo-cd', '/tools/argo-cd'],
+    ["/a.b_c~d!$&'()*+,;=:@/", "/a.b_c~d!$&'()*+,;=:@"],
+  ])('reads %p as %p', (text, expected) => {
+    expect(normalizeRootPath(text)).toBe(expected);
+  });
+
+  it.each([
+    ['https://argocd.example.com/argocd', 'not a URL'],
+    ['/a//b', 'without empty, "." or ".." segments'],
+    ['/a/../b', 'without empty, "." or ".." segments'],
+    ['./argocd', 'without empty, "." or ".." segments'],
+    ['/argo cd', 'no spaces, query, fragment or percent-encoding'],
+    ['/argocd?x=1', 'no spaces, query, fragment or percent-encoding'],
+    ['/argocd#top', 'no spaces, query, fragment or percent-encoding'],
+    ['/argo%63d', 'no spaces, query, fragment or percent-encoding'],
+    ['/argo\\cd', 'no spaces, query, fragment or percent-encoding'],
+    ['/argocd\n', 'no spaces, query, fragment or percent-encoding'],
+  ])('refuses %p', (text, message) => {
+    expect(() => normalizeRootPath(text)).toThrow(InputError);
+    expect(() => normalizeRootPath(text)).toThrow(message);
+    expect(() => normalizeRootPath(text)).toThrow(JSON.stringify(text));
+  });
+});
+
+describe('parseExtensionPath under a root path', () => {
+  it.each([
+    ['/argocd', '/argocd/extensions/anomaly', { name: 'anomaly', rest: '', query: '' }],
+    [
+      '/argocd',
+      '/argocd/extensions/anomaly/v1/scores?from=1&to=2',
+      { name: 'anomaly', rest: '/v1/scores', query: '?from=1&to=2' },
+    ],
+    ['/tools/argo-cd', '/tools/argo-cd/extensions/x/a/', { name: 'x', rest: '/a/', query: '' }],
+  ])('under %s parses %s as without one', (root, url, expected) => {
+    expect(parseExtensionPath(url, root)).toEqual(expected);
+    expect(parseExtensionPath(url.slice(root.length))).toEqual(expected);
+  });
+
+  // argocd-server mounts everything at /<root>/: any other path is its mux's 404.
+  it.each([
+    '/extensions/anomaly/v1/scores',
+    '/extensions/.delegate/connect',
+    '/argocdx/extensions/anomaly/',
+    '/ARGOCD/extensions/anomaly/',
+    '/argo%63d/extensions/anomaly/',
+    '/other/argocd/extensions/anomaly/',
+    '/argocd',
+    '/argocd?x=/extensions/anomaly/',
+    '',
+  ])('answers 404 for %p outside /argocd', (url) => {
+    expect(() => parseExtensionPath(url, '/argocd')).toThrow(
+      new NotFoundError(
+        'path is outside the root path /argocd: extension requests go to /argocd/extensions/<extension-name>/...',
+      ),
+    );
+  });
+
+  it.each([
+    ['/argocd/', 'path must start with /argocd/extensions/<extension-name>'],
+    ['/argocd/api/v1/session', 'path must start with /argocd/extensions/<extension-name>'],
+    ['/argocd//extensions/x/', 'path must start with /argocd/extensions/<extension-name>'],
+    ['/argocd/extensions/', 'extension name is missing from the path'],
+    ['/argocd/extensions/../x', 'extension name may only contain letters, digits, "-" and "_"'],
+    ['/argocd/extensions/x/%2e%2e/y', 'path must not contain "." or ".." segments'],
+    ['/argocd/extensions/x/a%2fb', 'path must not contain an encoded slash or backslash'],
+  ])('answers 400 for %p inside /argocd, as without a root path', (url, message) => {
+    expect(() => parseExtensionPath(url, '/argocd')).toThrow(new InputError(message));
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Pattern matches checked against github.com/gobwas/glob v0.2.3 `Compile(pattern).Match(text)`
  * and Go's `regexp.MatchString(pattern, text)`. `invalid`: Go fails to compile the pattern.
- * Rows with `differs` are where this port deliberately answers otherwise; the reason is given.
+ * Rows with `differs` are where the glob port deliberately answers otherwise, or where the
+ * Go oracle's version matters; the reason is given.
  */
 export interface PatternCase {
   pattern: string;
@@ -130,8 +131,13 @@ export const REGEX_CASES: PatternCase[] = [
   { pattern: '\\P{Greek}', text: 'α', expected: false },
   { pattern: '\\p{^Greek}', text: 'a', expected: true },
   { pattern: '[\\p{Lu}\\d]', text: '7', expected: true },
-  { pattern: '\\p{C}', text: '\u0378', expected: false },
   { pattern: '\\p{Nope}', text: 'a', expected: 'invalid' },
+  // Go 1.25 additions (regexp/syntax unicodeTable): Any, Ascii, Assigned, Cn, LC.
+  { pattern: '^\\p{Any}$', text: '\u0378', expected: true },
+  { pattern: '\\p{Ascii}', text: '\u00E9', expected: false },
+  { pattern: '\\p{Assigned}', text: '\u0378', expected: false },
+  { pattern: '\\p{Cn}', text: '\u0378', expected: true },
+  { pattern: '\\p{LC}', text: 'a', expected: true },
   { pattern: '[[:alpha:]]+$', text: 'abc', expected: true },
   { pattern: '[[:^digit:]]', text: '5', expected: false },
   { pattern: '[[:word:]]', text: '_', expected: true },
@@ -145,12 +151,8 @@ export const REGEX_CASES: PatternCase[] = [
   { pattern: '(?i)\\w', text: '\u212A', expected: true },
   { pattern: '(?i)[^k]', text: 'K', expected: false },
   { pattern: '(?i)\\p{Lu}', text: 'a', expected: true },
-  {
-    pattern: '(?i)\\P{Lu}',
-    text: 'a',
-    expected: 'invalid',
-    differs: 'Go folds then negates; not expressible in JS, refused (fail closed)',
-  },
+  // Go folds the class, then negates it: a is in folded Lu, so not in its negation.
+  { pattern: '(?i)\\P{Lu}', text: 'a', expected: false },
   { pattern: '[]a]', text: ']', expected: true },
   { pattern: '[^]a]', text: 'b', expected: true },
   { pattern: '[a-]', text: '-', expected: true },
@@ -205,22 +207,73 @@ export const REGEX_CASES: PatternCase[] = [
   { pattern: '(?-)a', text: 'a', expected: 'invalid' },
   { pattern: '(?x)a', text: 'a', expected: 'invalid' },
   { pattern: '(?U)a+', text: 'aaa', expected: true },
-  {
-    pattern: '(?i:a)b',
-    text: 'Ab',
-    expected: 'invalid',
-    differs: 'Go matches; Node 20 has no inline flags, so partial (?i) is refused (fail closed)',
-  },
-  {
-    pattern: 'a(?i)*',
-    text: 'aa',
-    expected: 'invalid',
-    differs: 'Go repeats the a; refused here as too obscure to translate (fail closed)',
-  },
+  { pattern: '(?i:a)b', text: 'Ab', expected: true },
+  { pattern: '(?i:a)b', text: 'AB', expected: false },
+  // A flag group leaves nothing to repeat: the * repeats the a before it.
+  { pattern: 'a(?i)*', text: 'aa', expected: true },
   {
     pattern: '(?<name>a)b',
     text: 'ab',
     expected: true,
     differs: 'valid since Go 1.22 (Argo CD builds with Go 1.26); the Go 1.19 oracle rejects it',
+  },
+];
+
+/**
+ * Where re2js 2.10 (RE2/J's port, which the regex mode uses) answers otherwise than Go 1.26's
+ * regexp.MatchString. `expected` is re2js's answer, `go` is Go's. Each refusal (`invalid`)
+ * fails closed: the check that meets the pattern denies.
+ */
+export interface RegexDifference {
+  /** What the case shows; the test's title. */
+  title: string;
+  pattern: string;
+  text: string;
+  expected: boolean | 'invalid';
+  go: boolean | 'invalid';
+}
+
+export const REGEX_DIFFERENCES: RegexDifference[] = [
+  {
+    title: "re2js's \\p{C} includes unassigned code points (Cn); Go's is Cc|Cf|Co|Cs",
+    pattern: '\\p{C}',
+    text: '\u0378',
+    expected: true,
+    go: false,
+  },
+  {
+    title: 'so \\P{C} leaves them out',
+    pattern: '\\P{C}',
+    text: '\u0378',
+    expected: false,
+    go: true,
+  },
+  {
+    title: 'Go 1.25 category aliases are refused',
+    pattern: '\\p{Letter}',
+    text: 'a',
+    expected: 'invalid',
+    go: true,
+  },
+  {
+    title: 'Go 1.25 case-insensitive names are refused',
+    pattern: '\\p{greek}',
+    text: '\u03B1',
+    expected: 'invalid',
+    go: true,
+  },
+  {
+    title: 'only the canonical spelling \\p{Ascii} is known (Go: any case)',
+    pattern: '\\p{ASCII}',
+    text: 'a',
+    expected: 'invalid',
+    go: true,
+  },
+  {
+    title: 'programs over 1,398,101 instructions are too large (Go: over 3,355,443)',
+    pattern: 'a{1000}'.repeat(1399),
+    text: 'a',
+    expected: 'invalid',
+    go: false,
   },
 ];

@@ -1,18 +1,19 @@
 import { compileGlobPattern } from '../../../proxy-server/src/rbac/glob-pattern';
-import { compileGoRegexp, GoRegexpError } from '../../../proxy-server/src/rbac/go-regexp';
 import { createMatchFunction } from '../../../proxy-server/src/rbac/match-function';
-import { GLOB_CASES, REGEX_CASES } from './pattern-cases';
+import { RegexPatternError } from '../../../proxy-server/src/rbac/regex-pattern';
+import { GLOB_CASES, REGEX_CASES, REGEX_DIFFERENCES } from './pattern-cases';
 
 function matchGlob(pattern: string, text: string): boolean | 'invalid' {
   const compiled = compileGlobPattern(pattern);
   return compiled === undefined ? 'invalid' : compiled.test(text);
 }
 
+/** The regex mode's answer, as casbin calls it (text first); 'invalid' when it throws. */
 function matchRegex(pattern: string, text: string): boolean | 'invalid' {
   try {
-    return compileGoRegexp(pattern).test(text);
+    return createMatchFunction('regex')(text, pattern);
   } catch (error) {
-    if (error instanceof GoRegexpError) return 'invalid';
+    if (error instanceof RegexPatternError) return 'invalid';
     throw error;
   }
 }
@@ -23,8 +24,15 @@ describe('compileGlobPattern', () => {
   });
 });
 
-describe('compileGoRegexp', () => {
+describe('regex mode answers like Go regexp.MatchString (re2js)', () => {
   it.each(REGEX_CASES)('$pattern on $text -> $expected', ({ pattern, text, expected }) => {
+    expect(matchRegex(pattern, text)).toBe(expected);
+  });
+});
+
+describe('regex mode: known differences from Go', () => {
+  it.each(REGEX_DIFFERENCES)('$title', ({ pattern, text, expected, go }) => {
+    expect(expected).not.toBe(go);
     expect(matchRegex(pattern, text)).toBe(expected);
   });
 });
@@ -35,7 +43,13 @@ describe('createMatchFunction', () => {
   });
 
   it('throws for an invalid regex so the whole check fails, as in Argo CD', () => {
-    expect(() => createMatchFunction('regex')('a', '(')).toThrow(GoRegexpError);
+    expect(() => createMatchFunction('regex')('a', '(')).toThrow(RegexPatternError);
+  });
+
+  it('throws again for the cached invalid regex', () => {
+    const match = createMatchFunction('regex');
+    expect(() => match('a', 'a**')).toThrow(RegexPatternError);
+    expect(() => match('b', 'a**')).toThrow(RegexPatternError);
   });
 
   it('takes text first and pattern second, like casbin calls it', () => {
