@@ -12,8 +12,13 @@
  * the cluster list that GET /api/v1/clusters returns instead of the cluster informer's indexes.
  * Everything here is pure: no I/O, no clock.
  */
-import { compileGlobPattern } from '../rbac/glob-pattern';
-import type { RegexPattern } from '../rbac/regex-pattern';
+import { compileGlobPattern, GlobMatcher } from '../rbac/glob-pattern';
+
+/**
+ * Which of the two bounds of gobwas v0.2.3's answer a glob is matched with (glob-pattern.ts
+ * GlobMatcher): the check permits only when it permits under both.
+ */
+type Bound = 'strict' | 'lenient';
 
 /** v1alpha1.KubernetesInternalAPIServerAddr: the address of the cluster Argo CD runs in. */
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
@@ -297,23 +302,24 @@ export function resolveDestinationCluster(
 // Argo CD's util/glob keeps an LRU of 10,000 compiled globs; destination patterns are few,
 // so a map that is emptied when full is enough.
 const GLOB_CACHE_LIMIT = 1000;
-const globCache = new Map<string, RegexPattern | null>();
+const globCache = new Map<string, GlobMatcher | null>();
 
 /**
  * util/glob Match without separators: a pattern that does not compile matches nothing.
- * compileGlobPattern gives a pattern its meaning, while gobwas v0.2.3's optimizer over-matches
- * a few shapes (`argocd*cd` matches "argocd" because prefix and suffix may overlap; a lone `?`
- * matches ""). Under `!` Argo CD therefore denies such destinations where this permits them;
- * deny patterns of those shapes are not written in practice.
+ * gobwas v0.2.3's optimizer answers differently from a pattern's meaning for a few shapes
+ * (`argocd*cd` matches "argocd"; a lone `?` matches ""; empty alternatives), so a glob is
+ * matched with one bound of what Argo CD may answer, and the caller requires both bounds to
+ * permit: never looser than Argo CD.
  */
-function globMatchText(pattern: string, text: string): boolean {
+function globMatchText(pattern: string, text: string, bound: Bound): boolean {
   let compiled = globCache.get(pattern);
   if (compiled === undefined) {
     if (globCache.size >= GLOB_CACHE_LIMIT) globCache.clear();
     compiled = compileGlobPattern(pattern) ?? null;
     globCache.set(pattern, compiled);
   }
-  return compiled !== null && compiled.test(text);
+  if (compiled === null) return false;
+  return bound === 'strict' ? compiled.strict(text) : compiled.lenient(text);
 }
 
 /** v1alpha1 isDenyPattern. */
@@ -326,25 +332,28 @@ function isDenyPattern(pattern: string): boolean {
  * calls it: `*` (and `**`) cross `/`, so `https://*` matches any https URL. A `!` pattern
  * matches what the rest does not match, so an uncompilable `!` pattern matches everything.
  */
-function globMatch(pattern: string, value: string, allowNegation: boolean): boolean {
-  if (allowNegation && isDenyPattern(pattern)) return !globMatchText(pattern.slice(1), value);
+function globMatch(pattern: string, value: string, allowNegation: boolean, bound: Bound): boolean {
+  if (allowNegation && isDenyPattern(pattern)) {
+    return !globMatchText(pattern.slice(1), value, bound);
+  }
   if (pattern === '*') return true;
-  return globMatchText(pattern, value);
+  return globMatchText(pattern, value, bound);
 }
 
 /** v1alpha1 (AppProject).isDestinationMatched, including Go's `&&`-before-`||` grouping. */
 function isDestinationMatched(
   destinations: readonly ProjectDestination[],
   dst: { server: string; name: string; namespace: string },
+  bound: Bound,
 ): boolean {
   let anyDestinationMatched = false;
   for (const item of destinations) {
     const itemName = item.name ?? '';
     const itemServer = item.server ?? '';
     const itemNamespace = item.namespace ?? '';
-    const nameMatched = dst.name !== '' && globMatch(itemName, dst.name, true);
-    const serverMatched = dst.server !== '' && globMatch(itemServer, dst.server, true);
-    const namespaceMatched = globMatch(itemNamespace, dst.namespace, true);
+    const nameMatched = dst.name !== '' && globMatch(itemName, dst.name, true, bound);
+    const serverMatched = dst.server !== '' && globMatch(itemServer, dst.server, true, bound);
+    const namespaceMatched = globMatch(itemNamespace, dst.namespace, true, bound);
 
     if ((serverMatched || nameMatched) && namespaceMatched) {
       anyDestinationMatched = true;
@@ -379,7 +388,10 @@ export function isDestinationPermitted(
 ): PermitResult {
   if (cluster === undefined) return { ok: true, permitted: false };
   const dst = { server: cluster.server, name: cluster.name, namespace };
-  const matched = isDestinationMatched(project.spec.destinations ?? [], dst);
+  const destinations = project.spec.destinations ?? [];
+  const matched =
+    isDestinationMatched(destinations, dst, 'strict') &&
+    isDestinationMatched(destinations, dst, 'lenient');
   if (!matched || project.spec.permitOnlyProjectScopedClusters !== true) {
     return { ok: true, permitted: matched };
   }

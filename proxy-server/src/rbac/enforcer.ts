@@ -115,7 +115,7 @@ export async function createEnforcer(
         if (rule.failed) return false;
         let matches: boolean;
         try {
-          matches = match(extension, rule.object);
+          matches = match(extension, rule.object, rule.effect === 'deny' ? 'deny' : 'grant');
         } catch {
           return false;
         }
@@ -197,9 +197,13 @@ function indexRule(
     return;
   }
   const [subject, resource, action, object, effect] = values;
+  // A deny line applies wherever Argo CD may apply it; an allow line only where it surely does.
+  const use = effect === 'deny' ? 'deny' : 'grant';
   let failed = false;
   try {
-    if (!match(permission.resource, resource) || !match(permission.action, action)) return;
+    if (!match(permission.resource, resource, use) || !match(permission.action, action, use)) {
+      return;
+    }
   } catch {
     failed = true;
   }

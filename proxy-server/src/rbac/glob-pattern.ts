@@ -15,13 +15,17 @@
  * - `\x`: the character x. A trailing `\` is dropped.
  * - Go's lexer reads a NUL character as the end of input and fails on U+FFFD.
  *
- * The result is the meaning of the pattern. gobwas v0.2.3's optimizing matcher has bugs that
- * this port does not reproduce (found by comparing with it on random patterns):
- * - `start*art` matches "start" (https://github.com/gobwas/glob/issues/61) and a lone `?`
- *   matches "": SECURITY: such patterns grant no more here than they say.
- * - `{a,}{a,}a` does not match "a" (issue 62), and patterns with an empty `{}` group (or a
- *   `{` left open at the end) give wrong answers or panic; in Argo CD a panic fails the
- *   whole check (casbin recovers it as an error). Such patterns are not written in practice.
+ * `test` is the meaning of the pattern. gobwas v0.2.3's optimizing matcher has bugs (found by
+ * comparing with it on random patterns), and Argo CD answers with them:
+ * - `start*art` matches "start" (https://github.com/gobwas/glob/issues/61: its prefix-suffix
+ *   matcher lets prefix and suffix overlap), and a lone `?` matches "".
+ * - `{a,}{a,}a` does not match "a" (issue 62), and patterns with an empty alternative, an
+ *   empty `{}` group or a `{` left open at the end give wrong answers or panic (in Argo CD a
+ *   panic fails the whole check: casbin recovers it as an error).
+ * SECURITY: so that the sidecar is never looser than Argo CD, a matcher also answers `strict`
+ * (matches only where both the meaning and gobwas match: for granting) and `lenient`
+ * (matches where either may match: for denying). They differ from `test` only for patterns
+ * of those shapes, which are not written in practice.
  */
 
 import { RE2JS } from 're2js';
@@ -192,8 +196,12 @@ function parseRange(tokens: Token[], start: number): { source: string; next: num
   return undefined;
 }
 
-/** Builds the RE2 source of a token list; alternatives nest as `(?:a|b)`. */
-function buildSource(tokens: Token[]): string | undefined {
+/**
+ * Builds the RE2 source of a token list; alternatives nest as `(?:a|b)`. `uncertain`: the
+ * pattern has an alternatives group where gobwas v0.2.3 answers wrongly or panics.
+ */
+function buildSource(tokens: Token[]): { source: string; uncertain: boolean } | undefined {
+  let uncertain = false;
   // Each open `{` keeps the alternatives seen so far and the text of the current one.
   const stack: { done: string[]; current: string }[] = [{ done: [], current: '' }];
   const top = () => stack[stack.length - 1];
@@ -230,11 +238,14 @@ function buildSource(tokens: Token[]): string | undefined {
       case 'eof': {
         // gobwas's parser stops at the end even inside braces: close any still open.
         const closing = token.kind === 'eof' ? stack.length - 1 : 1;
+        if (token.kind === 'eof' && closing > 0) uncertain = true;
         for (let n = 0; n < closing; n += 1) {
           const terms = stack.pop()!;
-          top().current += `(?:${[...terms.done, terms.current].join('|')})`;
+          const alternatives = [...terms.done, terms.current];
+          if (alternatives.includes('')) uncertain = true;
+          top().current += `(?:${alternatives.join('|')})`;
         }
-        if (token.kind === 'eof') return top().current;
+        if (token.kind === 'eof') return { source: top().current, uncertain };
         break;
       }
       default:
@@ -244,9 +255,21 @@ function buildSource(tokens: Token[]): string | undefined {
   return undefined;
 }
 
+/** A compiled glob pattern: its meaning, and the bounds of what Argo CD may answer. */
+export interface GlobMatcher extends RegexPattern {
+  /** Matches only where the meaning and gobwas v0.2.3 both match: use it to grant. */
+  strict(text: string): boolean;
+  /** Matches where the meaning or gobwas v0.2.3 may match: use it to deny. */
+  lenient(text: string): boolean;
+}
+
+/** A run of text with no glob syntax, a run of stars, a run of text: gobwas's PrefixSuffix. */
+const PREFIX_SUFFIX = /^([^*?[\]{}\\\0\uFFFD]+)\*+([^*?[\]{}\\\0\uFFFD]+)$/u;
+
 /**
  * Compiles a glob pattern to an anchored matcher with gobwas/glob semantics and no
- * separators. Returns undefined when gobwas/glob would fail to compile it.
+ * separators. Returns undefined when gobwas/glob would fail to compile it (Argo CD then
+ * matches nothing).
  * Example: `compileGlobPattern('team-*')!.test('team-a/b') === true`.
  *
  * SECURITY: the text is the extension name of the request path (RBAC) or an application's
@@ -254,11 +277,28 @@ function buildSource(tokens: Token[]): string | undefined {
  * against a 253-character name. RE2 (re2js) matches in time linear in the text, as gobwas's
  * own matchers do.
  */
-export function compileGlobPattern(pattern: string): RegexPattern | undefined {
+export function compileGlobPattern(pattern: string): GlobMatcher | undefined {
   const tokens = lexGlob(pattern);
   if (tokens === undefined) return undefined;
-  const source = buildSource(tokens);
-  if (source === undefined) return undefined;
-  const compiled = RE2JS.compile(`(?s)^(?:${source})$`);
-  return { test: (text) => compiled.test(text) };
+  const built = buildSource(tokens);
+  if (built === undefined) return undefined;
+  const compiled = RE2JS.compile(`(?s)^(?:${built.source})$`);
+  const test = (text: string): boolean => compiled.test(text);
+  if (built.uncertain) {
+    return { test, strict: () => false, lenient: () => true };
+  }
+  if (pattern === '?') {
+    // gobwas's Single matcher decodes one rune and accepts the empty string too.
+    return { test, strict: test, lenient: (text) => Array.from(text).length <= 1 };
+  }
+  const prefixSuffix = PREFIX_SUFFIX.exec(pattern);
+  if (prefixSuffix) {
+    const [, prefix, suffix] = prefixSuffix;
+    return {
+      test,
+      strict: test,
+      lenient: (text) => text.startsWith(prefix) && text.endsWith(suffix),
+    };
+  }
+  return { test, strict: test, lenient: test };
 }

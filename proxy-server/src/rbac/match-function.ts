@@ -1,9 +1,17 @@
-import { compileGlobPattern } from './glob-pattern';
+import { compileGlobPattern, GlobMatcher } from './glob-pattern';
 import type { MatchMode } from './rbac-config';
 import { compileRegexPattern, RegexPattern, RegexPatternError } from './regex-pattern';
 
+/**
+ * What a match decides: `grant` for an allow line, `deny` for a deny line. In glob mode a
+ * pattern of a shape where Argo CD's gobwas/glob answers differently from the pattern's
+ * meaning then matches on the stricter side (glob-pattern.ts GlobMatcher); undefined gives
+ * the meaning.
+ */
+export type MatchUse = 'grant' | 'deny';
+
 /** casbin's `globOrRegexMatch(text, pattern)` (assets/model.conf) for one match mode. */
-export type MatchFunction = (text: string, pattern: string) => boolean;
+export type MatchFunction = (text: string, pattern: string, use?: MatchUse) => boolean;
 
 /**
  * Creates the `globOrRegexMatch` function Argo CD registers with casbin (util/rbac/rbac.go
@@ -20,8 +28,8 @@ export type MatchFunction = (text: string, pattern: string) => boolean;
  *   `deny` line that Argo CD applies.
  */
 export function createMatchFunction(mode: MatchMode): MatchFunction {
-  const cache = new Map<string, RegexPattern | RegexPatternError | undefined>();
-  const compile = (pattern: string): RegexPattern | RegexPatternError | undefined => {
+  const cache = new Map<string, GlobMatcher | RegexPattern | RegexPatternError | undefined>();
+  const compile = (pattern: string): GlobMatcher | RegexPattern | RegexPatternError | undefined => {
     if (mode === 'glob') return compileGlobPattern(pattern);
     try {
       return compileRegexPattern(pattern);
@@ -30,10 +38,12 @@ export function createMatchFunction(mode: MatchMode): MatchFunction {
       throw error;
     }
   };
-  return (text, pattern) => {
+  return (text, pattern, use) => {
     if (!cache.has(pattern)) cache.set(pattern, compile(pattern));
     const compiled = cache.get(pattern);
     if (compiled instanceof RegexPatternError) throw compiled;
-    return compiled !== undefined && compiled.test(text);
+    if (compiled === undefined) return false;
+    if (use === undefined || !('strict' in compiled)) return compiled.test(text);
+    return use === 'grant' ? compiled.strict(text) : compiled.lenient(text);
   };
 }
