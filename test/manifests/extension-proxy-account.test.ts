@@ -1,37 +1,20 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, relative } from 'path';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import YAML from 'yaml';
 import { createEnforcer } from '../../proxy-server/src/rbac/enforcer';
 import { parseRbacConfigMap } from '../../proxy-server/src/rbac/rbac-config';
-import { K8sObject, readObjects, renderKustomization } from '../helpers/kustomize-lite';
+import { renderComponentWith } from '../helpers/component-render';
+import { K8sObject, readObjects } from '../helpers/kustomize-lite';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
 const COMPONENT = join(MANIFESTS, 'components', 'extension-proxy');
-const FIXTURE_ARGOCD = join(REPO_ROOT, 'test', 'manifests', 'fixtures', 'argocd');
 const ACCOUNT = 'extension-proxy';
 const TOKEN_SECRET = 'argocd-extension-proxy-api-token';
 
 /** Argo CD (the local stand-in) + the Component + the example argocd-cm and policy patches. */
 function render(): K8sObject[] {
-  const dir = mkdtempSync(join(tmpdir(), 'account-'));
-  try {
-    const kustomization = {
-      apiVersion: 'kustomize.config.k8s.io/v1beta1',
-      kind: 'Kustomization',
-      namespace: 'argocd',
-      resources: [relative(dir, FIXTURE_ARGOCD)],
-      components: [relative(dir, COMPONENT)],
-      patches: ['argocd-cm-extensions.yaml', 'argocd-rbac-cm-policy.yaml'].map((p) => ({
-        path: relative(dir, join(MANIFESTS, 'examples', p)),
-      })),
-    };
-    writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify(kustomization));
-    return renderKustomization(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return renderComponentWith(['argocd-cm-extensions.yaml', 'argocd-rbac-cm-policy.yaml']);
 }
 
 function configMap(objects: K8sObject[], name: string): Record<string, string> {

@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, relative } from 'path';
-import YAML from 'yaml';
-import { K8sObject, renderKustomization } from '../helpers/kustomize-lite';
-import { REPO_ROOT } from '../helpers/sidecar-process';
+import { renderComponentWith } from '../helpers/component-render';
+import { K8sObject } from '../helpers/kustomize-lite';
 
-const MANIFESTS = join(REPO_ROOT, 'manifests');
-const FIXTURE_ARGOCD = join(REPO_ROOT, 'test', 'manifests', 'fixtures', 'argocd');
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const SIDECAR = 'extension-proxy';
 
@@ -29,25 +23,6 @@ interface PodSpec {
   initContainers?: Container[];
   containers: Container[];
   volumes: Volume[];
-}
-
-/** Renders Argo CD (the local stand-in) + the Component + the example patches. */
-function renderWith(patchFiles: string[]): K8sObject[] {
-  const dir = mkdtempSync(join(tmpdir(), 'sidecar-mounts-'));
-  try {
-    const kustomization = {
-      apiVersion: 'kustomize.config.k8s.io/v1beta1',
-      kind: 'Kustomization',
-      namespace: 'argocd',
-      resources: [relative(dir, FIXTURE_ARGOCD)],
-      components: [relative(dir, join(MANIFESTS, 'components', 'extension-proxy'))],
-      patches: patchFiles.map((p) => ({ path: relative(dir, join(MANIFESTS, 'examples', p)) })),
-    };
-    writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify(kustomization));
-    return renderKustomization(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 function podSpec(objects: K8sObject[]): PodSpec {
@@ -120,13 +95,13 @@ describe('what the sidecar can read', () => {
   ])(
     'mounts only the keys it needs, read-only, without a service account token: %s',
     (_n, patches) => {
-      const objects = renderWith(patches);
+      const objects = renderComponentWith(patches);
       expect(mountProblems(podSpec(objects), argocdCm(objects))).toEqual([]);
     },
   );
 
   it('takes its namespace from the downward API, since the service account directory is empty', () => {
-    const sidecar = podSpec(renderWith([])).containers.find(
+    const sidecar = podSpec(renderComponentWith([])).containers.find(
       (c) => c.name === SIDECAR,
     ) as unknown as {
       env: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
@@ -168,7 +143,7 @@ describe('what the sidecar can read', () => {
       'extension-anomaly: the service account token is not masked',
     ],
   ])('catches a sidecar that can read %s', (_n, breakIt, expected) => {
-    const objects = renderWith([]);
+    const objects = renderComponentWith([]);
     const spec = podSpec(objects);
     breakIt(spec);
     expect(mountProblems(spec, argocdCm(objects)).join('\n')).toContain(expected);
@@ -177,7 +152,7 @@ describe('what the sidecar can read', () => {
   it('catches a delegate token that extension.config needs but the volume does not list', () => {
     // The example argocd-cm routes a service through delegate "onprem"; without the example's
     // key list the sidecar could not authenticate that agent.
-    const objects = renderWith(['argocd-cm-extensions.yaml']);
+    const objects = renderComponentWith(['argocd-cm-extensions.yaml']);
     expect(mountProblems(podSpec(objects), argocdCm(objects)).join('\n')).toContain(
       'delegate.onprem.token',
     );
