@@ -46,14 +46,14 @@ function send(res, status, type, body) {
  * API request (path, query and headers) so tests can assert what the tab sent.
  */
 /** The demo's login page: pick a user, get a real Argo CD session cookie. */
-function loginPage(users) {
+function loginPage(users, root = '') {
   const options = users
     .map((u) => `<li><button name="user" value="${u.name}">${u.name}</button> ${u.note}</li>`)
     .join('');
   return (
-    '<!doctype html><html><head><title>Demo login</title><link rel="stylesheet" href="/host.css"></head>' +
+    `<!doctype html><html><head><title>Demo login</title><link rel="stylesheet" href="${root}/host.css"></head>` +
     '<body><main style="padding:24px"><h2>Sign in to the demo Argo CD</h2>' +
-    `<form method="post" action="/login"><ul>${options}</ul></form></main></body></html>`
+    `<form method="post" action="${root}/login"><ul>${options}</ul></form></main></body></html>`
   );
 }
 
@@ -62,14 +62,35 @@ function loginPage(users) {
  * - extensionsUpstream: forward /extensions/<name>/... to the sidecar at this URL (same
  *   origin for the browser, as behind Argo CD's Ingress), instead of the fixture;
  * - login: { users: [{name, note}], token: (user) => jwt }: a login page at /login that
- *   sets the httpOnly argocd.token cookie, as argocd-server does.
+ *   sets the httpOnly argocd.token cookie, as argocd-server does;
+ * - rootPath: serve everything under this path (e.g. /argocd), as argocd-server does with
+ *   server.rootpath: the page's <base href> is /<root>/, a path outside the root is a 404,
+ *   and /extensions/ requests are forwarded with the root path kept (as the Ingress does).
  */
-function startDevServer({ host = '127.0.0.1', port = 0, extensionsUpstream, login } = {}) {
+function startDevServer({
+  host = '127.0.0.1',
+  port = 0,
+  extensionsUpstream,
+  login,
+  rootPath = '',
+} = {}) {
   const requests = [];
+  const trimmed = rootPath.replace(/^\/+|\/+$/g, '');
+  const root = trimmed === '' ? '' : `/${trimmed}`;
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url || '/', 'http://localhost');
+    const full = new URL(req.url || '/', 'http://localhost');
+    if (root && full.pathname === root) {
+      // Go's ServeMux (argocd-server) redirects the bare root to its trailing-slash form.
+      res.writeHead(301, { location: `${root}/${full.search}` });
+      return res.end();
+    }
+    if (root && !full.pathname.startsWith(`${root}/`)) {
+      return send(res, 404, 'text/plain', '404 page not found\n');
+    }
+    // The rest is routed as without a root path (argocd-server strips the prefix).
+    const url = new URL(full.pathname.slice(root.length) + full.search, 'http://localhost');
     if (login && url.pathname === '/login' && req.method === 'GET') {
-      return send(res, 200, 'text/html; charset=utf-8', loginPage(login.users));
+      return send(res, 200, 'text/html; charset=utf-8', loginPage(login.users, root));
     }
     if (login && url.pathname === '/login' && req.method === 'POST') {
       let body = '';
@@ -81,8 +102,9 @@ function startDevServer({ host = '127.0.0.1', port = 0, extensionsUpstream, logi
           return send(res, 400, 'text/plain', 'unknown user');
         }
         res.writeHead(303, {
-          location: '/?react=19',
-          'set-cookie': `argocd.token=${login.token(user)}; Path=/; HttpOnly; SameSite=Strict`,
+          location: `${root}/?react=19`,
+          // argocd-server scopes the cookie to its base href (util/http SetTokenCookie).
+          'set-cookie': `argocd.token=${login.token(user)}; Path=${root || '/'}; HttpOnly; SameSite=Strict`,
         });
         res.end();
       });
@@ -107,7 +129,9 @@ function startDevServer({ host = '127.0.0.1', port = 0, extensionsUpstream, logi
       const react = url.searchParams.get('react') === '16' ? '16' : '19';
       const html = fs
         .readFileSync(path.join(__dirname, 'index.html'), 'utf8')
-        .replace('%HOST_SCRIPT%', `host-react${react}.js`);
+        .replace('%HOST_SCRIPT%', `host-react${react}.js`)
+        // As argocd-server rewrites its index.html under a root path (replaceBaseHRef).
+        .replace('<base href="/" />', `<base href="${root}/" />`);
       return send(res, 200, 'text/html; charset=utf-8', html);
     }
     if (url.pathname === '/host.css') {
@@ -128,7 +152,7 @@ function startDevServer({ host = '127.0.0.1', port = 0, extensionsUpstream, logi
     }
     if (url.pathname === '/extensions/anomaly/api/v1/anomalies' && req.method === 'GET') {
       const query = Object.fromEntries(url.searchParams);
-      requests.push({ path: url.pathname, query, headers: req.headers });
+      requests.push({ path: full.pathname, query, headers: req.headers });
       const scenario = parseCookies(req.headers.cookie)['anomaly-fixture'] || 'ok';
       const answer = answerAnomalies(query, req.headers, scenario);
       const reply = () => send(res, answer.status, 'application/json', JSON.stringify(answer.body));

@@ -2,14 +2,31 @@
 // under React 16 (Argo CD <= 3.4) and React 19 (>= 3.5). Needs Debian's `chromium`
 // (.ci/run installs it) and `npm run build` (npm test runs it first).
 import * as fs from 'fs';
+import * as http from 'http';
+import { AddressInfo } from 'net';
 import * as path from 'path';
 import { type BrowserContext, type Page } from 'playwright-core';
 import { Chromium, launchChromium } from '../helpers/chromium';
+import { Environment } from '../helpers/environment';
 import { eventually } from '../helpers/http-client';
+import { localSession } from '../helpers/local-tokens';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startDevServer } = require('../../extension/dev/server.js') as {
-  startDevServer(opts: { port: number }): Promise<DevServer>;
+  startDevServer(opts: {
+    port: number;
+    rootPath?: string;
+    extensionsUpstream?: string;
+    login?: { users: Array<{ name: string; note: string }>; token: (user: string) => string };
+  }): Promise<DevServer>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { answerAnomalies } = require('../../extension/dev/fixtures.js') as {
+  answerAnomalies(
+    query: Record<string, string>,
+    headers: http.IncomingHttpHeaders,
+    scenario: string,
+  ): { status: number; body: unknown };
 };
 
 interface RecordedRequest {
@@ -50,15 +67,21 @@ interface Opened {
   errors: string[];
 }
 
-/** Opens the host page; collects page errors and console errors (except HTTP statuses). */
-async function open(query: Record<string, string>): Promise<Opened> {
-  const page = await context.newPage();
+/** Page errors and console errors of a page (HTTP statuses aside: the caller decides). */
+function collectErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text()))
       errors.push(msg.text());
   });
+  return errors;
+}
+
+/** Opens the host page; collects page errors and console errors (except HTTP statuses). */
+async function open(query: Record<string, string>): Promise<Opened> {
+  const page = await context.newPage();
+  const errors = collectErrors(page);
   await page.goto(`${server.url}/?${new URLSearchParams(query).toString()}`);
   return { page, errors };
 }
@@ -218,6 +241,91 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
     );
     expect(color).toBe('rgb(222, 230, 235)'); // inherited from the host's dark theme
     await shot(page, `react${react}-dark`);
+    await page.close();
+  });
+});
+
+/**
+ * Argo CD under `server.rootpath` /argocd: the host page at /argocd/ with
+ * `<base href="/argocd/">`, its session cookie scoped to /argocd, and the real sidecar
+ * with `--rootpath /argocd` behind the same origin (as behind the Ingress), in front of a
+ * backend that answers like the anomaly service.
+ */
+describe('the Anomalies tab under a root path', () => {
+  const env = new Environment();
+  const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
+  const backend = http.createServer((req, res) => {
+    seen.push({ url: req.url ?? '', headers: req.headers });
+    const url = new URL(req.url ?? '/', 'http://backend');
+    const answer =
+      url.pathname === '/api/v1/anomalies'
+        ? answerAnomalies(Object.fromEntries(url.searchParams), req.headers, 'ok')
+        : { status: 404, body: { error: 'not found', status: 404 } };
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(answer.body));
+  });
+  let host: DevServer;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const { port } = backend.address() as AddressInfo;
+    await env.start({
+      extraFlags: ['--rootpath', '/argocd'],
+      cm: {
+        'extension.config': `extensions:\n- name: anomaly\n  backend:\n    services:\n    - url: http://127.0.0.1:${port}\n`,
+      },
+    });
+    host = await startDevServer({
+      port: 0,
+      rootPath: '/argocd',
+      extensionsUpstream: env.sidecar.url,
+      login: { users: [{ name: 'alice', note: '' }], token: (user) => localSession(user) },
+    });
+  });
+
+  afterAll(async () => {
+    await host?.close();
+    await env.stop();
+    backend.closeAllConnections();
+    await new Promise((resolve) => backend.close(resolve));
+  });
+
+  it('loads its data from /argocd/extensions/anomaly/ through the sidecar', async () => {
+    const page = await context.newPage();
+    // Chromium's own /favicon.ico request (outside the root: 404) is logged as a console
+    // error but is no page request; every request the page makes must succeed.
+    const errors = collectErrors(page);
+    page.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+    });
+    const calls: string[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('extensions/anomaly')) calls.push(new URL(req.url()).pathname);
+    });
+
+    await page.goto(`${host.url}/argocd/login`);
+    await page.getByRole('button', { name: 'alice' }).click();
+    await page.waitForURL(`${host.url}/argocd/?react=19`);
+    await expect(page.evaluate('document.baseURI')).resolves.toBe(`${host.url}/argocd/`);
+    const cookies = await context.cookies(`${host.url}/argocd/`);
+    expect(cookies.find((c) => c.name === 'argocd.token')).toMatchObject({
+      path: '/argocd',
+      httpOnly: true,
+    });
+
+    await page.goto(`${host.url}/argocd/?react=19&tab=anomalies`);
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    await expect(page.locator('.ae-state').textContent()).resolves.toContain('Anomalous');
+    expect(calls.length).toBeGreaterThan(0);
+    expect(new Set(calls)).toEqual(new Set(['/argocd/extensions/anomaly/api/v1/anomalies']));
+    // The backend sees the path after /argocd/extensions/anomaly, and who asked.
+    const last = seen[seen.length - 1];
+    expect(last.url).toMatch(/^\/api\/v1\/anomalies\?group=apps&kind=Deployment&/);
+    expect(last.headers['argocd-username']).toBe('alice');
+    expect(last.headers['argocd-application-name']).toBe('argocd:guestbook');
+    expect(env.sidecar.loggedRequest('/argocd/extensions/anomaly/api/v1/anomalies')).toBe(true);
+    await shot(page, 'rootpath-argocd-react19');
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

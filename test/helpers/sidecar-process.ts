@@ -174,6 +174,13 @@ export class SidecarProcess {
     });
   }
 
+  /** Whether the access log has a successful request line for exactly this path. */
+  loggedRequest(path: string, status = 200): boolean {
+    return this.logs().some(
+      (l) => l.msg === 'extension request' && l.path === path && l.status === status,
+    );
+  }
+
   /** Waits until a log line satisfies `predicate`. */
   /**
    * A full garbage collection in the process, then its heap in use and RSS. Needs

@@ -12,7 +12,11 @@ const MANIFESTS = join(REPO_ROOT, 'manifests');
 interface HelmValues {
   server: {
     ingress: { extraPaths: Array<{ path: string; pathType: string; backend: IngressBackend }> };
-    extraContainers: Array<{ name: string; ports: Array<{ name: string; containerPort: number }> }>;
+    extraContainers: Array<{
+      name: string;
+      ports: Array<{ name: string; containerPort: number }>;
+      env?: Array<{ name: string; valueFrom?: unknown }>;
+    }>;
   };
   extraObjects: Array<{ kind: string; metadata: { name: string }; spec: ServiceSpec }>;
 }
@@ -23,6 +27,15 @@ interface ServiceSpec {
   selector: Record<string, string>;
   ports: Array<{ port: number; targetPort: number }>;
 }
+
+/**
+ * The chart (>= 6.5) renders server.ingress.extraPaths with `tpl`: the sidecar's path takes
+ * Argo CD's own root path setting (configs.params."server.rootpath", which the chart writes
+ * to argocd-cmd-params-cm), slashes trimmed as argocd-server trims them: `/extensions/`
+ * without one, `/argocd/extensions/` for `argocd`, `/argocd` or `/argocd/`.
+ */
+const SIDECAR_PATH =
+  '{{ with trimAll "/" (toString (index .Values.configs.params "server.rootpath" | default "")) }}/{{ . }}{{ end }}/extensions/';
 
 function loadValues(): HelmValues {
   return YAML.parse(readFileSync(join(MANIFESTS, 'helm', 'values.yaml'), 'utf8')) as HelmValues;
@@ -47,9 +60,9 @@ function serverPolicy(values: HelmValues): NetworkPolicySpec {
  */
 function findIngressProblems(values: HelmValues): string[] {
   const problems: string[] = [];
-  const paths = values.server.ingress.extraPaths.filter((p) => p.path === '/extensions/');
+  const paths = values.server.ingress.extraPaths.filter((p) => p.path === SIDECAR_PATH);
   if (paths.length !== 1 || paths[0].pathType !== 'Prefix') {
-    return ['server.ingress.extraPaths needs one Prefix path /extensions/'];
+    return ['server.ingress.extraPaths needs one Prefix path <root path>/extensions/'];
   }
   const { name, port } = paths[0].backend.service;
   const service = values.extraObjects.find((o) => o.kind === 'Service' && o.metadata.name === name);
@@ -99,6 +112,20 @@ describe('Helm values', () => {
     const values = loadValues();
     breakIt(values);
     expect(findIngressProblems(values)).not.toEqual([]);
+  });
+
+  it("reads Argo CD's root path for the sidecar's Ingress path and for the sidecar itself", () => {
+    const values = loadValues();
+    expect(values.server.ingress.extraPaths.map((p) => p.path)).toEqual([SIDECAR_PATH]);
+    const sidecar = values.server.extraContainers.find((c) => c.name === 'extension-proxy');
+    expect(sidecar?.env?.filter((e) => e.name === 'ARGOCD_SERVER_ROOTPATH')).toEqual([
+      {
+        name: 'ARGOCD_SERVER_ROOTPATH',
+        valueFrom: {
+          configMapKeyRef: { name: 'argocd-cmd-params-cm', key: 'server.rootpath', optional: true },
+        },
+      },
+    ]);
   });
 
   it('gives the relay peers the same headless Service as the kustomize Component', () => {

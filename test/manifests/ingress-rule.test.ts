@@ -1,5 +1,9 @@
-import { join } from 'path';
-import { readObjects } from '../helpers/kustomize-lite';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, relative } from 'path';
+import YAML from 'yaml';
+import { normalizeRootPath } from '../../proxy-server/src/proxy/extension-path';
+import { K8sObject, readObjects, renderKustomization } from '../helpers/kustomize-lite';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
 const INGRESS = join(
@@ -30,8 +34,7 @@ function matches(rule: IngressPath, requestPath: string): boolean {
   return want.every((element, i) => got[i] === element);
 }
 
-function rulePaths(): IngressPath[] {
-  const [ingress] = readObjects(INGRESS);
+function rulePaths(ingress: K8sObject = readObjects(INGRESS)[0]): IngressPath[] {
   const spec = ingress.spec as { rules: Array<{ http: { paths: IngressPath[] } }> };
   return spec.rules.flatMap((r) => r.http.paths);
 }
@@ -67,4 +70,101 @@ describe('the Ingress rule for the sidecar', () => {
     expect(matches({ ...rule, path: '/extensions' }, '/extensions.js')).toBe(false);
     expect(() => matches({ ...rule, pathType: 'ImplementationSpecific' }, '/x')).toThrow();
   });
+});
+
+const ROOT_PATH_EXAMPLE = join(REPO_ROOT, 'manifests', 'examples', 'rootpath');
+/** Argo CD's own install manifest, where ../shared has it (README there). */
+const UPSTREAM_INSTALL = join(REPO_ROOT, '..', 'shared', 'fixtures', 'argocd-install-v3.5.1.yaml');
+
+/** Argo CD (the local stand-in) + the Component + the root path example's patches. */
+function renderRootPathExample(): K8sObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'rootpath-'));
+  try {
+    const example = YAML.parse(
+      readFileSync(join(ROOT_PATH_EXAMPLE, 'kustomization.yaml'), 'utf8'),
+    ) as { patches: Array<{ path: string }> };
+    const kustomization = {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace: 'argocd',
+      resources: [relative(dir, join(REPO_ROOT, 'test', 'manifests', 'fixtures', 'argocd'))],
+      components: [relative(dir, join(REPO_ROOT, 'manifests', 'components', 'extension-proxy'))],
+      patches: example.patches.map((p) => ({
+        path: relative(dir, join(ROOT_PATH_EXAMPLE, p.path)),
+      })),
+    };
+    writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify(kustomization));
+    return renderKustomization(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface EnvVar {
+  name: string;
+  valueFrom?: unknown;
+}
+function containerEnv(deployment: K8sObject | undefined, container: string): EnvVar[] {
+  const spec = deployment?.spec as
+    { template: { spec: { containers: Array<{ name: string; env?: EnvVar[] }> } } } | undefined;
+  return spec?.template.spec.containers.find((c) => c.name === container)?.env ?? [];
+}
+
+describe('the Ingress rule under a root path (manifests/examples/rootpath)', () => {
+  const objects = renderRootPathExample();
+  const find = (kind: string, name: string) =>
+    objects.find((o) => o.kind === kind && o.metadata.name === name);
+  const paths = rulePaths(find('Ingress', 'argocd-extension-proxy'));
+  const toSidecar = (path: string) => paths.some((rule) => matches(rule, path));
+
+  it.each([
+    '/argocd/extensions/anomaly/api/v1/anomalies?kind=Deployment',
+    '/argocd/extensions/anomaly',
+    '/argocd/extensions/.delegate/connect',
+  ])('sends %s to the sidecar', (path) => {
+    expect(toSidecar(path)).toBe(true);
+  });
+
+  it.each([
+    '/argocd/extensions.js',
+    '/extensions/anomaly/api/v1/anomalies',
+    '/argocdx/extensions/anomaly/',
+    '/argocd/api/v1/applications',
+    '/argocd/',
+  ])('leaves %s to argocd-server', (path) => {
+    expect(toSidecar(path)).toBe(false);
+  });
+
+  it('puts the rule under the root path argocd-server and the sidecar read (argocd-cmd-params-cm server.rootpath)', () => {
+    const params = find('ConfigMap', 'argocd-cmd-params-cm')?.data as Record<string, string>;
+    const root = normalizeRootPath(params['server.rootpath']);
+    expect(root).toBe('/argocd');
+    expect(paths.map((p) => p.path)).toEqual([`${root}/extensions/`]);
+    expect(paths[0].backend.service).toEqual({
+      name: 'argocd-server',
+      port: { name: 'ext-proxy' },
+    });
+  });
+
+  const rootPathEnv = {
+    name: 'ARGOCD_SERVER_ROOTPATH',
+    valueFrom: {
+      configMapKeyRef: { name: 'argocd-cmd-params-cm', key: 'server.rootpath', optional: true },
+    },
+  };
+  it('gives the sidecar the setting as argocd-server gets it: ARGOCD_SERVER_ROOTPATH, optional', () => {
+    const env = containerEnv(find('Deployment', 'argocd-server'), 'extension-proxy');
+    expect(env.filter((e) => e.name === 'ARGOCD_SERVER_ROOTPATH')).toEqual([rootPathEnv]);
+  });
+
+  (existsSync(UPSTREAM_INSTALL) ? it : it.skip)(
+    "matches argocd-server's own env entry in Argo CD's install manifest",
+    () => {
+      const upstream = readObjects(UPSTREAM_INSTALL).find(
+        (o) => o.kind === 'Deployment' && o.metadata.name === 'argocd-server',
+      );
+      const env = containerEnv(upstream, 'argocd-server');
+      expect(env.filter((e) => e.name === 'ARGOCD_SERVER_ROOTPATH')).toEqual([rootPathEnv]);
+    },
+  );
 });

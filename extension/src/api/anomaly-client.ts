@@ -4,8 +4,12 @@ import type { AnomaliesResponse, ErrorBody, ResourceRef } from './types';
 /** The extension's name in argocd-cm `extension.config`; the sidecar routes on it. */
 export const EXTENSION_NAME = 'anomaly';
 
-/** Where Argo CD (and the sidecar behind the Ingress) serves extension traffic. */
-export const EXTENSION_BASE_PATH = `/extensions/${EXTENSION_NAME}`;
+/**
+ * Where Argo CD (and the sidecar behind the Ingress) serves extension traffic, relative to
+ * the page's base: Argo CD's `<base href>` is `/`, or `/<root>/` under `server.rootpath`,
+ * where every route, this one included, moves under the root path.
+ */
+export const EXTENSION_BASE_PATH = `extensions/${EXTENSION_NAME}`;
 
 /** Header the sidecar requires: `<app namespace>:<app name>`. */
 export const APPLICATION_NAME_HEADER = 'Argocd-Application-Name';
@@ -36,8 +40,28 @@ export class AnomalyApiError extends Error {
   }
 }
 
-/** The relative URL of `GET /api/v1/anomalies` for a resource and time range. */
-export function buildAnomaliesUrl(resource: ResourceRef, range: TimeRange): string {
+/**
+ * The page's base URL. Argo CD's index.html always has a `<base href>` (`/`, or
+ * `/<root>/`), and its own UI builds API URLs from it; a URL from `/` would miss the root
+ * path.
+ */
+export function pageBaseURI(): string {
+  // Through globalThis: this module is also compiled and unit-tested without the DOM.
+  const page = (globalThis as { document?: { baseURI: string } }).document;
+  if (!page) throw new Error('no document: pass the base URL (baseURI) explicitly');
+  return page.baseURI;
+}
+
+/**
+ * The absolute URL of `GET <base>extensions/anomaly/api/v1/anomalies` for a resource and
+ * time range, where `<base>` is the page's base (`https://argocd.example.com/` or
+ * `https://example.com/argocd/`).
+ */
+export function buildAnomaliesUrl(
+  resource: ResourceRef,
+  range: TimeRange,
+  baseURI: string = pageBaseURI(),
+): string {
   const query = new URLSearchParams({
     group: resource.group,
     kind: resource.kind,
@@ -47,7 +71,7 @@ export function buildAnomaliesUrl(resource: ResourceRef, range: TimeRange): stri
     to: String(Math.floor(range.to)),
   });
   if (range.step !== undefined) query.set('step', String(Math.max(1, Math.round(range.step))));
-  return `${EXTENSION_BASE_PATH}/api/v1/anomalies?${query.toString()}`;
+  return new URL(`${EXTENSION_BASE_PATH}/api/v1/anomalies?${query.toString()}`, baseURI).href;
 }
 
 /** The headers the sidecar needs to check the application the request is about. */
@@ -80,10 +104,12 @@ export interface FetchAnomaliesOptions {
   signal?: AbortSignal;
   /** Injected in tests; defaults to the browser's `fetch`. */
   fetchFn?: FetchFunction;
+  /** The base URLs are resolved against; defaults to the page's (`document.baseURI`). */
+  baseURI?: string;
 }
 
 /**
- * Calls `GET /extensions/anomaly/api/v1/anomalies`. The session cookie is httpOnly and
+ * Calls `GET <base>extensions/anomaly/api/v1/anomalies`. The session cookie is httpOnly and
  * sent by the browser (same origin). Nothing is retried: the user has a refresh button,
  * and a retry loop would hide a failing backend. An abort rejects with the fetch
  * `AbortError`, which callers ignore.
@@ -95,9 +121,10 @@ export async function fetchAnomalies(
   options: FetchAnomaliesOptions = {},
 ): Promise<AnomaliesResponse> {
   const fetchFn: FetchFunction = options.fetchFn ?? ((input, init) => fetch(input, init));
+  const url = buildAnomaliesUrl(resource, range, options.baseURI);
   let response: Response;
   try {
-    response = await fetchFn(buildAnomaliesUrl(resource, range), {
+    response = await fetchFn(url, {
       method: 'GET',
       credentials: 'same-origin',
       headers: { Accept: 'application/json', ...buildApplicationHeaders(application) },

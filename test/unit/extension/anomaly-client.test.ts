@@ -26,19 +26,52 @@ function jsonResponse(status: number, body: unknown): Response {
   });
 }
 
+/** The page's base, as Argo CD's `<base href="/">` gives it. */
+const BASE = 'https://h/';
+
 describe('buildAnomaliesUrl', () => {
   it('builds the anomalies path under /extensions/anomaly with every query parameter', () => {
-    const url = buildAnomaliesUrl(deployment, { from: 1795300000, to: 1795303600, step: 60 });
+    const url = buildAnomaliesUrl(deployment, { from: 1795300000, to: 1795303600, step: 60 }, BASE);
     expect(url).toBe(
-      '/extensions/anomaly/api/v1/anomalies?group=apps&kind=Deployment&namespace=guestbook' +
+      'https://h/extensions/anomaly/api/v1/anomalies?group=apps&kind=Deployment&namespace=guestbook' +
         '&name=guestbook-ui&from=1795300000&to=1795303600&step=60',
     );
   });
 
+  // Under server.rootpath Argo CD's index.html has <base href="/argocd/">, and the
+  // Ingress sends /argocd/extensions/ to the sidecar: a URL from / would miss both.
+  it.each([
+    ['https://h/', 'https://h/extensions/anomaly/api/v1/anomalies'],
+    ['https://h/argocd/', 'https://h/argocd/extensions/anomaly/api/v1/anomalies'],
+    ['https://h/tools/argo-cd/', 'https://h/tools/argo-cd/extensions/anomaly/api/v1/anomalies'],
+    [
+      'http://127.0.0.1:8083/argocd/',
+      'http://127.0.0.1:8083/argocd/extensions/anomaly/api/v1/anomalies',
+    ],
+  ])('resolves the URL against the page base %s', (base, expected) => {
+    const url = buildAnomaliesUrl(deployment, { from: 1, to: 2 }, base);
+    expect(url.split('?')[0]).toBe(expected);
+  });
+
+  it("uses the page's document.baseURI when no base is given", () => {
+    const globals = globalThis as { document?: { baseURI: string } };
+    globals.document = { baseURI: 'https://h/argocd/' };
+    try {
+      expect(buildAnomaliesUrl(deployment, { from: 1, to: 2 }).split('?')[0]).toBe(
+        'https://h/argocd/extensions/anomaly/api/v1/anomalies',
+      );
+    } finally {
+      delete globals.document;
+    }
+  });
+
   it('sends the core group and a cluster-scoped namespace as empty strings', () => {
     const url = new URL(
-      buildAnomaliesUrl({ group: '', kind: 'Node', namespace: '', name: 'n1' }, { from: 1, to: 2 }),
-      'http://x',
+      buildAnomaliesUrl(
+        { group: '', kind: 'Node', namespace: '', name: 'n1' },
+        { from: 1, to: 2 },
+        BASE,
+      ),
     );
     expect(url.searchParams.get('group')).toBe('');
     expect(url.searchParams.get('namespace')).toBe('');
@@ -46,9 +79,13 @@ describe('buildAnomaliesUrl', () => {
   });
 
   it('encodes names so they cannot add parameters or path segments', () => {
-    const url = buildAnomaliesUrl({ ...deployment, name: 'a&b=c/../d' }, { from: 1.7, to: 2.2 });
-    const parsed = new URL(url, 'http://x');
-    expect(parsed.pathname).toBe('/extensions/anomaly/api/v1/anomalies');
+    const url = buildAnomaliesUrl(
+      { ...deployment, name: 'a&b=c/../d' },
+      { from: 1.7, to: 2.2 },
+      'https://h/argocd/',
+    );
+    const parsed = new URL(url);
+    expect(parsed.pathname).toBe('/argocd/extensions/anomaly/api/v1/anomalies');
     expect(parsed.searchParams.get('name')).toBe('a&b=c/../d');
     expect(parsed.searchParams.get('from')).toBe('1');
     expect(parsed.searchParams.get('to')).toBe('2');
@@ -89,9 +126,12 @@ describe('fetchAnomalies', () => {
     const fetchFn = jest.fn<ReturnType<FetchFunction>, Parameters<FetchFunction>>(async () =>
       jsonResponse(200, body),
     );
-    await expect(fetchAnomalies(app, deployment, range, { fetchFn })).resolves.toEqual(body);
+    await expect(
+      fetchAnomalies(app, deployment, range, { fetchFn, baseURI: 'https://h/argocd/' }),
+    ).resolves.toEqual(body);
     const [url, init] = fetchFn.mock.calls[0];
-    expect(url).toBe(buildAnomaliesUrl(deployment, range));
+    expect(url).toBe(buildAnomaliesUrl(deployment, range, 'https://h/argocd/'));
+    expect(url.startsWith('https://h/argocd/extensions/anomaly/api/v1/anomalies?')).toBe(true);
     expect(init.method).toBe('GET');
     expect(init.credentials).toBe('same-origin');
     expect(init.headers).toMatchObject({
@@ -108,7 +148,9 @@ describe('fetchAnomalies', () => {
       policy: 'p, alice, extensions, invoke, anomaly, allow',
     };
     const fetchFn: FetchFunction = async () => jsonResponse(403, denial);
-    const error = await fetchAnomalies(app, deployment, range, { fetchFn }).catch((e) => e);
+    const error = await fetchAnomalies(app, deployment, range, { fetchFn, baseURI: BASE }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(AnomalyApiError);
     expect(error).toMatchObject({ status: 403, body: denial, message: denial.error });
   });
@@ -116,7 +158,9 @@ describe('fetchAnomalies', () => {
   it('rejects a non-JSON error page with the status and no body', async () => {
     const fetchFn: FetchFunction = async () =>
       new Response('<html>Bad Gateway</html>', { status: 502 });
-    const error = await fetchAnomalies(app, deployment, range, { fetchFn }).catch((e) => e);
+    const error = await fetchAnomalies(app, deployment, range, { fetchFn, baseURI: BASE }).catch(
+      (e) => e,
+    );
     expect(error).toMatchObject({ status: 502, body: undefined });
     expect(error.message).toBe('request failed with status 502');
   });
@@ -125,7 +169,9 @@ describe('fetchAnomalies', () => {
     const fetchFn: FetchFunction = async () => {
       throw new TypeError('fetch failed');
     };
-    await expect(fetchAnomalies(app, deployment, range, { fetchFn })).rejects.toMatchObject({
+    await expect(
+      fetchAnomalies(app, deployment, range, { fetchFn, baseURI: BASE }),
+    ).rejects.toMatchObject({
       name: 'AnomalyApiError',
       status: 0,
     });
@@ -133,7 +179,9 @@ describe('fetchAnomalies', () => {
 
   it('rejects a 200 that is not JSON', async () => {
     const fetchFn: FetchFunction = async () => new Response('not json', { status: 200 });
-    await expect(fetchAnomalies(app, deployment, range, { fetchFn })).rejects.toMatchObject({
+    await expect(
+      fetchAnomalies(app, deployment, range, { fetchFn, baseURI: BASE }),
+    ).rejects.toMatchObject({
       status: 200,
       message: 'the response is not valid JSON',
     });
@@ -147,7 +195,11 @@ describe('fetchAnomalies', () => {
           reject(new DOMException('The operation was aborted.', 'AbortError')),
         );
       });
-    const pending = fetchAnomalies(app, deployment, range, { fetchFn, signal: controller.signal });
+    const pending = fetchAnomalies(app, deployment, range, {
+      fetchFn,
+      signal: controller.signal,
+      baseURI: BASE,
+    });
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
@@ -158,8 +210,12 @@ describe('fetchAnomalies', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     const controller = new AbortController();
-    const fetchFn: FetchFunction = (url, init) => fetch(`http://127.0.0.1:${port}${url}`, init);
-    const pending = fetchAnomalies(app, deployment, range, { fetchFn, signal: controller.signal });
+    const fetchFn: FetchFunction = (url, init) => fetch(url, init);
+    const pending = fetchAnomalies(app, deployment, range, {
+      fetchFn,
+      signal: controller.signal,
+      baseURI: `http://127.0.0.1:${port}/`,
+    });
     setTimeout(() => controller.abort(), 50);
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     server.closeAllConnections();
