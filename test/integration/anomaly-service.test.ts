@@ -11,6 +11,10 @@ import { type OidcProvider, startOidcProvider } from '../helpers/oidc';
 import { freePort } from '../helpers/processes';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 import { TcpTap } from '../helpers/tcp-tap';
+import {
+  DEFAULT_QUERIES,
+  renderQuery,
+} from '../../backends/anomaly-detection/src/sources/metric-queries';
 
 const BACKEND = join(REPO_ROOT, 'backends', 'anomaly-detection', 'bin', 'anomaly-backend');
 /** The public Argo CD URL: Dex's issuer is `<url>/api/dex`. */
@@ -422,30 +426,71 @@ const BURST_END = BURST_START + 20 * 60;
 const inWeeklyBurst = (t: number) =>
   [0, 1, 2].some((w) => t >= BURST_START - w * WEEK && t < BURST_END - w * WEEK);
 
-/** OpenMetrics text for promtool: a deployment with a weekly burst and a surge, and decoys. */
+/** The Deployment `web`'s rollout: ReplicaSet web-5f6g7 before it, web-7c9d8 after it. */
+const ROLLOUT = DATA_END - 5 * DAY;
+/**
+ * CPU (cores) of one pod of the Deployment `web` in namespace `shop`: 0.2, ×4 during the
+ * weekly burst (so two pods make 0.4, and 1.6 in the burst).
+ */
+const webPodCpu = (t: number) => (inWeeklyBurst(t) ? 0.8 : 0.2);
+/** CPU of the StatefulSet `web-db`'s pod `web-db-0`: clearly not web's. */
+const WEB_DB_CPU = 5;
+
+/** A pod's CPU series: namespace, name, lifetime `[start, end]` and cores at each time. */
+interface PodCpu {
+  namespace: string;
+  pod: string;
+  start: number;
+  end: number;
+  rate: (t: number) => number;
+}
+
+/**
+ * OpenMetrics text for promtool: a deployment with a weekly burst and a surge, and decoys
+ * (namespace `guestbook`, no kube-state-metrics); in namespace `shop`, a Deployment `web`
+ * (last week's ReplicaSet web-5f6g7, deleted at the rollout, and this week's web-7c9d8) and
+ * a StatefulSet `web-db`, whose pod web-db-0 matches web's old name pattern, with the
+ * kube-state-metrics ownership series; in namespace `legacy`, the same names without them.
+ */
 function generateOpenMetrics(): string {
-  const pods: [string, (t: number) => number][] = [
+  const everything = { start: DATA_START, end: DATA_END };
+  const pods: PodCpu[] = [
     // guestbook-ui: 0.2 cores, ×4 during the weekly burst, ×5 during the surge.
-    [
-      'guestbook-ui-6d4f8-abc12',
-      (t) => (t >= SURGE_START && t < SURGE_END ? 1 : inWeeklyBurst(t) ? 0.8 : 0.2),
-    ],
+    {
+      namespace: 'guestbook',
+      pod: 'guestbook-ui-6d4f8-abc12',
+      ...everything,
+      rate: (t) => (t >= SURGE_START && t < SURGE_END ? 1 : inWeeklyBurst(t) ? 0.8 : 0.2),
+    },
     // web.v1 is a name with a regex metacharacter; webxv1 must not match its pod regex.
-    ['web.v1-6d4f8-abc12', () => 0.2],
-    ['webxv1-6d4f8-abc12', () => 100],
+    { namespace: 'guestbook', pod: 'web.v1-6d4f8-abc12', ...everything, rate: () => 0.2 },
+    { namespace: 'guestbook', pod: 'webxv1-6d4f8-abc12', ...everything, rate: () => 100 },
   ];
+  const memoryPods = pods.map((p) => p.pod);
+  const webOld = ['web-5f6g7-pqrst', 'web-5f6g7-uvwxy'];
+  const webNew = ['web-7c9d8-abcde', 'web-7c9d8-fghij'];
+  for (const pod of webOld) {
+    pods.push({ namespace: 'shop', pod, start: DATA_START, end: ROLLOUT - STEP, rate: webPodCpu });
+  }
+  for (const pod of webNew) {
+    pods.push({ namespace: 'shop', pod, start: ROLLOUT, end: DATA_END, rate: webPodCpu });
+  }
+  pods.push({ namespace: 'shop', pod: 'web-db-0', ...everything, rate: () => WEB_DB_CPU });
+  pods.push({ namespace: 'legacy', pod: 'web-7c9d8-abcde', ...everything, rate: () => 0.2 });
+  pods.push({ namespace: 'legacy', pod: 'web-db-0', ...everything, rate: () => WEB_DB_CPU });
+
   const lines = ['# TYPE container_cpu_usage_seconds_total counter'];
-  for (const [pod, rate] of pods) {
+  for (const { namespace, pod, start, end, rate } of pods) {
     let total = 0;
-    for (let t = DATA_START; t <= DATA_END; t += STEP) {
+    for (let t = start; t <= end; t += STEP) {
       total += rate(t) * STEP * (1 + 0.05 * Math.sin(t / 700));
       lines.push(
-        `container_cpu_usage_seconds_total{namespace="guestbook",pod="${pod}",container="app"} ${total.toFixed(3)} ${t}`,
+        `container_cpu_usage_seconds_total{namespace="${namespace}",pod="${pod}",container="app"} ${total.toFixed(3)} ${t}`,
       );
     }
   }
   lines.push('# TYPE container_memory_working_set_bytes gauge');
-  for (const [pod] of pods) {
+  for (const pod of memoryPods) {
     for (let t = DATA_START; t <= DATA_END; t += STEP) {
       const bytes = Math.round(2e8 * (1 + 0.03 * Math.sin(t / 900)));
       lines.push(
@@ -453,6 +498,29 @@ function generateOpenMetrics(): string {
       );
     }
   }
+  // kube-state-metrics, in namespace shop only: each series for as long as its object exists.
+  const gauge = (labels: string, start: number, end: number) => {
+    for (let t = start; t <= end; t += STEP) lines.push(`${labels} 1 ${t}`);
+  };
+  lines.push('# TYPE kube_pod_owner gauge');
+  const podOwner = (pod: string, kind: string, owner: string, start: number, end: number) =>
+    gauge(
+      `kube_pod_owner{namespace="shop",pod="${pod}",owner_kind="${kind}",owner_name="${owner}",owner_is_controller="true"}`,
+      start,
+      end,
+    );
+  for (const pod of webOld) podOwner(pod, 'ReplicaSet', 'web-5f6g7', DATA_START, ROLLOUT - STEP);
+  for (const pod of webNew) podOwner(pod, 'ReplicaSet', 'web-7c9d8', ROLLOUT, DATA_END);
+  podOwner('web-db-0', 'StatefulSet', 'web-db', DATA_START, DATA_END);
+  lines.push('# TYPE kube_replicaset_owner gauge');
+  const replicaSetOwner = (replicaset: string, start: number, end: number) =>
+    gauge(
+      `kube_replicaset_owner{namespace="shop",replicaset="${replicaset}",owner_kind="Deployment",owner_name="web",owner_is_controller="true"}`,
+      start,
+      end,
+    );
+  replicaSetOwner('web-5f6g7', DATA_START, ROLLOUT - STEP);
+  replicaSetOwner('web-7c9d8', ROLLOUT, DATA_END);
   lines.push('# EOF');
   return lines.join('\n') + '\n';
 }
@@ -572,6 +640,79 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
       expect(w.end).toBeGreaterThan(SURGE_START);
       expect(w.start).toBeLessThan(SURGE_END + 3600);
     }
+  });
+
+  /** The backend's request log line for the request whose path contains `marker`. */
+  async function requestLog(marker: string): Promise<Record<string, unknown> | undefined> {
+    let entry: Record<string, unknown> | undefined;
+    for (let i = 0; i < 50 && !entry; i++) {
+      entry = backend.requestLogs().find((e) => String(e.path).includes(marker));
+      if (!entry) await new Promise((r) => setTimeout(r, 20));
+    }
+    return entry;
+  }
+
+  it('scores a Deployment `web` on its own pods, not on the StatefulSet `web-db`’s web-db-0', async () => {
+    const web = { ...range, namespace: 'shop', name: 'web' };
+    const { status, body } = await getAnomalies(backend.url, web);
+    expect(status).toBe(200);
+    expectContractShape(body, Number(range.from), Number(range.to));
+    const cpu = (body.series as { metric: string; points: [number, number | null][] }[])[0];
+    expect(cpu.metric).toBe('cpu');
+    // Two pods of 0.2 cores (×4 in the weekly burst); web-db-0's 5 cores would make 5.4.
+    const outsideBurst = cpu.points.filter(([t]) => !(t >= BURST_START && t < BURST_END + 300));
+    expect(outsideBurst.length).toBeGreaterThan(60);
+    expect(outsideBurst.every(([, v]) => v !== null && v > 0.3 && v < 0.5)).toBe(true);
+    expect(cpu.points.every(([, v]) => v !== null && v < 2)).toBe(true);
+    // The burst recurs 7 and 14 days earlier, in the pods of ReplicaSet web-5f6g7, which was
+    // deleted five days ago: only with those pods in the history is it a weekly pattern.
+    const windows = body.windows as { start: number; end: number; metric: string }[];
+    expect(windows.filter((w) => w.start < BURST_END + 300 && w.end > BURST_START)).toEqual([]);
+    expect(body.podSelection).toBe('kube-state-metrics');
+    expect((await requestLog('namespace=shop&name=web&'))?.podSelection).toBe('kube-state-metrics');
+
+    // The StatefulSet web-db sees web-db-0 only.
+    const db = await getAnomalies(backend.url, {
+      ...web,
+      kind: 'StatefulSet',
+      name: 'web-db',
+    });
+    expect(db.status).toBe(200);
+    expect(db.body.podSelection).toBe('kube-state-metrics');
+    const dbCpu = (db.body.series as { points: [number, number | null][] }[])[0];
+    expect(dbCpu.points.every(([, v]) => v !== null && v > 4.5 && v < 5.5)).toBe(true);
+  });
+
+  it('finds last week’s ReplicaSet’s pods with the built-in query, after the ReplicaSet is gone', async () => {
+    const template = DEFAULT_QUERIES.Deployment.find((d) => d.metric === 'cpu')!.query;
+    const query = renderQuery(template, {
+      namespace: 'shop',
+      name: 'web',
+      rateIntervalSeconds: 300,
+    });
+    const at = async (time: number) => {
+      const url = `${prometheus.url}/api/v1/query?${new URLSearchParams({ query, time: String(time) })}`;
+      const answer = (await (await fetch(url)).json()) as {
+        data: { result: { value: [number, string] }[] };
+      };
+      return answer.data.result.map((r) => Number(r.value[1]));
+    };
+    // A week ago: web-5f6g7's two pods (not in the burst then), and not web-db-0.
+    const lastWeek = await at(Number(range.from) - WEEK);
+    expect(lastWeek).toHaveLength(1);
+    expect(lastWeek[0]).toBeGreaterThan(0.3);
+    expect(lastWeek[0]).toBeLessThan(0.5);
+  });
+
+  it('falls back to the name pattern without kube-state-metrics, and says so', async () => {
+    const legacy = { ...range, namespace: 'legacy', name: 'web' };
+    const { status, body } = await getAnomalies(backend.url, legacy);
+    expect(status).toBe(200);
+    expect(body.podSelection).toBe('name-pattern');
+    const cpu = (body.series as { points: [number, number | null][] }[])[0];
+    // The name pattern's known flaw: web-db-0 (5 cores) matches `web-<hash>-<hash>` too.
+    expect(cpu.points.every(([, v]) => v !== null && v > 4.5 && v < 6)).toBe(true);
+    expect((await requestLog('namespace=legacy&name=web&'))?.podSelection).toBe('name-pattern');
   });
 
   it('matches a name with a regex metacharacter literally', async () => {

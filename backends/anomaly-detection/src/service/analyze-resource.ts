@@ -1,6 +1,12 @@
 import { detectAnomalies, type ScorePoint, type SeriesPoint } from '../detector';
-import type { MetricDefinition, MetricQueries } from '../sources/metric-queries';
-import { renderQuery } from '../sources/metric-queries';
+import type { MetricDefinition, MetricQueries, PodSelection } from '../sources/metric-queries';
+import {
+  DEFAULT_QUERIES,
+  NAME_PATTERN_FALLBACK,
+  ownershipCheckQuery,
+  renderQuery,
+  type QueryVariables,
+} from '../sources/metric-queries';
 import type { MetricSource } from '../sources/metric-source';
 import type { AnomalyRequest } from './parse-anomaly-request';
 import { planQueries } from './plan-queries';
@@ -28,6 +34,12 @@ export interface AnomalyReport {
   resource: AnomalyRequest['resource'];
   range: { from: number; to: number; step: number };
   source: MetricSource['kind'];
+  /**
+   * How the resource's pods were found: by ownership through kube-state-metrics, by pod-name
+   * pattern (no kube-state-metrics series for the workload; a Pod by its name), or by the
+   * operator's `--queries` file.
+   */
+  podSelection: PodSelection;
   summary: {
     state: 'normal' | 'anomalous' | 'unknown';
     score: number;
@@ -63,7 +75,16 @@ export async function analyzeResource(
     rateIntervalSeconds: Math.max(MIN_RATE_INTERVAL_SECONDS, 4 * step),
   };
 
-  const definitions = queries[request.resource.kind];
+  const { podSelection, definitions } = await choosePodSelection(
+    request,
+    source,
+    queries,
+    vars,
+    // The check looks back over every fetched point, and the rate() range before the first.
+    ranges[ranges.length - 1].end - ranges[0].start + vars.rateIntervalSeconds,
+    ranges[ranges.length - 1].end,
+    step,
+  );
   // One query per metric and range, metric by metric; a few at a time.
   const tasks = definitions.flatMap((definition) => {
     const query = renderQuery(definition.query, vars);
@@ -87,6 +108,7 @@ export async function analyzeResource(
     resource: request.resource,
     range: { from: request.from, to: request.to, step },
     source: source.kind,
+    podSelection,
     summary: {
       state: windows.length > 0 ? 'anomalous' : known.length > 0 ? 'normal' : 'unknown',
       score: roundTenth(known.length > 0 ? known[known.length - 1][1] : 0),
@@ -97,6 +119,41 @@ export async function analyzeResource(
     scores,
     windows,
   };
+}
+
+/**
+ * The queries for the request's kind, and how they find the pods. A kind from the operator's
+ * queries file is used as written. A kind whose defaults select pods by ownership costs one
+ * instant query first: if kube-state-metrics has no ownership series for the workload at any
+ * time in the fetched span, the name-pattern queries are used instead, since ownership
+ * queries would then return nothing at all. A failing check fails the request, as any
+ * query does.
+ */
+async function choosePodSelection(
+  request: AnomalyRequest,
+  source: MetricSource,
+  queries: MetricQueries,
+  vars: QueryVariables,
+  lookbackSeconds: number,
+  at: number,
+  step: number,
+): Promise<{ podSelection: PodSelection; definitions: MetricDefinition[] }> {
+  const { kind } = request.resource;
+  const definitions = queries[kind];
+  // mergeMetricQueries keeps the default list itself for every kind the file does not name.
+  if (definitions !== DEFAULT_QUERIES[kind]) return { podSelection: 'queries-file', definitions };
+  const check = ownershipCheckQuery(kind, vars, lookbackSeconds);
+  const fallback = NAME_PATTERN_FALLBACK[kind];
+  if (check === undefined || fallback === undefined) {
+    // A Pod is its name; an Application's pods are found by label through kube-state-metrics.
+    return { podSelection: kind === 'Pod' ? 'name-pattern' : 'kube-state-metrics', definitions };
+  }
+  // A range query of one point is an instant query, with the same timeout and error
+  // handling as every other query.
+  const found = await source.queryRange(check, at, at, step);
+  return found.some(([, v]) => v !== null && v > 0)
+    ? { podSelection: 'kube-state-metrics', definitions }
+    : { podSelection: 'name-pattern', definitions: fallback.queries };
 }
 
 function analyse(

@@ -23,7 +23,7 @@ export interface AnomalyServerOptions {
 export function createAnomalyServer(options: AnomalyServerOptions): http.Server {
   return http.createServer((req, res) => {
     const started = process.hrtime.bigint();
-    void handle(req, options).then(({ status, body, cause }) => {
+    void handle(req, options).then(({ status, body, cause, podSelection }) => {
       const payload = JSON.stringify(body);
       res.writeHead(status, {
         'content-type': 'application/json',
@@ -39,6 +39,7 @@ export function createAnomalyServer(options: AnomalyServerOptions): http.Server 
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         user: headerValue(req, HEADER_USERNAME),
         application: headerValue(req, HEADER_APPLICATION),
+        ...(podSelection ? { podSelection } : {}),
         ...(cause ? { error: cause } : {}),
       });
     });
@@ -50,6 +51,8 @@ interface Outcome {
   body: unknown;
   /** For the log only: why it failed. */
   cause?: string;
+  /** How the pods were found (a 200 answer only), logged so a fallback is visible. */
+  podSelection?: string;
 }
 
 async function handle(req: http.IncomingMessage, options: AnomalyServerOptions): Promise<Outcome> {
@@ -64,7 +67,7 @@ async function handle(req: http.IncomingMessage, options: AnomalyServerOptions):
     if (url.pathname === '/healthz') return { status: 200, body: { status: 'ok' } };
     const request = parseAnomalyRequest(url.searchParams);
     const report = await analyzeResource(request, options.source, options.queries);
-    return { status: 200, body: report };
+    return { status: 200, body: report, podSelection: report.podSelection };
   } catch (err) {
     const { status, body } = toErrorResponse(err);
     return {

@@ -70,6 +70,19 @@ function workload(podPattern: string): MetricDefinition[] {
   return selectorQueries(pods, '');
 }
 
+/**
+ * The default metrics of the pods that `owned` (a PromQL vector with `namespace` and `pod`
+ * labels, from kube-state-metrics) lists. The filter is `and on (namespace, pod)`, applied
+ * to what rate()/increase() return and before sum(): a range vector cannot be joined, and
+ * once summed the `pod` label is gone. `and` keeps the left-hand values as they are and
+ * accepts several right-hand series per pod (two kube-state-metrics replicas, a pod with
+ * two owners), where `* on (namespace, pod) group_left ()` needs exactly one series whose
+ * value is 1 (hence kube-prometheus' `max by`).
+ */
+function ownedQueries(owned: string): MetricDefinition[] {
+  return selectorQueries('namespace="{{namespace}}"', ` and on (namespace, pod) (${owned})`);
+}
+
 /** The default metrics for pods matched by `pods` (label matchers), optionally joined by `join`. */
 function selectorQueries(pods: string, join: string): MetricDefinition[] {
   const http = `http_requests_total{${pods}}`;
@@ -117,25 +130,94 @@ function selectorQueries(pods: string, join: string): MetricDefinition[] {
 }
 
 /**
- * Built-in queries: cAdvisor and kube-state-metrics metrics by pod name, where a workload's
- * pods are named `<name>-<hash>-<hash>` (Deployment, Rollout), `<name>-<ordinal>`
- * (StatefulSet) or `<name>-<hash>` (DaemonSet, ReplicaSet); request metrics assume the
- * common `http_requests_total` / `http_request_duration_seconds` names. An Application's pods
- * are those labelled `app.kubernetes.io/instance=<name>` (Argo CD's default tracking label),
+ * A ReplicaSet's pods, by ownership: `kube_pod_owner` names the ReplicaSet, and
+ * `kube_replicaset_owner` the Deployment or Rollout (`ownerKind`) that owns the ReplicaSet.
+ * The join is evaluated at every point, so it also finds the pods of ReplicaSets that existed
+ * only then (last week's, which the seasonal history needs), as kube-prometheus'
+ * `namespace_workload_pod:kube_pod_owner:relabel` rules do.
+ */
+function replicaSetPods(ownerKind: 'Deployment' | 'Rollout'): string {
+  return (
+    'label_replace(kube_pod_owner{namespace="{{namespace}}", owner_kind="ReplicaSet"}, ' +
+    '"replicaset", "$1", "owner_name", "(.*)") and on (namespace, replicaset) ' +
+    `kube_replicaset_owner{namespace="{{namespace}}", owner_kind="${ownerKind}", owner_name="{{name}}"}`
+  );
+}
+
+/** The pods a controller of kind `ownerKind` owns directly, by ownership. */
+function directPods(ownerKind: 'StatefulSet' | 'DaemonSet' | 'ReplicaSet'): string {
+  return `kube_pod_owner{namespace="{{namespace}}", owner_kind="${ownerKind}", owner_name="{{name}}"}`;
+}
+
+/**
+ * Built-in queries: cAdvisor and kube-state-metrics metrics of the workload's pods, which
+ * are found by ownership through kube-state-metrics (`kube_pod_owner`, and
+ * `kube_replicaset_owner` for Deployments and Rollouts): a name pattern cannot tell a
+ * Deployment `web`'s pods from a StatefulSet `web-db`'s (`web-db-0` looks like
+ * `web-<hash>-<hash>`). A Pod is its name. Request metrics assume the common
+ * `http_requests_total` / `http_request_duration_seconds` names. An Application's pods are
+ * those labelled `app.kubernetes.io/instance=<name>` (Argo CD's default tracking label),
  * joined through kube-state-metrics' `kube_pod_labels`, in any namespace.
+ * {@link NAME_PATTERN_FALLBACK} holds the queries for a Prometheus without kube-state-metrics.
  */
 export const DEFAULT_QUERIES: MetricQueries = {
-  Deployment: workload('{{nameRegex}}-[a-z0-9]+-[a-z0-9]+'),
-  Rollout: workload('{{nameRegex}}-[a-z0-9]+-[a-z0-9]+'),
-  StatefulSet: workload('{{nameRegex}}-[0-9]+'),
-  DaemonSet: workload('{{nameRegex}}-[a-z0-9]+'),
-  ReplicaSet: workload('{{nameRegex}}-[a-z0-9]+'),
+  Deployment: ownedQueries(replicaSetPods('Deployment')),
+  Rollout: ownedQueries(replicaSetPods('Rollout')),
+  StatefulSet: ownedQueries(directPods('StatefulSet')),
+  DaemonSet: ownedQueries(directPods('DaemonSet')),
+  ReplicaSet: ownedQueries(directPods('ReplicaSet')),
   Pod: workload('{{nameRegex}}'),
   Application: selectorQueries(
     'pod!=""',
     ' * on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_labels{label_app_kubernetes_io_instance="{{name}}"})',
   ),
 };
+
+/** How the pods of a response were chosen; reported as the response's `podSelection`. */
+export type PodSelection = 'kube-state-metrics' | 'name-pattern' | 'queries-file';
+
+/**
+ * For the kinds whose default queries select pods by ownership: `check`, a selector of the
+ * workload's ownership series (the last link of the join, the one that names the workload),
+ * and `queries`, the same metrics by pod-name pattern (`<name>-<hash>-<hash>` for
+ * Deployment/Rollout, `<name>-<ordinal>` for StatefulSet, `<name>-<hash>` for
+ * DaemonSet/ReplicaSet), used when Prometheus has no such series over the queried time (no
+ * kube-state-metrics). A name pattern also matches other workloads' pods whose names extend
+ * this one's, so it is only the fallback.
+ */
+export const NAME_PATTERN_FALLBACK: Partial<
+  Record<SupportedKind, { check: string; queries: MetricDefinition[] }>
+> = {
+  Deployment: {
+    check:
+      'kube_replicaset_owner{namespace="{{namespace}}", owner_kind="Deployment", owner_name="{{name}}"}',
+    queries: workload('{{nameRegex}}-[a-z0-9]+-[a-z0-9]+'),
+  },
+  Rollout: {
+    check:
+      'kube_replicaset_owner{namespace="{{namespace}}", owner_kind="Rollout", owner_name="{{name}}"}',
+    queries: workload('{{nameRegex}}-[a-z0-9]+-[a-z0-9]+'),
+  },
+  StatefulSet: { check: directPods('StatefulSet'), queries: workload('{{nameRegex}}-[0-9]+') },
+  DaemonSet: { check: directPods('DaemonSet'), queries: workload('{{nameRegex}}-[a-z0-9]+') },
+  ReplicaSet: { check: directPods('ReplicaSet'), queries: workload('{{nameRegex}}-[a-z0-9]+') },
+};
+
+/**
+ * The instant query that tells whether kube-state-metrics knew the workload's pods at any
+ * time in the `lookbackSeconds` before the evaluation time: non-empty if so. One bounded
+ * query over the few ownership series of one workload.
+ */
+export function ownershipCheckQuery(
+  kind: SupportedKind,
+  vars: QueryVariables,
+  lookbackSeconds: number,
+): string | undefined {
+  const fallback = NAME_PATTERN_FALLBACK[kind];
+  if (!fallback) return undefined;
+  const seconds = Math.max(1, Math.ceil(lookbackSeconds));
+  return `count(last_over_time(${renderQuery(fallback.check, vars)}[${seconds}s]))`;
+}
 
 /** A queries file is invalid; `problems` lists every problem with its dotted path. */
 export class QueriesFileError extends Error {

@@ -12,7 +12,12 @@ import {
 } from '../../../../backends/anomaly-detection/src/service/plan-queries';
 import type { AnomalyRequest } from '../../../../backends/anomaly-detection/src/service/parse-anomaly-request';
 import type { MetricQueries } from '../../../../backends/anomaly-detection/src/sources/metric-queries';
-import { DEFAULT_QUERIES } from '../../../../backends/anomaly-detection/src/sources/metric-queries';
+import {
+  DEFAULT_QUERIES,
+  mergeMetricQueries,
+  NAME_PATTERN_FALLBACK,
+  renderQuery,
+} from '../../../../backends/anomaly-detection/src/sources/metric-queries';
 import {
   type MetricSource,
   SourceTimeoutError,
@@ -306,3 +311,101 @@ describe('combineScores', () => {
     ]);
   });
 });
+
+describe('analyzeResource: how the pods are selected', () => {
+  const from = 1795300000;
+  const deployment: AnomalyRequest = {
+    resource: { group: 'apps', kind: 'Deployment', namespace: 'shop', name: 'web' },
+    from,
+    to: from + HOUR,
+    step: 60,
+  };
+  const isCheck = (query: string) => query.startsWith('count(last_over_time(');
+
+  it('uses the ownership queries when kube-state-metrics has ownership series for the workload', async () => {
+    const source = new RecordingSource(() => 1);
+    const report = await analyzeResource(deployment, source, DEFAULT_QUERIES);
+    expect(report.podSelection).toBe('kube-state-metrics');
+    // One check, first, at the last fetched point, looking back over every fetched point
+    // and the 300 s rate() range before the first.
+    const checks = source.calls.filter((c) => isCheck(c.query));
+    const start = Math.min(...source.calls.map((c) => c.from));
+    expect(checks).toEqual([
+      {
+        query:
+          'count(last_over_time(kube_replicaset_owner{namespace="shop", owner_kind="Deployment", ' +
+          `owner_name="web"}[${from + HOUR - start + 300}s]))`,
+        from: from + HOUR,
+        to: from + HOUR,
+        step: 60,
+      },
+    ]);
+    expect(source.calls[0]).toBe(checks[0]);
+    const queries = new Set(source.calls.filter((c) => !isCheck(c.query)).map((c) => c.query));
+    expect([...queries].sort()).toEqual(
+      DEFAULT_QUERIES.Deployment.map((d) => renderQuery(d.query, vars('shop', 'web'))).sort(),
+    );
+  });
+
+  it('falls back to the name pattern when the check finds no ownership series', async () => {
+    const source = new RecordingSource((query) => (isCheck(query) ? null : 1));
+    const report = await analyzeResource(deployment, source, DEFAULT_QUERIES);
+    expect(report.podSelection).toBe('name-pattern');
+    const queries = new Set(source.calls.filter((c) => !isCheck(c.query)).map((c) => c.query));
+    expect([...queries].sort()).toEqual(
+      NAME_PATTERN_FALLBACK.Deployment!.queries.map((d) =>
+        renderQuery(d.query, vars('shop', 'web')),
+      ).sort(),
+    );
+    expect([...queries].every((q) => q.includes('pod=~"web-[a-z0-9]+-[a-z0-9]+"'))).toBe(true);
+    // An empty answer (no series at all) is "absent" too.
+    const empty: MetricSource = {
+      kind: 'prometheus',
+      queryRange: async (query) => (isCheck(query) ? [] : [[from, 1]]),
+    };
+    expect((await analyzeResource(deployment, empty, DEFAULT_QUERIES)).podSelection).toBe(
+      'name-pattern',
+    );
+  });
+
+  it('fails the request, without querying the metrics, when the check fails', async () => {
+    const failing = new RecordingSource(
+      () => 1,
+      () => true,
+    );
+    await expect(analyzeResource(deployment, failing, DEFAULT_QUERIES)).rejects.toThrow(
+      SourceTimeoutError,
+    );
+    expect(failing.calls).toHaveLength(1);
+    expect(isCheck(failing.calls[0].query)).toBe(true);
+  });
+
+  it('uses a queries file’s kind as written, and checks nothing for a Pod or an Application', async () => {
+    const file = mergeMetricQueries('q.yaml', {
+      Deployment: [{ metric: 'cpu', label: 'CPU', unit: 'cores', query: 'cpu{pod="{{name}}"}' }],
+    });
+    const cases: [AnomalyRequest['resource'], string][] = [
+      [deployment.resource, 'queries-file'],
+      [{ group: '', kind: 'Pod', namespace: 'shop', name: 'web' }, 'name-pattern'],
+      [
+        { group: 'argoproj.io', kind: 'Application', namespace: 'argocd', name: 'web' },
+        'kube-state-metrics',
+      ],
+    ];
+    for (const [resource, podSelection] of cases) {
+      const source = new RecordingSource(() => 1);
+      const report = await analyzeResource({ ...deployment, resource }, source, file);
+      expect(report.podSelection).toBe(podSelection);
+      expect(source.calls.some((c) => isCheck(c.query))).toBe(false);
+    }
+  });
+
+  it('answers the field with the sample source too', async () => {
+    const report = await analyzeResource(deployment, new SampleSource(), DEFAULT_QUERIES);
+    expect(report.podSelection).toBe('kube-state-metrics');
+  });
+});
+
+function vars(namespace: string, name: string) {
+  return { namespace, name, rateIntervalSeconds: 300 };
+}

@@ -10,6 +10,8 @@ import {
   DEFAULT_QUERIES,
   loadMetricQueries,
   mergeMetricQueries,
+  NAME_PATTERN_FALLBACK,
+  ownershipCheckQuery,
   QueriesFileError,
   renderQuery,
   SUPPORTED_KINDS,
@@ -89,12 +91,53 @@ describe('renderQuery', () => {
     rateIntervalSeconds: 300,
   });
 
-  it('fills the built-in Deployment queries', () => {
+  it('selects a Deployment’s pods by ownership: pod → ReplicaSet → Deployment', () => {
     const cpu = DEFAULT_QUERIES.Deployment.find((d) => d.metric === 'cpu');
+    expect(renderQuery(cpu!.query, vars('guestbook-ui'))).toBe(
+      'sum(rate(container_cpu_usage_seconds_total{namespace="guestbook", container!=""}[300s])' +
+        ' and on (namespace, pod) (' +
+        'label_replace(kube_pod_owner{namespace="guestbook", owner_kind="ReplicaSet"}, ' +
+        '"replicaset", "$1", "owner_name", "(.*)") and on (namespace, replicaset) ' +
+        'kube_replicaset_owner{namespace="guestbook", owner_kind="Deployment", owner_name="guestbook-ui"}))',
+    );
+    const rollout = DEFAULT_QUERIES.Rollout.find((d) => d.metric === 'cpu');
+    expect(renderQuery(rollout!.query, vars('canary'))).toContain(
+      'kube_replicaset_owner{namespace="guestbook", owner_kind="Rollout", owner_name="canary"}',
+    );
+  });
+
+  it('selects a StatefulSet’s pods by kube_pod_owner, before sum and after rate', () => {
+    const cpu = DEFAULT_QUERIES.StatefulSet.find((d) => d.metric === 'cpu');
+    expect(renderQuery(cpu!.query, vars('web-db'))).toBe(
+      'sum(rate(container_cpu_usage_seconds_total{namespace="guestbook", container!=""}[300s])' +
+        ' and on (namespace, pod) (' +
+        'kube_pod_owner{namespace="guestbook", owner_kind="StatefulSet", owner_name="web-db"}))',
+    );
+    const latency = DEFAULT_QUERIES.DaemonSet.find((d) => d.metric === 'latency');
+    expect(renderQuery(latency!.query, vars('agent'))).toBe(
+      'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket' +
+        '{namespace="guestbook"}[300s]) and on (namespace, pod) (' +
+        'kube_pod_owner{namespace="guestbook", owner_kind="DaemonSet", owner_name="agent"})))',
+    );
+  });
+
+  it('keeps the name-pattern queries as the fallback, and checks ownership with one bounded query', () => {
+    const cpu = NAME_PATTERN_FALLBACK.Deployment!.queries.find((d) => d.metric === 'cpu');
     expect(renderQuery(cpu!.query, vars('guestbook-ui'))).toBe(
       'sum(rate(container_cpu_usage_seconds_total{namespace="guestbook", ' +
         'pod=~"guestbook-ui-[a-z0-9]+-[a-z0-9]+", container!=""}[300s]))',
     );
+    expect(ownershipCheckQuery('Deployment', vars('guestbook-ui'), 1252800)).toBe(
+      'count(last_over_time(kube_replicaset_owner{namespace="guestbook", ' +
+        'owner_kind="Deployment", owner_name="guestbook-ui"}[1252800s]))',
+    );
+    expect(ownershipCheckQuery('StatefulSet', vars('web-db'), 99.5)).toBe(
+      'count(last_over_time(kube_pod_owner{namespace="guestbook", ' +
+        'owner_kind="StatefulSet", owner_name="web-db"}[100s]))',
+    );
+    // A Pod is its name and an Application is found by label: nothing to check.
+    expect(ownershipCheckQuery('Pod', vars('web'), 100)).toBeUndefined();
+    expect(ownershipCheckQuery('Application', vars('web'), 100)).toBeUndefined();
   });
 
   it('quotes regex metacharacters in names used in pod regexes', () => {
@@ -108,7 +151,17 @@ describe('renderQuery', () => {
   it.each(SUPPORTED_KINDS.flatMap((kind) => HOSTILE.map((name) => [kind, name])))(
     'keeps a hostile name inside string literals (%s, %j)',
     (kind, name) => {
-      for (const { query: template } of DEFAULT_QUERIES[kind as keyof typeof DEFAULT_QUERIES]) {
+      const k = kind as keyof typeof DEFAULT_QUERIES;
+      // The ownership queries, the name-pattern fallback and the ownership check alike.
+      const templates = [...DEFAULT_QUERIES[k], ...(NAME_PATTERN_FALLBACK[k]?.queries ?? [])];
+      const check = (n: string, ns: string) => ownershipCheckQuery(k, vars(n, ns), 3600);
+      if (check('x', 'ns') !== undefined) {
+        const safe = splitLiterals(check('x', 'ns')!);
+        const hostile = splitLiterals(check(name, name)!);
+        expect(hostile.outside).toBe(safe.outside);
+        expect(hostile.literals).toContain(name);
+      }
+      for (const { query: template } of templates) {
         const safe = splitLiterals(renderQuery(template, vars('x', 'ns')));
         const hostile = splitLiterals(renderQuery(template, vars(name, name)));
         // The query's structure (everything outside string literals) does not change...
