@@ -78,7 +78,7 @@ export class ProxyMetrics {
   }
 
   /** One lookup in a request-path cache. */
-  recordCacheLookup(cache: 'token' | 'application', hit: boolean): void {
+  recordCacheLookup(cache: 'token' | 'application' | 'destination', hit: boolean): void {
     const key = hit ? `${cache}\0hit` : `${cache}\0miss`;
     let count = this.cacheCounts.get(key);
     if (!count) {
@@ -137,7 +137,7 @@ export class ProxyMetrics {
 
   readonly cacheLookups: Counter<'cache' | 'result'> = new Counter({
     name: 'argocd_extension_proxy_cache_lookups_total',
-    help: 'Cache lookups on the request path, by cache (token, application) and result (hit, miss).',
+    help: 'Cache lookups on the request path, by cache (token, application, destination) and result (hit, miss).',
     labelNames: ['cache', 'result'] as const,
     registers: [this.registry],
     collect: (): void => catchUp(this.cacheLookups, this.cacheCounts),

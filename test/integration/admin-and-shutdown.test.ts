@@ -65,6 +65,13 @@ describe('admin endpoints and graceful shutdown', () => {
     expect(text).toMatch(
       /argocd_extension_proxy_cache_lookups_total\{cache="token",result="hit"\} [1-9]/,
     );
+    // The second allowed request found the project and cluster list decision cached.
+    expect(text).toMatch(
+      /argocd_extension_proxy_cache_lookups_total\{cache="destination",result="hit"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /argocd_extension_proxy_cache_lookups_total\{cache="destination",result="miss"\} [1-9]/,
+    );
     expect(text).toMatch(/argocd_extension_proxy_config_generation 1/);
   });
 

@@ -250,10 +250,10 @@ export class RequestPipeline {
     checkApplicationMatches(app, ref);
     // 5b destination: a registered cluster that the application's project permits
     record.stage = 'destination';
-    const { destinations } = this.deps;
-    if (destinations.permittedCached?.(app)) {
-      return this.plan(req, record, upgrade, runtime, identity, app);
-    }
+    const { destinations, metrics } = this.deps;
+    const cached = destinations.permittedCached?.(app);
+    metrics.recordCacheLookup('destination', cached !== undefined);
+    if (cached) return this.plan(req, record, upgrade, runtime, identity, app);
     return destinations
       .check(app)
       .then(() => this.plan(req, record, upgrade, runtime, identity, app));
