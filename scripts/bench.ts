@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every contender on loopback, measured in one run on this machine, with
- * the budgets of the performance issue checked on ratios from that same run.
+ * the budgets (docs/performance.md, "The budgets") checked on ratios from that same run.
  *
  * 1. Throughput: backend direct, nginx (Debian `nginx-light`, when installed), a plain
  *    Node proxy and the sidecar with every check on (cookie token, RBAC, application
@@ -60,15 +60,15 @@ const CONNECTIONS = QUICK ? [32] : [32, 256];
 const POLICY_SIZES = [10, 1_000, 10_000, 100_000];
 /**
  * Measured runs per contender where a budget is checked (alternated between contenders,
- * medians compared): this VM's throughput drifts by 10-20% over minutes, and one run per
- * contender let that drift decide a ratio. Five, not three: a median of three still fell
- * whenever two of a contender's runs were slow (once 14.9k, 16.3k and 20.5k req/s).
+ * medians compared): a shared VM's throughput drifts by 10-20% over minutes, and with one
+ * run per contender that drift would decide a ratio. Five, not three: a median of three
+ * still falls whenever two of a contender's runs are slow.
  */
 const ROUNDS = QUICK ? 1 : 5;
 
 /**
- * Fastest over slowest run of one contender above which the machine is called noisy (in the
- * quietest full run so far, the sidecar's five runs were within 1.09x of each other).
+ * Fastest over slowest run of one contender above which the machine is called noisy (on a
+ * quiet machine the sidecar's five runs stay within ~1.1x of each other).
  */
 const NOISY_SPREAD = 1.25;
 
@@ -78,11 +78,11 @@ const BARE = 'bare undici proxy (no checks)';
 /** Budgets (ratios within this run). */
 const BUDGET = {
   rpsVsNginx: 0.4,
-  /** DESIGN.md: a plain Node proxy's p99 is itself ~3x nginx's, so the budget is 1.5x plain… */
+  /** A plain Node proxy's p99 is itself ~3x nginx's, so the budget is 1.5x plain… */
   p99VsPlain: 1.5,
   /** …and 3x nginx the stretch goal (reported, not failed on). */
   p99VsNginxStretch: 3,
-  /** Without nginx: DESIGN.md puts a plain Node proxy at ~0.47x nginx, so 0.40x ≈ 0.85x. */
+  /** Without nginx: the budget assumes a plain Node proxy at ~0.47x nginx, so 0.40x ≈ 0.85x. */
   rpsVsPlainWithoutNginx: 0.85,
   policy10kVs2: 0.95,
   reloadSeconds: 1,

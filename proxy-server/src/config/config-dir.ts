@@ -28,7 +28,7 @@ export function readConfigDir(dir: string): Record<string, string> {
 /**
  * {@link readConfigDir} for a reload, while requests flow: files are read off the event
  * loop, and a large one (a 100,000-line policy is ~5 MB) is decoded a slice at a time with
- * turns of the event loop in between. Read in one go, such a file held every request up
+ * turns of the event loop in between. Read in one go, such a file holds every request up
  * for 10-20 ms. Same result and errors as readConfigDir.
  */
 export async function readConfigDirYielding(dir: string): Promise<Record<string, string>> {

@@ -1,26 +1,9 @@
 /**
- * The delegate tunnel's framing, on the upgraded connection. It replaced HTTP/2 there:
- * Node's HTTP/2 client cost the sidecar ~95 µs per request more than the direct path and
- * the agent's HTTP/2 server ~110 µs per request; with this framing the sidecar spends about
- * as much on the tunnel path as on the direct one, and the agent ~50 µs (README,
- * "Performance"; docs/delegates.md says why not HTTP/2).
- *
- * Every frame: a 10-byte header, then `length` bytes of payload.
- *
- *   offset 0  u8   type     (FrameType)
- *   offset 1  u8   flags    (END_STREAM = 0x1)
- *   offset 2  u32  stream   (big-endian; 0 = the connection itself)
- *   offset 6  u32  length   (big-endian; at most MAX_PAYLOAD)
- *
- * Payloads:
- * - HEADERS: UTF-8 JSON object of header name → string | string[] (pseudo-headers `:method`,
- *   `:path`, `:scheme`, `:authority` on requests, `:status` on responses). END_STREAM: no body.
- * - DATA: body bytes; END_STREAM on the last (may be empty).
- * - RESET: u32 code; the stream is broken off (never a clean end).
- * - WINDOW: u32 increment of the stream's send window (flow control: the receiver grants
- *   credit as it hands bytes on without backpressure).
- * - PING / PONG: 8 opaque bytes, echoed.
- * - GOAWAY (stream 0): u32 last stream id the sender will still process.
+ * The delegate tunnel's frames on the upgraded connection (docs/delegates.md, "The tunnel
+ * protocol, version 2", section 3): a 10-byte header (type, flags, stream, length), then the
+ * payload. This framing, not HTTP/2, because Node's HTTP/2 stream machinery costs the sidecar
+ * and the agent more than twice the CPU per request on this path (docs/delegates.md, "Why this
+ * framing and not HTTP/2").
  */
 export enum FrameType {
   HEADERS = 1,

@@ -1,31 +1,19 @@
 import { createHash, timingSafeEqual } from 'crypto';
 
 /**
- * The delegate tunnel, shared by the sidecar and the agent.
+ * Names and constants of the delegate tunnel, shared by the sidecar and the agent. The
+ * protocol (the upgrade request, the 101, the frames, streams, flow control, pings, GOAWAY,
+ * error mapping and the versioning rule) is specified once, in docs/delegates.md, "The
+ * tunnel protocol, version 2"; a change to the wire format changes that section and
+ * UPGRADE_PROTOCOL together.
  *
- * 1. The agent dials the sidecar's extension port and sends
- *      GET <root path>/extensions/.delegate/connect HTTP/1.1
- *      Connection: Upgrade
- *      Upgrade: argocd-extension-proxy-delegate/2
- *      Authorization: Bearer <token of argocd-secret delegate.<name>.token>
- *      Argocd-Extension-Proxy-Delegate: <name>
- *    (`.delegate` can never be an extension name, so the path rides the Ingress rule that
- *    already sends `/extensions/` to the sidecar, and the pipeline never sees it. Under
- *    Argo CD's `server.rootpath` that rule is `<root path>/extensions/`, so the agent's
- *    --server URL carries the root path and the path follows it.)
- * 2. The sidecar checks name and token (constant time) and answers 101; from then on the
- *    socket carries the tunnel framing (framing.ts, tunnel-session.ts): the sidecar opens
- *    streams, the agent answers them.
- * 3. Each proxied request is one stream whose `:scheme` and `:authority` name the
- *    backend as configured in the service's url; the agent refuses anything outside its
- *    allowlist, adds its own secret headers, and makes the request inside its network.
- *    Streams are multiplexed, flow-controlled per stream (bounded memory both ways) and
- *    cancellable (RESET), as HTTP/2 would give; HTTP/2 itself was the first design and
- *    cost ~3x the CPU per request (docs/delegates.md).
+ * `.delegate` in CONNECT_PATH can never be an extension name, so the agent's upgrade rides
+ * the Ingress rule that already sends `<root path>/extensions/` to the sidecar, and the
+ * request pipeline never sees it.
  */
 export const CONNECT_PATH = '/extensions/.delegate/connect';
 export const UPGRADE_PROTOCOL = 'argocd-extension-proxy-delegate/2';
-/** The first version (HTTP/2 inside): refused with a message that says what to do. */
+/** Version 1 of the protocol: refused with a message that says what to do. */
 export const OLD_UPGRADE_PROTOCOL = 'argocd-extension-proxy-delegate';
 export const NAME_HEADER = 'argocd-extension-proxy-delegate';
 /** Sent by the agent on connect: a stable id for listings (host name and process). */
@@ -40,7 +28,7 @@ export const CONTROL_PREFIX = 'argocd-extension-proxy-';
 export const CONNECT_TIMEOUT_HEADER = 'argocd-extension-proxy-connect-timeout';
 /** Sidecar → agent: this stream is a WebSocket upgrade. */
 export const UPGRADE_HEADER = 'argocd-extension-proxy-upgrade';
-/** Agent → sidecar: the backend answered 101; the stream now carries raw bytes. */
+/** Agent → sidecar: the backend answered 101; from here on the stream carries raw bytes. */
 export const UPGRADED_HEADER = 'argocd-extension-proxy-upgraded';
 /** Agent → sidecar: the agent could not forward; one of DelegateErrorCode. */
 export const ERROR_HEADER = 'argocd-extension-proxy-error';

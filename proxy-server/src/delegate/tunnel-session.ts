@@ -11,16 +11,11 @@ import {
 } from './framing';
 
 /**
- * One multiplexed delegate tunnel over a socket, with the framing of framing.ts: what HTTP/2
- * gave the tunnel before, minus what it does not need (HPACK, priorities, settings, push),
- * at a fraction of the CPU per request (see framing.ts).
- *
- * - The client (the sidecar) opens streams with odd ids; the server (the agent) answers.
- * - Flow control per stream, both ways: a sender may have at most `window` bytes of DATA
- *   unacknowledged; the receiver grants more (WINDOW) as its consumer takes the bytes
- *   (`consumed()`), so a slow client or backend holds at most one window in memory.
- * - RESET breaks a stream off; the other side sees `onReset`, never a clean end.
- * - PING/PONG detect a dead path; GOAWAY refuses new streams and lets others finish.
+ * One multiplexed delegate tunnel over a socket: streams, per-stream flow control, RESET,
+ * PING/PONG and GOAWAY as docs/delegates.md ("The tunnel protocol, version 2") specifies.
+ * It keeps what the tunnel needs from HTTP/2 and leaves out what it does not (HPACK,
+ * priorities, settings, push). The sidecar is the client (opens streams with odd ids), the
+ * agent the server; a slow consumer holds its sender to one window (`handOn`, `consumed`).
  */
 export const STREAM_WINDOW = 1024 * 1024;
 /** A HEADERS frame larger than this resets its stream (like HTTP/2's header list limit). */
@@ -358,7 +353,7 @@ export class TunnelSession {
   /** @internal */
   send(type: FrameType, flags: number, stream: number, payload: Buffer): void {
     if (this.closed) return;
-    // Frames of one event-loop turn leave in one write.
+    // Frames written before the next process.nextTick leave in one write.
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();

@@ -107,9 +107,9 @@ interface ForwardState {
 /**
  * Step 8: forwards requests to one backend service. Plain requests go through an undici
  * connection pool (the hot path: undici's dispatcher parses responses without building
- * Node streams for them, about a quarter faster than Node's http client here — see the
- * README's performance section); WebSocket upgrades go through http-proxy-middleware over
- * a keep-alive agent. Both honour the extension's backend settings. Bodies stream both
+ * Node streams for them, which costs fewer instructions per request than Node's http
+ * client: docs/performance.md, "npm run bench:instructions"); WebSocket upgrades go
+ * through http-proxy-middleware over a keep-alive agent. Both honour the extension's backend settings. Bodies stream both
  * ways (nothing is buffered); timeouts and aborts are enforced per request:
  * - connection not established within `connectionTimeout` → 504;
  * - no response headers within `responseTimeout` of the request body's end → 504;

@@ -19,7 +19,7 @@
  * comparing with it on random patterns), and Argo CD answers with them:
  * - `start*art` matches "start" (https://github.com/gobwas/glob/issues/61: its prefix-suffix
  *   matcher lets prefix and suffix overlap), and a lone `?` matches "".
- * - `{a,}{a,}a` does not match "a" (issue 62), and patterns with an empty alternative, an
+ * - `{a,}{a,}a` does not match "a" (https://github.com/gobwas/glob/issues/62), and patterns with an empty alternative, an
  *   empty `{}` group or a `{` left open at the end give wrong answers or panic (in Argo CD a
  *   panic fails the whole check: casbin recovers it as an error).
  * SECURITY: so that the sidecar is never looser than Argo CD, a matcher also answers `strict`

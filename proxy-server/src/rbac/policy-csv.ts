@@ -121,9 +121,9 @@ export function parsePolicyCsv(csv: string): ParsedPolicy {
 
 /**
  * Lines parsed between two yields of {@link parsePolicyCsvYielding}: well under a
- * millisecond each. (Slices of 2,000 lines, together with the young-generation collections
- * a big policy's new objects cause, held single requests up to 40-60 ms during a
- * 100,000-line reload; with 500, 10-26 ms.)
+ * millisecond each. With the young-generation collections a big policy's new objects cause,
+ * slices of 2,000 lines hold single requests up to 40-60 ms during a 100,000-line reload;
+ * slices of 500, 10-26 ms.
  */
 const LINES_PER_SLICE = 500;
 

@@ -76,16 +76,17 @@ interface RequestRecord {
 }
 
 /**
- * The response carries its request's record, for the forwarder's failure callback. (A
- * WeakMap keyed by the response did the same, but V8's young-generation collector keeps
- * WeakMap entries alive: every request's record and everything it references was copied
- * into the old generation, ~0.7 KB per request, and collected only by full collections.)
+ * The response carries its request's record, for the forwarder's failure callback, under a
+ * symbol property rather than in a WeakMap keyed by the response: V8's young-generation
+ * collector treats WeakMap entries as live, so each request's record (~0.7 KB with what it
+ * references) would be promoted to the old generation and freed only by a full collection.
+ * On the response itself, the record dies young with it.
  */
 const RECORD = Symbol('requestRecord');
 type RecordedResponse = ServerResponse & { [RECORD]?: RequestRecord };
 
 /**
- * The request path of DESIGN.md, in order, in this one place:
+ * The request path (README.md, "How a request is handled"), in order, in this one place:
  *   1 parse path (1b header size limit) → 2 authenticate → 3 validate Argocd-* headers →
  *   4 authorize (RBAC; 4b rate limits) → 5 check the application with Argo CD (5b its
  *   destination: a registered cluster its project permits) → 6 route

@@ -21,10 +21,10 @@ interface Slot<V> {
  * Eviction approximates LRU with a second chance (CLOCK): a hit only sets a flag on its
  * entry; when the cache is full, the oldest entry goes unless it was read since it was
  * stored, in which case it moves to the back with its flag cleared. A hit therefore never
- * changes the map. (Moving every hit to the back — delete and re-insert — made V8 rebuild
+ * changes the map. Moving every hit to the back (delete and re-insert) would make V8 rebuild
  * the map's hash table on nearly every request; for a long-lived map those tables are
- * allocated in the old generation, and at ~20,000 hits/s they were most of what filled it
- * and forced a full garbage collection every second or so.)
+ * allocated in the old generation, and at ~20,000 hits/s they would be most of what fills
+ * it, forcing a full garbage collection every second or so.
  */
 export class BoundedCache<V> {
   private readonly entries = new Map<string, Slot<V>>();

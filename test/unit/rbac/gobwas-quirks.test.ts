@@ -12,7 +12,7 @@ import { parseRbacConfigMap } from '../../../proxy-server/src/rbac/rbac-config';
  *   matches "start" (gobwas/glob issue 61);
  * - match/single.go Single.Match: the empty string decodes to no rune and passes, so `?`
  *   matches "";
- * - `{a,}{a,}a` does not match "a" (issue 62), nor can the sidecar know what gobwas answers
+ * - `{a,}{a,}a` does not match "a" (gobwas/glob issue 62), nor can the sidecar know what gobwas answers
  *   for other empty alternatives.
  */
 describe('glob patterns where gobwas/glob v0.2.3 differs from their meaning', () => {
