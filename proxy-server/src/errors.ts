@@ -31,9 +31,28 @@ export class InputError extends ProxyError {
   readonly status = 400;
 }
 
+/**
+ * Why a session was not accepted, the `reason` label of `auth_failures_total`: no token at
+ * all, a token past its `exp`, or anything else (malformed, forged, unknown issuer, rejected
+ * by Argo CD).
+ */
+export type AuthenticationFailureReason = 'missing' | 'expired' | 'invalid';
+
 /** No valid session: missing, expired or forged token. */
 export class AuthenticationError extends ProxyError {
   readonly status = 401;
+  /** Set where the error is thrown; metrics read it, never the message. Default: `'invalid'`. */
+  readonly reason: AuthenticationFailureReason;
+
+  constructor(
+    message: string,
+    options?: ConstructorParameters<typeof ProxyError>[1] & {
+      reason?: AuthenticationFailureReason;
+    },
+  ) {
+    super(message, options);
+    this.reason = options?.reason ?? 'invalid';
+  }
 }
 
 /** The caller is authenticated but not allowed. */

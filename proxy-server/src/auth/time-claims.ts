@@ -8,7 +8,7 @@ import { Claims } from './token-claims';
  */
 export function checkTimeClaims(claims: Claims, nowMs: number, skewSeconds: number): void {
   if (typeof claims.exp === 'number' && nowMs >= claims.exp * 1000) {
-    throw new AuthenticationError('token expired');
+    throw new AuthenticationError('token expired', { reason: 'expired' });
   }
   if (typeof claims.iat === 'number' && claims.iat * 1000 > nowMs + skewSeconds * 1000) {
     throw new AuthenticationError('token not yet valid');

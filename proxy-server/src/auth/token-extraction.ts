@@ -50,7 +50,7 @@ export function extractSessionToken(headers: IncomingHttpHeaders): string {
     checkTokenSize(bearer);
     throw new AuthenticationError('malformed bearer token');
   }
-  throw new AuthenticationError('no session token');
+  throw new AuthenticationError('no session token', { reason: 'missing' });
 }
 
 /** The credentials of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 9110). */

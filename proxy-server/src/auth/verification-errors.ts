@@ -8,7 +8,8 @@ import { AuthenticationError, ProxyError } from '../errors';
  */
 export function toAuthenticationError(err: unknown): ProxyError {
   if (err instanceof ProxyError) return err;
-  return new AuthenticationError(describeFailure(err), { cause: err });
+  const reason = err instanceof errors.JWTExpired ? 'expired' : 'invalid';
+  return new AuthenticationError(describeFailure(err), { cause: err, reason });
 }
 
 function describeFailure(err: unknown): string {

@@ -3,6 +3,18 @@
  * variables (as curl and Go read them): HTTPS_PROXY/https_proxy for https URLs,
  * HTTP_PROXY/http_proxy for http ones, unless NO_PROXY/no_proxy lists the host (exact
  * name, a `.suffix` or `suffix` matching subdomains too, `host:port`, or `*`).
+ *
+ * Why not the `proxy-from-env` package (2.1.0) with undici's ProxyAgent: checked against
+ * this function's cases, proxy-from-env proxies `argocd.example.com` despite
+ * `NO_PROXY=example.com` or `example.com:443` (a bare name is an exact match there; curl and
+ * Go's httpproxy cover subdomains, and operators copy NO_PROXY from those tools); reads
+ * `HTTPS_PROXY=proxy:3128` as `https://proxy:3128` (TLS to a plain proxy; curl and Go assume
+ * `http://`); prefers `https_proxy` over `HTTPS_PROXY`; falls back to ALL_PROXY; and reads
+ * only `process.env`, not the environment the agent is given. undici's EnvHttpProxyAgent
+ * matches NO_PROXY like Go but takes the same scheme-less value as a URL with scheme
+ * `proxy:`. And the tunnel is an HTTP/1.1 Upgrade on a socket the agent keeps: through
+ * undici's `upgrade()` a refusal (401 and its JSON reason, which the agent logs with "check
+ * the token") becomes a bare 'bad upgrade' error (undici lib/api/api-upgrade.js).
  */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv): URL | undefined {
   const value =

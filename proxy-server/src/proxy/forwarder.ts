@@ -1,6 +1,7 @@
 import http, { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'http';
 import https from 'https';
 import { Socket } from 'net';
+import tls from 'tls';
 import { Duplex, Readable } from 'stream';
 import { createProxyMiddleware, Plugin, RequestHandler } from 'http-proxy-middleware';
 import type { Dispatcher } from 'undici';
@@ -131,20 +132,21 @@ export class ServiceForwarder implements Forwarder {
     private readonly onFailure: ForwardFailure,
     private readonly observer: ForwardObserver = {},
   ) {
+    const tlsOptions = createTlsOptions(service);
     this.targets = [service.url, ...(service.failoverUrls ?? [])].map((url, i) => {
       const breakerConfig = backend.circuitBreaker;
       return {
         url,
         // The primary keeps the Host header the pipeline set; others get their own.
         host: i === 0 ? undefined : url.host,
-        pool: createPool(url, service, backend),
+        pool: createPool(url, backend, tlsOptions),
         breaker: breakerConfig
           ? new CircuitBreaker(breakerConfig, (state) => observer.circuit?.(url, state))
           : undefined,
       };
     });
     this.budget = new RetryBudget(backend.retries.budgetPercent);
-    this.agent = createAgent(service, backend);
+    this.agent = createAgent(service, backend, tlsOptions);
     this.middleware = createProxyMiddleware({
       target: service.url.origin,
       agent: this.agent,
@@ -390,7 +392,38 @@ function clearTimers(state: ForwardState): void {
   clearTimeout(state.responseTimer);
 }
 
-function createAgent(service: ServiceConfig, backend: BackendConfig): http.Agent {
+/** The TLS side of a connection to the service's URLs: ALPN, SNI and verification aside. */
+type TlsOptions = Pick<
+  tls.ConnectionOptions,
+  'secureContext' | 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'
+>;
+
+/**
+ * One secure context per service (its CA, client certificate and key, parsed once), shared
+ * by the undici pools of every URL and the WebSocket agent; without it, Node parses them
+ * again for each new connection.
+ */
+function createTlsOptions(service: ServiceConfig): TlsOptions {
+  const config = service.tls;
+  const pem = { ca: config?.ca, cert: config?.cert, key: config?.key };
+  const verify = {
+    servername: config?.serverName,
+    rejectUnauthorized: !config?.insecureSkipVerify,
+  };
+  try {
+    return { secureContext: tls.createSecureContext(pem), ...verify };
+  } catch {
+    // A CA, certificate or key Node cannot load fails each connection (a 502 that says why),
+    // as it would without the shared context, rather than the whole configuration.
+    return { ...pem, ...verify };
+  }
+}
+
+function createAgent(
+  service: ServiceConfig,
+  backend: BackendConfig,
+  tlsOptions: TlsOptions,
+): http.Agent {
   const options: http.AgentOptions = {
     keepAlive: true,
     keepAliveMsecs: backend.keepAliveMs,
@@ -401,15 +434,7 @@ function createAgent(service: ServiceConfig, backend: BackendConfig): http.Agent
     scheduling: 'lifo',
   };
   if (service.url.protocol !== 'https:') return new http.Agent(options);
-  const tls = service.tls;
-  return new https.Agent({
-    ...options,
-    ca: tls?.ca,
-    cert: tls?.cert,
-    key: tls?.key,
-    servername: tls?.serverName,
-    rejectUnauthorized: !tls?.insecureSkipVerify,
-  });
+  return new https.Agent({ ...options, ...tlsOptions });
 }
 
 /**
@@ -538,8 +563,7 @@ export function toUndiciHeaders(headers: OutgoingHttpHeaders, host?: string): st
 }
 
 /** undici's connection pool for plain requests to one URL, with the backend settings. */
-function createPool(url: URL, service: ServiceConfig, backend: BackendConfig): Pool {
-  const tls = service.tls;
+function createPool(url: URL, backend: BackendConfig, tlsOptions: TlsOptions): Pool {
   return new Pool(url.origin, {
     // No cap on concurrent connections (like Go's Transport without MaxConnsPerHost):
     // long streams must not queue short requests. Idle ones close after the idle timeout.
@@ -554,15 +578,7 @@ function createPool(url: URL, service: ServiceConfig, backend: BackendConfig): P
     connect: {
       keepAlive: true,
       keepAliveInitialDelay: backend.keepAliveMs,
-      ...(url.protocol === 'https:'
-        ? {
-            ca: tls?.ca,
-            cert: tls?.cert,
-            key: tls?.key,
-            servername: tls?.serverName,
-            rejectUnauthorized: !tls?.insecureSkipVerify,
-          }
-        : {}),
+      ...(url.protocol === 'https:' ? tlsOptions : {}),
     },
   });
 }

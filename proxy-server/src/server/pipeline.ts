@@ -7,6 +7,8 @@ import { tokenKey } from '../auth/token-key';
 import { Application, ApplicationLookup } from '../argocd/application-lookup';
 import { DestinationCheck } from '../argocd/project-lookup';
 import {
+  AuthenticationError,
+  AuthenticationFailureReason,
   describeError,
   InputError,
   NotAllowedError,
@@ -400,11 +402,8 @@ function checkApplicationMatches(app: Application, ref: ApplicationRef): void {
 }
 
 /** A small fixed label set for 401s (messages vary; labels must not). */
-function authFailureReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : '';
-  if (message.includes('no session token')) return 'missing';
-  if (message.includes('expired')) return 'expired';
-  return 'invalid';
+function authFailureReason(err: unknown): AuthenticationFailureReason {
+  return err instanceof AuthenticationError ? err.reason : 'invalid';
 }
 
 /** Only WebSocket upgrades are proxied (an h2c or other upgrade has no backend meaning). */

@@ -204,6 +204,7 @@ describe('SessionAuthenticator with local Argo CD tokens', () => {
       const err = await rejection(authenticator(), token);
       expect(err.message).toBe(message);
       expect(err.status).toBe(401);
+      expect(err.reason).toBe(message === 'token expired' ? 'expired' : 'invalid');
       expect(err.message).not.toContain(TEST_SERVER_SECRET);
       expect(err.message).not.toContain(token.split('.')[1] ?? token);
     });

@@ -216,6 +216,7 @@ describe('SessionAuthenticator with Dex (real OpenID provider at /api/dex)', () 
       const err = await rejection(auth, token);
       expect(err.message).toBe(message);
       expect(err.status).toBe(401);
+      expect(err).toMatchObject({ reason: message === 'token expired' ? 'expired' : 'invalid' });
       expect(err.message).not.toContain(token.split('.')[1]);
     });
 

@@ -156,6 +156,8 @@ describe('extractSessionToken', () => {
       const err = extractError(headers);
       expect(err.message).toBe(message);
       expect(err.status).toBe(401);
+      // The auth_failures_total label comes from the error's reason, never its message.
+      expect(err).toMatchObject({ reason: message === 'no session token' ? 'missing' : 'invalid' });
     });
 
     it('never puts the token into the message', () => {
