@@ -67,7 +67,7 @@ function goEffect(ptype: string, values: string[]): string[] {
  * the request path (a walk over every policy line per decision).
  */
 export async function createCasbinEnforcer(config: RbacConfig): Promise<Enforcer> {
-  const rules = loadPolicyRules(config);
+  const rules = await loadPolicyRules(config);
   const casbin: CasbinEnforcer = await newEnforcer(
     newModelFromString(ARGOCD_MODEL),
     createRulesAdapter(rules),

@@ -592,10 +592,12 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
     to: String(DATA_END),
     step: String(STEP),
   };
+  // Backfilling two weeks of every series with promtool takes ~15 s on a quiet 2-core
+  // machine and over a minute on a busy one: room for that, so a slow machine fails nothing.
   beforeAll(async () => {
     prometheus = await new PrometheusProcess().start();
     backend = await new BackendProcess(['--prometheus', prometheus.url]).start();
-  });
+  }, 240_000);
   afterAll(async () => {
     await backend?.stop();
     await prometheus?.stop();

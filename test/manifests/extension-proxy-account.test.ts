@@ -4,7 +4,8 @@ import YAML from 'yaml';
 import { createEnforcer } from '../../proxy-server/src/rbac/enforcer';
 import { parseRbacConfigMap } from '../../proxy-server/src/rbac/rbac-config';
 import { renderComponentWith } from '../helpers/component-render';
-import { K8sObject, readObjects } from '../helpers/kustomize-lite';
+import { K8sObject, readObjects } from '../helpers/kustomize';
+import { describeWithKustomize } from './describe-with-kustomize';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
@@ -37,8 +38,11 @@ interface Volume {
  * `projects, get` and `clusters, get` in a policy key of its own, and its token mounted from
  * an optional Secret at the path the sidecar reads.
  */
-describe("the extension proxy's Argo CD account", () => {
-  const objects = render();
+describeWithKustomize("the extension proxy's Argo CD account", () => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = render();
+  });
 
   it('is declared in argocd-cm with API keys only, next to the keys the admin patches in', () => {
     const cm = configMap(objects, 'argocd-cm');
@@ -50,7 +54,7 @@ describe("the extension proxy's Argo CD account", () => {
   it("may get projects and clusters and nothing else, without touching the admin's policy.csv", async () => {
     const data = configMap(objects, 'argocd-rbac-cm');
     expect(data['policy.csv']).toContain('p, role:admin, extensions, invoke, *, allow');
-    const { config, problems } = parseRbacConfigMap(data);
+    const { config, problems } = await parseRbacConfigMap(data);
     expect(problems).toEqual([]);
     const who = { subject: ACCOUNT, groups: [] };
     const may = async (resource: string, action: string, object: string) =>

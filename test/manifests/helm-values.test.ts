@@ -3,7 +3,7 @@ import { join } from 'path';
 import YAML from 'yaml';
 import { Service } from 'kubernetes-models/v1/Service';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { readObjects } from '../helpers/kustomize-lite';
+import { readObjects } from '../helpers/kustomize';
 import { NetworkPolicySpec, RELAY_PORT, relayPortProblems } from '../helpers/network-policy';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 

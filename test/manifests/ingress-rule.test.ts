@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, relative } from 'path';
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
 import YAML from 'yaml';
 import { normalizeRootPath } from '../../proxy-server/src/proxy/extension-path';
-import { K8sObject, readObjects, renderKustomization } from '../helpers/kustomize-lite';
+import { renderComponentWith, UPSTREAM_ARGOCD_INSTALL } from '../helpers/component-render';
+import { K8sObject, readObjects } from '../helpers/kustomize';
+import { describeWithKustomize } from './describe-with-kustomize';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
 const INGRESS = join(
@@ -73,31 +74,13 @@ describe('the Ingress rule for the sidecar', () => {
 });
 
 const ROOT_PATH_EXAMPLE = join(REPO_ROOT, 'manifests', 'examples', 'rootpath');
-/** Argo CD's own install manifest, where ../shared has it (README there). */
-const UPSTREAM_INSTALL = join(REPO_ROOT, '..', 'shared', 'fixtures', 'argocd-install-v3.5.1.yaml');
 
 /** Argo CD (the local stand-in) + the Component + the root path example's patches. */
 function renderRootPathExample(): K8sObject[] {
-  const dir = mkdtempSync(join(tmpdir(), 'rootpath-'));
-  try {
-    const example = YAML.parse(
-      readFileSync(join(ROOT_PATH_EXAMPLE, 'kustomization.yaml'), 'utf8'),
-    ) as { patches: Array<{ path: string }> };
-    const kustomization = {
-      apiVersion: 'kustomize.config.k8s.io/v1beta1',
-      kind: 'Kustomization',
-      namespace: 'argocd',
-      resources: [relative(dir, join(REPO_ROOT, 'test', 'manifests', 'fixtures', 'argocd'))],
-      components: [relative(dir, join(REPO_ROOT, 'manifests', 'components', 'extension-proxy'))],
-      patches: example.patches.map((p) => ({
-        path: relative(dir, join(ROOT_PATH_EXAMPLE, p.path)),
-      })),
-    };
-    writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify(kustomization));
-    return renderKustomization(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const example = YAML.parse(
+    readFileSync(join(ROOT_PATH_EXAMPLE, 'kustomization.yaml'), 'utf8'),
+  ) as { patches: Array<{ path: string }> };
+  return renderComponentWith(example.patches.map((p) => join('rootpath', p.path)));
 }
 
 interface EnvVar {
@@ -110,11 +93,15 @@ function containerEnv(deployment: K8sObject | undefined, container: string): Env
   return spec?.template.spec.containers.find((c) => c.name === container)?.env ?? [];
 }
 
-describe('the Ingress rule under a root path (manifests/examples/rootpath)', () => {
-  const objects = renderRootPathExample();
+describeWithKustomize('the Ingress rule under a root path (manifests/examples/rootpath)', () => {
+  let objects: K8sObject[];
+  let paths: IngressPath[];
+  beforeAll(() => {
+    objects = renderRootPathExample();
+    paths = rulePaths(find('Ingress', 'argocd-extension-proxy'));
+  });
   const find = (kind: string, name: string) =>
     objects.find((o) => o.kind === kind && o.metadata.name === name);
-  const paths = rulePaths(find('Ingress', 'argocd-extension-proxy'));
   const toSidecar = (path: string) => paths.some((rule) => matches(rule, path));
 
   it.each([
@@ -157,10 +144,10 @@ describe('the Ingress rule under a root path (manifests/examples/rootpath)', () 
     expect(env.filter((e) => e.name === 'ARGOCD_SERVER_ROOTPATH')).toEqual([rootPathEnv]);
   });
 
-  (existsSync(UPSTREAM_INSTALL) ? it : it.skip)(
+  (existsSync(UPSTREAM_ARGOCD_INSTALL) ? it : it.skip)(
     "matches argocd-server's own env entry in Argo CD's install manifest",
     () => {
-      const upstream = readObjects(UPSTREAM_INSTALL).find(
+      const upstream = readObjects(UPSTREAM_ARGOCD_INSTALL).find(
         (o) => o.kind === 'Deployment' && o.metadata.name === 'argocd-server',
       );
       const env = containerEnv(upstream, 'argocd-server');

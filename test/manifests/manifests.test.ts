@@ -1,7 +1,5 @@
-import { execFileSync, spawnSync } from 'child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join, relative } from 'path';
+import { readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
 import YAML from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -12,38 +10,13 @@ import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { NODE_FLAGS } from '../../proxy-server/src/node-flags';
-import { K8sObject, readObjects, renderKustomization } from '../helpers/kustomize-lite';
+import { renderExample } from '../helpers/component-render';
+import { K8sObject, readObjects, renderKustomization } from '../helpers/kustomize';
 import { NetworkPolicySpec, relayPortProblems } from '../helpers/network-policy';
 import { REPO_ROOT } from '../helpers/sidecar-process';
+import { describeWithKustomize } from './describe-with-kustomize';
 
 const MANIFESTS = join(REPO_ROOT, 'manifests');
-const FIXTURE_ARGOCD = join(REPO_ROOT, 'test', 'manifests', 'fixtures', 'argocd');
-
-/**
- * The example install (manifests/examples) with its remote Argo CD install.yaml replaced by
- * the local stand-in, in a temporary directory: what an operator renders, minus the network.
- */
-function exampleInstall(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'manifests-'));
-  const example = YAML.parse(
-    readFileSync(join(MANIFESTS, 'examples', 'kustomization.yaml'), 'utf8'),
-  ) as { resources: string[]; components: string[]; patches: Array<{ path: string }> };
-  const rel = (p: string) => relative(dir, p);
-  for (const { path } of example.patches)
-    copyFileSync(join(MANIFESTS, 'examples', path), join(dir, path));
-  const kustomization = {
-    apiVersion: 'kustomize.config.k8s.io/v1beta1',
-    kind: 'Kustomization',
-    namespace: 'argocd',
-    resources: example.resources.map((r) =>
-      r.startsWith('https://') ? rel(FIXTURE_ARGOCD) : rel(join(MANIFESTS, 'examples', r)),
-    ),
-    components: example.components.map((c) => rel(join(MANIFESTS, 'examples', c))),
-    patches: example.patches,
-  };
-  writeFileSync(join(dir, 'kustomization.yaml'), YAML.stringify(kustomization));
-  return dir;
-}
 
 const VALIDATORS: Record<string, new (o: object) => { validate(): void }> = {
   Deployment,
@@ -99,21 +72,18 @@ export function policyViolations(objects: K8sObject[]): string[] {
   return problems;
 }
 
-const rendered = (): Record<string, K8sObject[]> => {
-  const install = exampleInstall();
-  try {
-    return {
-      install: renderKustomization(install),
-      'anomaly-backend': renderKustomization(join(MANIFESTS, 'anomaly-backend')),
-      delegate: renderKustomization(join(MANIFESTS, 'delegate')),
-    };
-  } finally {
-    rmSync(install, { recursive: true, force: true });
-  }
-};
+/** manifests/ rendered as an operator renders it (Argo CD's install as the local stand-in). */
+const rendered = (): Record<string, K8sObject[]> => ({
+  install: renderExample(),
+  'anomaly-backend': renderKustomization(join(MANIFESTS, 'anomaly-backend')),
+  delegate: renderKustomization(join(MANIFESTS, 'delegate')),
+});
 
-describe('manifests', () => {
-  const all = rendered();
+describeWithKustomize('the rendered manifests', () => {
+  let all: Record<string, K8sObject[]>;
+  beforeAll(() => {
+    all = rendered();
+  });
 
   it('renders the example install: Argo CD patched with the sidecar, the extension, the backend', () => {
     const byKey = new Map(all.install.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
@@ -203,34 +173,9 @@ describe('manifests', () => {
     const backend = policies.find((p) => p.metadata.name === 'anomaly-backend')!;
     expect(JSON.stringify(backend.spec)).toContain('"app.kubernetes.io/name":"argocd-server"');
   });
+});
 
-  const kubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
-  (kubectl ? it : it.skip)(
-    'renders the same with kubectl kustomize (when kubectl is installed)',
-    () => {
-      const install = exampleInstall();
-      try {
-        const targets: Record<string, string> = {
-          install,
-          'anomaly-backend': join(MANIFESTS, 'anomaly-backend'),
-          delegate: join(MANIFESTS, 'delegate'),
-        };
-        for (const [name, dir] of Object.entries(targets)) {
-          const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
-          const theirs = YAML.parseAllDocuments(out).map((d) => d.toJS() as K8sObject);
-          const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
-          expect(theirs.map(key).sort()).toEqual(all[name].map(key).sort());
-          const ours = new Map(all[name].map((o) => [key(o), o]));
-          for (const o of theirs) expect(normalize(o)).toEqual(normalize(ours.get(key(o))!));
-        }
-      } finally {
-        rmSync(install, { recursive: true, force: true });
-      }
-    },
-  );
-  if (!kubectl)
-    process.stdout.write('kubectl not installed: compared with the pure-npm renderer only\n');
-
+describe('manifests', () => {
   it('gives the Helm values the same sidecar, installer and volumes as the kustomize Component', () => {
     const values = YAML.parse(readFileSync(join(MANIFESTS, 'helm', 'values.yaml'), 'utf8')) as {
       server: Record<string, Array<Record<string, unknown>>>;
@@ -287,24 +232,3 @@ describe('manifests', () => {
     }
   });
 });
-
-/**
- * kubectl orders keys, and puts items a patch adds to a merged list first where we append
- * them: compare content, not layout (keys sorted, lists of objects sorted).
- */
-function normalize(o: unknown): unknown {
-  if (Array.isArray(o)) {
-    const items = o.map(normalize);
-    return items.every((i) => typeof i === 'object')
-      ? items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
-      : items;
-  }
-  if (o && typeof o === 'object') {
-    return Object.fromEntries(
-      Object.entries(o as Record<string, unknown>)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => [k, normalize(v)]),
-    );
-  }
-  return o;
-}

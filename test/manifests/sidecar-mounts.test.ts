@@ -1,5 +1,6 @@
 import { renderComponentWith } from '../helpers/component-render';
-import { K8sObject } from '../helpers/kustomize-lite';
+import { K8sObject } from '../helpers/kustomize';
+import { describeWithKustomize } from './describe-with-kustomize';
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const SIDECAR = 'extension-proxy';
@@ -85,7 +86,7 @@ function mountProblems(spec: PodSpec, cm: Record<string, string>): string[] {
   return problems;
 }
 
-describe('what the sidecar can read', () => {
+describeWithKustomize('what the sidecar can read', () => {
   it.each([
     ['the Component alone', []],
     [

@@ -42,7 +42,7 @@ export async function runCan(argv: string[]): Promise<number> {
     );
   }
   const dir = requireString(args, 'argocd-rbac-cm');
-  const parsed = parseRbacConfigMap(readConfigDir(dir));
+  const parsed = await parseRbacConfigMap(await readConfigDir(dir));
   if (!parsed.config) {
     process.stderr.write(
       `argocd-extension-proxy: argocd-rbac-cm is invalid:\n  - ${parsed.problems.join('\n  - ')}\n`,

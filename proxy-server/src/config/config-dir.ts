@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'fs';
+import { readdirSync, statSync } from 'fs';
 import { readFile, stat } from 'fs/promises';
 import { setImmediate as nextTurn } from 'timers/promises';
 import { join } from 'path';
@@ -11,27 +11,13 @@ import { join } from 'path';
  */
 export class ConfigDirError extends Error {}
 
-/** Reads every key of a mounted directory. Throws ConfigDirError naming the directory. */
-export function readConfigDir(dir: string): Record<string, string> {
-  const data: Record<string, string> = {};
-  for (const name of keyNames(dir)) {
-    const path = join(dir, name);
-    try {
-      if (statSync(path).isFile()) data[name] = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw unreadable(path, err);
-    }
-  }
-  return data;
-}
-
 /**
- * {@link readConfigDir} for a reload, while requests flow: files are read off the event
- * loop, and a large one (a 100,000-line policy is ~5 MB) is decoded a slice at a time with
- * turns of the event loop in between. Read in one go, such a file holds every request up
- * for 10-20 ms. Same result and errors as readConfigDir.
+ * Reads every key of a mounted directory. Throws ConfigDirError naming the directory. Reads
+ * happen while requests flow (a reload): files are read off the event loop, and a large one
+ * (a 100,000-line policy is ~5 MB) is decoded a slice at a time with turns of the event loop
+ * in between. Read in one go, such a file holds every request up for 10-20 ms.
  */
-export async function readConfigDirYielding(dir: string): Promise<Record<string, string>> {
+export async function readConfigDir(dir: string): Promise<Record<string, string>> {
   const data: Record<string, string> = {};
   for (const name of keyNames(dir)) {
     const path = join(dir, name);

@@ -1,10 +1,10 @@
 import { readFile } from 'fs/promises';
 import { describeError } from '../errors';
 import { join } from 'path';
-import { ConfigDirError, readConfigDirYielding } from './config-dir';
+import { ConfigDirError, readConfigDir } from './config-dir';
 import { DELEGATE_NAME, parseExtensionConfigs } from './extension-config';
 import { ExtensionConfig } from './types';
-import { parseRbacConfigMapYielding, RbacConfig } from '../rbac/rbac-config';
+import { parseRbacConfigMap, RbacConfig } from '../rbac/rbac-config';
 import { resolveSsoIssuer } from '../auth/sso-settings';
 import { AuthSettings } from '../auth/session-authenticator';
 
@@ -98,7 +98,7 @@ export async function readConfigObjects(sources: ConfigSources): Promise<ConfigR
     object: ConfigObject,
   ): Promise<Record<string, string> | undefined> => {
     try {
-      return await readConfigDirYielding(dir);
+      return await readConfigDir(dir);
     } catch (err) {
       if (err instanceof ConfigDirError) {
         unreadable.push({ object, message: err.message });
@@ -185,7 +185,7 @@ async function assembleSettings(
   // argocd-rbac-cm: on its own; a policy that cannot be loaded denies.
   let rbac: RbacConfig | undefined;
   if (reading.rbacCm) {
-    const parsed = await parseRbacConfigMapYielding(reading.rbacCm);
+    const parsed = await parseRbacConfigMap(reading.rbacCm);
     report(
       'argocd-rbac-cm',
       'every extension request is denied',

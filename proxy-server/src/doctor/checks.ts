@@ -57,18 +57,18 @@ export async function runChecks(options: DoctorOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
   const add = (level: Level, area: string, message: string, fix?: string) =>
     findings.push({ level, area, message, fix });
-  const read = (dir: string, name: string): Record<string, string> | undefined => {
+  const read = async (dir: string, name: string): Promise<Record<string, string> | undefined> => {
     try {
-      return readConfigDir(dir);
+      return await readConfigDir(dir);
     } catch (err) {
       const message = err instanceof ConfigDirError ? err.message : String(err);
       add('ERROR', name, message, `mount ${name} at ${dir} (one file per key)`);
       return undefined;
     }
   };
-  const cm = read(options.argocdCmDir, 'argocd-cm');
-  const rbacCm = read(options.argocdRbacCmDir, 'argocd-rbac-cm');
-  const secret = read(options.argocdSecretDir, 'argocd-secret');
+  const cm = await read(options.argocdCmDir, 'argocd-cm');
+  const rbacCm = await read(options.argocdRbacCmDir, 'argocd-rbac-cm');
+  const secret = await read(options.argocdSecretDir, 'argocd-secret');
 
   if (secret) {
     if (secret[SERVER_SECRET_KEY]) add('OK', 'argocd-secret', `${SERVER_SECRET_KEY} is set`);
@@ -139,7 +139,7 @@ export async function runChecks(options: DoctorOptions): Promise<Finding[]> {
 
   let rbac: RbacConfig | undefined;
   if (rbacCm) {
-    const parsed = parseRbacConfigMap(rbacCm);
+    const parsed = await parseRbacConfigMap(rbacCm);
     for (const problem of parsed.problems) {
       add(
         'ERROR',
@@ -198,7 +198,7 @@ async function checkPermissions(
   const enforcer: Enforcer = await createEnforcer(rbac);
   const subjects = new Set<string>();
   const groups = new Set<string>();
-  for (const rule of loadPolicyRules(rbac)) {
+  for (const rule of await loadPolicyRules(rbac)) {
     const first = rule.values[0];
     if (first.includes('*') && rule.values[1] !== undefined) {
       add(

@@ -2,6 +2,7 @@ import { IncomingMessage } from 'http';
 import { Transform, TransformCallback } from 'stream';
 import { LimitsConfig, RateLimitConfig, TokenBucketConfig } from '../config/types';
 import { HeadersTooLargeError, PayloadTooLargeError, TooManyRequestsError } from '../errors';
+import { BoundedCache } from '../util/bounded-cache';
 
 /**
  * The extension's request limits (extension-proxy only fields of `backend`): header and
@@ -77,23 +78,26 @@ export class TokenBucket {
   }
 }
 
-/** Users tracked per extension; the least recently seen is forgotten beyond this. */
+/** Users tracked per extension; beyond this, users not seen recently are forgotten. */
 const MAX_TRACKED_USERS = 10_000;
 
 /**
  * Rate limits of one extension: the user's bucket first, then the extension's; both must
  * allow a request. State lives with the configuration (a reload starts afresh), and at most
- * 10,000 users are tracked per extension (the least recently seen is forgotten first).
+ * 10,000 users are tracked per extension, in a BoundedCache: a request only marks its
+ * user's bucket as used (never re-inserts it, see bounded-cache.ts for why), and users not
+ * seen recently are forgotten first.
  */
 export class RateLimiter {
   private readonly extension?: TokenBucket;
-  private readonly users = new Map<string, TokenBucket>();
+  private readonly users: BoundedCache<TokenBucket>;
 
   constructor(
     private readonly config: RateLimitConfig,
     private readonly now: () => number = Date.now,
   ) {
     if (config.perExtension) this.extension = new TokenBucket(config.perExtension, now());
+    this.users = new BoundedCache(MAX_TRACKED_USERS, now);
   }
 
   /** Throws 429 with Retry-After when a limit is reached. */
@@ -101,14 +105,11 @@ export class RateLimiter {
     const now = this.now();
     if (this.config.perUser) {
       let bucket = this.users.get(user);
-      if (bucket) this.users.delete(user);
-      else {
+      if (!bucket) {
         bucket = new TokenBucket(this.config.perUser, now);
-        if (this.users.size >= MAX_TRACKED_USERS) {
-          this.users.delete(this.users.keys().next().value as string);
-        }
+        // A bucket never expires: it is forgotten only to make room.
+        this.users.set(user, bucket, Infinity);
       }
-      this.users.set(user, bucket);
       const wait = bucket.take(now);
       if (wait > 0) {
         onLimited('user');

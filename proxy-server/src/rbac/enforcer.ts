@@ -93,7 +93,7 @@ export async function createEnforcer(
   config: RbacConfig,
   permission: Permission = INVOKE,
 ): Promise<Enforcer> {
-  const rules = loadPolicyRules(config);
+  const rules = await loadPolicyRules(config);
   const match = createMatchFunction(config.matchMode);
   const bySubject = new Map<string, InvokeRule[]>();
   const links = new Map<string, string[]>();
@@ -134,10 +134,10 @@ export async function createEnforcer(
  * The built-in policy, then the user's (util/rbac/rbac.go argocdAdapter.LoadPolicy order):
  * the rules parseRbacConfigMap kept, or policyCsv parsed (it must be valid).
  */
-export function loadPolicyRules(config: RbacConfig): PolicyRule[] {
+export async function loadPolicyRules(config: RbacConfig): Promise<PolicyRule[]> {
   return [
-    ...parseValidPolicy('the built-in policy', BUILTIN_POLICY_CSV),
-    ...(config.rules ?? parseValidPolicy('policy.csv', config.policyCsv)),
+    ...(await parseValidPolicy('the built-in policy', BUILTIN_POLICY_CSV)),
+    ...(config.rules ?? (await parseValidPolicy('policy.csv', config.policyCsv))),
   ];
 }
 
@@ -242,8 +242,8 @@ function inheritedRoles(subject: string, links: Map<string, string[]>): string[]
 }
 
 /** Parses policy CSV that must be valid (parseRbacConfigMap checked it); throws otherwise. */
-function parseValidPolicy(name: string, csv: string): PolicyRule[] {
-  const { rules, problems } = parsePolicyCsv(csv);
+async function parseValidPolicy(name: string, csv: string): Promise<PolicyRule[]> {
+  const { rules, problems } = await parsePolicyCsv(csv);
   if (problems.length > 0) {
     const listed = problems.map(({ line, message }) => `line ${line}: ${message}`).join('; ');
     throw new Error(`${name} is invalid: ${listed}`);

@@ -109,30 +109,22 @@ function parsePolicyLine(line: string): PolicyRule | null | string {
 }
 
 /**
- * Parses policy CSV text into rules, in order, and lists every line Argo CD would refuse.
- * Argo CD refuses the whole policy when one line is bad; callers must do the same.
- */
-export function parsePolicyCsv(csv: string): ParsedPolicy {
-  const parsed: ParsedPolicy = { rules: [], problems: [] };
-  const lines = csv.split('\n');
-  for (let i = 0; i < lines.length; i++) parseLineInto(parsed, lines[i], i);
-  return parsed;
-}
-
-/**
- * Lines parsed between two yields of {@link parsePolicyCsvYielding}: well under a
- * millisecond each. With the young-generation collections a big policy's new objects cause,
- * slices of 2,000 lines hold single requests up to 40-60 ms during a 100,000-line reload;
- * slices of 500, 10-26 ms.
+ * Lines parsed between two yields of {@link parsePolicyCsv}: well under a millisecond each.
+ * With the young-generation collections a big policy's new objects cause, slices of 2,000
+ * lines hold single requests up to 40-60 ms during a 100,000-line reload; slices of 500,
+ * 10-26 ms.
  */
 const LINES_PER_SLICE = 500;
 
 /**
- * {@link parsePolicyCsv}, yielding to the event loop every few hundred lines: parsing a
- * 100,000-line policy takes ~100 ms, which a reload must not hold requests up for. Lines are
- * cut from the text as the slices reach them (splitting ~5 MB at once took 4-16 ms).
+ * Parses policy CSV text into rules, in order, and lists every line Argo CD would refuse.
+ * Argo CD refuses the whole policy when one line is bad; callers must do the same.
+ *
+ * Yields to the event loop every few hundred lines: parsing a 100,000-line policy takes
+ * ~100 ms, which a reload must not hold requests up for. Lines are cut from the text as the
+ * slices reach them (splitting ~5 MB at once took 4-16 ms).
  */
-export async function parsePolicyCsvYielding(csv: string): Promise<ParsedPolicy> {
+export async function parsePolicyCsv(csv: string): Promise<ParsedPolicy> {
   const parsed: ParsedPolicy = { rules: [], problems: [] };
   // The same lines as csv.split('\n'): a final "\n" is followed by one empty line.
   let from = 0;

@@ -1,5 +1,5 @@
 import { isScalar, isSeq, parseDocument } from 'yaml';
-import { ParsedPolicy, parsePolicyCsv, parsePolicyCsvYielding, PolicyRule } from './policy-csv';
+import { ParsedPolicy, parsePolicyCsv, PolicyRule } from './policy-csv';
 
 /**
  * How policy resource, action and object patterns match (argocd-rbac-cm `policy.matchMode`).
@@ -92,25 +92,13 @@ function parseScopes(text: string | undefined): { scopes?: string[]; problem?: s
  * Validates the argocd-rbac-cm keys (file name -> content, as mounted). Collects every
  * problem, each starting with its key, and never throws; `config` is set only when there are
  * none. Missing keys take their defaults, so an empty argocd-rbac-cm is valid (it grants
- * only the built-in policy, which has no `extensions` permission).
+ * only the built-in policy, which has no `extensions` permission). The policy is parsed a
+ * slice at a time, yielding to the event loop, so a reload of a large one does not stall
+ * requests.
  */
-export function parseRbacConfigMap(data: Record<string, string>): RbacParseResult {
-  const keys = policyKeysOf(data);
-  return finishRbacConfigMap(
-    data,
-    keys.map((key) => [key, parsePolicyCsv(data[key])]),
-  );
-}
-
-/**
- * {@link parseRbacConfigMap} for the reload path: the policy is parsed a slice at a time,
- * yielding to the event loop, so a large policy does not stall requests.
- */
-export async function parseRbacConfigMapYielding(
-  data: Record<string, string>,
-): Promise<RbacParseResult> {
+export async function parseRbacConfigMap(data: Record<string, string>): Promise<RbacParseResult> {
   const parsed: Array<[string, ParsedPolicy]> = [];
-  for (const key of policyKeysOf(data)) parsed.push([key, await parsePolicyCsvYielding(data[key])]);
+  for (const key of policyKeysOf(data)) parsed.push([key, await parsePolicyCsv(data[key])]);
   return finishRbacConfigMap(data, parsed);
 }
 

@@ -4,12 +4,11 @@ import {
   ConfigDirError,
   decodeYielding,
   readConfigDir,
-  readConfigDirYielding,
 } from '../../../proxy-server/src/config/config-dir';
 import { countTurns } from '../../helpers/event-loop';
 import { MountedDir } from '../../helpers/mounted-dir';
 
-describe('readConfigDir and readConfigDirYielding', () => {
+describe('readConfigDir', () => {
   const dirs: MountedDir[] = [];
   afterEach(() => dirs.splice(0).forEach((dir) => dir.remove()));
   const mount = (data: Record<string, string | Buffer>): MountedDir => {
@@ -23,8 +22,7 @@ describe('readConfigDir and readConfigDirYielding', () => {
     writeFileSync(join(dir.path, '.hidden'), 'not a key');
     mkdirSync(join(dir.path, 'sub'));
     const expected = { 'policy.csv': 'p, a, b, c, d, allow\n', 'policy.default': '' };
-    expect(readConfigDir(dir.path)).toEqual(expected);
-    expect(await readConfigDirYielding(dir.path)).toEqual(expected);
+    expect(await readConfigDir(dir.path)).toEqual(expected);
   });
 
   it('decode a large file in slices to exactly what readFileSync gives (BOM kept, characters across slice ends whole)', async () => {
@@ -32,10 +30,9 @@ describe('readConfigDir and readConfigDirYielding', () => {
     const line = 'p, rôle:€-ops, extensions, invoke, 𝔢xt, allow\n';
     const text = '\uFEFF' + line.repeat(Math.ceil((3 * 256 * 1024) / Buffer.byteLength(line)));
     const dir = mount({ 'policy.csv': text });
-    const sync = readConfigDir(dir.path);
-    expect(sync['policy.csv']).toBe(text);
-    expect(sync['policy.csv']).toBe(readFileSync(join(dir.path, 'policy.csv'), 'utf8'));
-    expect(await readConfigDirYielding(dir.path)).toEqual(sync);
+    const read = await readConfigDir(dir.path);
+    expect(read['policy.csv']).toBe(text);
+    expect(read['policy.csv']).toBe(readFileSync(join(dir.path, 'policy.csv'), 'utf8'));
     // Each slice end (256 KiB) falling inside a 2-, 3- and 4-byte character, at each byte.
     for (const char of ['ô', '€', '𝔢']) {
       for (let inside = 1; inside < Buffer.byteLength(char); inside++) {
@@ -56,15 +53,13 @@ describe('readConfigDir and readConfigDirYielding', () => {
   it('name the directory when it cannot be read', async () => {
     const missing = join(mount({}).path, 'nope');
     const message = `cannot read ${missing}: ENOENT`;
-    expect(() => readConfigDir(missing)).toThrow(new ConfigDirError(message));
-    await expect(readConfigDirYielding(missing)).rejects.toThrow(new ConfigDirError(message));
+    await expect(readConfigDir(missing)).rejects.toThrow(new ConfigDirError(message));
   });
 
   it('name the file when a key cannot be read', async () => {
     const dir = mount({ 'policy.csv': 'x' });
     symlinkSync('..data/gone', join(dir.path, 'dangling'));
     const message = `cannot read ${join(dir.path, 'dangling')}: ENOENT`;
-    expect(() => readConfigDir(dir.path)).toThrow(new ConfigDirError(message));
-    await expect(readConfigDirYielding(dir.path)).rejects.toThrow(new ConfigDirError(message));
+    await expect(readConfigDir(dir.path)).rejects.toThrow(new ConfigDirError(message));
   });
 });

@@ -2,6 +2,7 @@ import { CircuitBreaker, RetryBudget } from '../../../proxy-server/src/proxy/bac
 import { RateLimiter, TokenBucket } from '../../../proxy-server/src/proxy/limits';
 import { parseExtensionConfigs } from '../../../proxy-server/src/config/extension-config';
 import { TooManyRequestsError } from '../../../proxy-server/src/errors';
+import { BoundedCache } from '../../../proxy-server/src/util/bounded-cache';
 
 describe('TokenBucket', () => {
   it('allows the burst, then the rate, and says how long to wait', () => {
@@ -46,13 +47,48 @@ describe('RateLimiter', () => {
     expect(check('a')).toBe('ok');
   });
 
-  it('tracks a bounded number of users, forgetting the least recently seen', () => {
+  const trackedUsers = (limiter: RateLimiter) =>
+    (limiter as unknown as { users: BoundedCache<unknown> }).users.size;
+
+  it('tracks a bounded number of users, forgetting those not seen recently', () => {
     const limiter = new RateLimiter({ perUser: { requestsPerSecond: 1, burst: 1 } }, () => 0);
     for (let i = 0; i < 10_050; i++) limiter.check(`user-${i}`, () => undefined);
-    expect((limiter as unknown as { users: Map<string, unknown> }).users.size).toBe(10_000);
+    expect(trackedUsers(limiter)).toBe(10_000);
     // user-0 was forgotten, so it starts with a full bucket again.
     expect(() => limiter.check('user-0', () => undefined)).not.toThrow();
     expect(() => limiter.check('user-10049', () => undefined)).toThrow(TooManyRequestsError);
+  });
+
+  it('keeps a user seen again over older ones when it must forget one', () => {
+    const limiter = new RateLimiter({ perUser: { requestsPerSecond: 1, burst: 1 } }, () => 0);
+    const check = (user: string) => {
+      try {
+        limiter.check(user, () => undefined);
+        return 'ok';
+      } catch {
+        return 'limited';
+      }
+    };
+    for (let i = 0; i < 10_000; i++) check(`user-${i}`);
+    expect(check('user-0')).toBe('limited'); // seen again
+    check('user-10000'); // one must go: user-1, the oldest not seen since
+    expect(trackedUsers(limiter)).toBe(10_000);
+    expect(check('user-0')).toBe('limited');
+    expect(check('user-1')).toBe('ok');
+  });
+
+  it("does not re-insert a known user's bucket on each request", () => {
+    const limiter = new RateLimiter({ perUser: { requestsPerSecond: 1000, burst: 1000 } }, () => 0);
+    limiter.check('alice', () => undefined);
+    const set = jest.spyOn(Map.prototype, 'set');
+    const remove = jest.spyOn(Map.prototype, 'delete');
+    try {
+      for (let i = 0; i < 100; i++) limiter.check('alice', () => undefined);
+      expect([set.mock.calls.length, remove.mock.calls.length]).toEqual([0, 0]);
+    } finally {
+      set.mockRestore();
+      remove.mockRestore();
+    }
   });
 });
 

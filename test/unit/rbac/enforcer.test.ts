@@ -1,23 +1,20 @@
 import { Prng } from '../../../backends/anomaly-detection/src/eval/prng';
 import { createEnforcer } from '../../../proxy-server/src/rbac/enforcer';
-import {
-  parseRbacConfigMap,
-  parseRbacConfigMapYielding,
-  RbacConfig,
-} from '../../../proxy-server/src/rbac/rbac-config';
+import { parsePolicyCsv, ParsedPolicy } from '../../../proxy-server/src/rbac/policy-csv';
+import { parseRbacConfigMap, RbacConfig } from '../../../proxy-server/src/rbac/rbac-config';
 import { createCasbinEnforcer } from '../../helpers/casbin-reference-enforcer';
 import { countTurns } from '../../helpers/event-loop';
 import { DECISION_CASES } from './decision-cases';
 
-function parseValid(data: Record<string, string>): RbacConfig {
-  const { config, problems } = parseRbacConfigMap(data);
+async function parseValid(data: Record<string, string>): Promise<RbacConfig> {
+  const { config, problems } = await parseRbacConfigMap(data);
   expect(problems).toEqual([]);
   return config!;
 }
 
 describe('createEnforcer', () => {
   it.each(DECISION_CASES)('$name', async ({ data, subject, groups, extension, allowed }) => {
-    const enforcer = await createEnforcer(parseValid(data));
+    const enforcer = await createEnforcer(await parseValid(data));
     expect(enforcer.canInvoke({ subject, groups: groups ?? [] }, extension)).toBe(allowed);
   });
 
@@ -25,7 +22,7 @@ describe('createEnforcer', () => {
     'casbin with Argo CD model agrees: $name',
     async ({ data, subject, groups, extension, allowed }) => {
       // The reference the generated comparisons below rely on.
-      const reference = await createCasbinEnforcer(parseValid(data));
+      const reference = await createCasbinEnforcer(await parseValid(data));
       expect(reference.canInvoke({ subject, groups: groups ?? [] }, extension)).toBe(allowed);
     },
   );
@@ -36,7 +33,7 @@ describe('createEnforcer', () => {
 
   it('answers synchronously and repeatably', async () => {
     const enforcer = await createEnforcer(
-      parseValid({ 'policy.csv': 'p, alice, extensions, invoke, metrics, allow' }),
+      await parseValid({ 'policy.csv': 'p, alice, extensions, invoke, metrics, allow' }),
     );
     const who = { subject: 'alice', groups: [] };
     const first = enforcer.canInvoke(who, 'metrics');
@@ -107,7 +104,7 @@ describe('createEnforcer against casbin (generated policies)', () => {
     let allowed = 0;
     for (let n = 0; n < 400; n++) {
       const data = generatePolicy(rng);
-      const config = parseValid(data);
+      const config = await parseValid(data);
       const [indexed, reference] = await Promise.all([
         createEnforcer(config),
         createCasbinEnforcer(config),
@@ -137,7 +134,7 @@ describe('createEnforcer against casbin (generated policies)', () => {
   it('follows role links at most 10 deep, as casbin does', async () => {
     const chain = Array.from({ length: 12 }, (_, i) => `g, r${i}, r${i + 1}`);
     for (const depth of [10, 11]) {
-      const config = parseValid({
+      const config = await parseValid({
         'policy.csv': [...chain, `p, r${depth}, extensions, invoke, deep, allow`].join('\n'),
       });
       const who = { subject: 'r0', groups: [] };
@@ -148,22 +145,35 @@ describe('createEnforcer against casbin (generated policies)', () => {
   });
 });
 
-describe('parseRbacConfigMapYielding', () => {
-  it('reads a large policy exactly like parseRbacConfigMap, problems and line numbers too', async () => {
+/** The policy parsed one line at a time, lines cut by String.split: what a slice must give. */
+async function parseLineByLine(csv: string): Promise<ParsedPolicy> {
+  const expected: ParsedPolicy = { rules: [], problems: [] };
+  const lines = csv.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const { rules, problems } = await parsePolicyCsv(lines[i]);
+    expected.rules.push(...rules);
+    expected.problems.push(...problems.map((p) => ({ ...p, line: i + 1 })));
+  }
+  return expected;
+}
+
+describe('parseRbacConfigMap on a large policy', () => {
+  it('reads every rule, in order, and numbers the lines of problems across slices', async () => {
     const lines = Array.from({ length: 12_345 }, (_, i) =>
       i % 2 ? `p, role:r${i}, extensions, invoke, ext-${i}, allow` : `g, user-${i}, role:r${i + 1}`,
     );
     const good = { 'policy.csv': lines.join('\n'), 'policy.extra.csv': 'g, bob, role:r1' };
-    const sync = parseRbacConfigMap(good);
-    expect(sync.problems).toEqual([]);
-    expect(await parseRbacConfigMapYielding(good)).toEqual(sync);
-    expect(sync.config!.rules).toHaveLength(12_346);
+    const parsed = await parseRbacConfigMap(good);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.config!.rules).toHaveLength(12_346);
+    expect(parsed.config!.rules).toEqual([
+      ...(await parseLineByLine(good['policy.csv'])).rules,
+      ...(await parsePolicyCsv(good['policy.extra.csv'])).rules,
+    ]);
 
     lines[7_001] = 'p, too, few, fields';
-    const bad = { 'policy.csv': lines.join('\n') };
-    const expected = parseRbacConfigMap(bad);
-    expect(expected.problems).toEqual(['policy.csv line 7002: a p line needs 6 fields, got 4']);
-    expect(await parseRbacConfigMapYielding(bad)).toEqual(expected);
+    const bad = await parseRbacConfigMap({ 'policy.csv': lines.join('\n') });
+    expect(bad).toEqual({ problems: ['policy.csv line 7002: a p line needs 6 fields, got 4'] });
   });
 
   it('cuts lines as String.split does: empty text, final newline, blank lines, CRLF', async () => {
@@ -176,16 +186,13 @@ describe('parseRbacConfigMapYielding', () => {
       '\r\ng, bob, role:r1\r\n\r\n# c\r\np, bad',
       'g, bob, role:r1\n\n\np, x, extensions',
     ]) {
-      const data = { 'policy.csv': csv };
-      expect(await parseRbacConfigMapYielding(data)).toEqual(parseRbacConfigMap(data));
+      expect(await parsePolicyCsv(csv)).toEqual(await parseLineByLine(csv));
     }
   });
 
   it('lets the event loop turn between slices of a large policy', async () => {
     const csv = Array.from({ length: 20_000 }, (_, i) => `g, user-${i}, role:r`).join('\n');
-    const { result, turns } = await countTurns(() =>
-      parseRbacConfigMapYielding({ 'policy.csv': csv }),
-    );
+    const { result, turns } = await countTurns(() => parseRbacConfigMap({ 'policy.csv': csv }));
     expect(result.config!.rules).toHaveLength(20_000);
     // Slices of 500 lines: a turn between each two.
     expect(turns).toBeGreaterThanOrEqual(30);

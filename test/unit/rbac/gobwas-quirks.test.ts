@@ -36,8 +36,8 @@ describe('glob patterns where gobwas/glob v0.2.3 differs from their meaning', ()
     ]);
   });
 
-  const enforcer = (policy: string) => {
-    const { config, problems } = parseRbacConfigMap({ 'policy.csv': policy });
+  const enforcer = async (policy: string) => {
+    const { config, problems } = await parseRbacConfigMap({ 'policy.csv': policy });
     expect(problems).toEqual([]);
     return createEnforcer(config!);
   };

@@ -1,5 +1,10 @@
 import { BUILTIN_POLICY_CSV } from '../../../proxy-server/src/rbac/builtin-policy';
-import { parsePolicyCsv, readCsvRecord } from '../../../proxy-server/src/rbac/policy-csv';
+import {
+  parsePolicyCsv,
+  PolicyLineProblem,
+  PolicyRule,
+  readCsvRecord,
+} from '../../../proxy-server/src/rbac/policy-csv';
 
 describe('parsePolicyCsv', () => {
   // TestValidatePolicy and TestLoadPolicyLine cases, plus Go encoding/csv edge cases.
@@ -25,8 +30,8 @@ describe('parsePolicyCsv', () => {
     ['p, "say ""hi""", b, c, d, allow', ['say "hi"', 'b', 'c', 'd', 'allow']],
     ['p, , b, c, d, allow', ['', 'b', 'c', 'd', 'allow']],
     ['p, a, b, c, d, \u00A0allow\u2003', ['a', 'b', 'c', 'd', 'allow']],
-  ])('reads %j', (line, values) => {
-    expect(parsePolicyCsv(line)).toEqual({
+  ])('reads %j', async (line, values) => {
+    expect(await parsePolicyCsv(line)).toEqual({
       rules: [{ ptype: line.trim()[0], values }],
       problems: [],
     });
@@ -41,8 +46,8 @@ describe('parsePolicyCsv', () => {
     'r, sub, res, act, obj',
     'e, x',
     'm, x',
-  ])('accepts and ignores %j', (line) => {
-    expect(parsePolicyCsv(line)).toEqual({ rules: [], problems: [] });
+  ])('accepts and ignores %j', async (line) => {
+    expect(await parsePolicyCsv(line)).toEqual({ rules: [], problems: [] });
   });
 
   it.each([
@@ -62,13 +67,13 @@ describe('parsePolicyCsv', () => {
     ['p, "a" , b, c, d, allow', 'extraneous " in a quoted field'],
     ['p, "a, b, c, d, allow', 'missing closing " in a quoted field'],
     ['p, a"b, c, d, e, allow', 'bare " in a non-quoted field'],
-  ])('refuses %j', (line, message) => {
-    expect(parsePolicyCsv(line)).toEqual({ rules: [], problems: [{ line: 1, message }] });
+  ])('refuses %j', async (line, message) => {
+    expect(await parsePolicyCsv(line)).toEqual({ rules: [], problems: [{ line: 1, message }] });
   });
 
-  it('numbers lines from 1, counting blank and comment lines', () => {
+  it('numbers lines from 1, counting blank and comment lines', async () => {
     const csv = '# header\n\np, ok, a, b, c, allow\np, bad\r\ng, x';
-    expect(parsePolicyCsv(csv).problems).toEqual([
+    expect((await parsePolicyCsv(csv)).problems).toEqual([
       { line: 4, message: 'a p line needs 6 fields, got 2' },
       { line: 5, message: 'a g line needs 3 fields, got 2' },
     ]);
@@ -82,7 +87,11 @@ describe('readCsvRecord', () => {
 });
 
 describe('BUILTIN_POLICY_CSV', () => {
-  const { rules, problems } = parsePolicyCsv(BUILTIN_POLICY_CSV);
+  let rules: PolicyRule[];
+  let problems: PolicyLineProblem[];
+  beforeAll(async () => {
+    ({ rules, problems } = await parsePolicyCsv(BUILTIN_POLICY_CSV));
+  });
 
   it('parses cleanly into the 44 rules of assets/builtin-policy.csv', () => {
     expect(problems).toEqual([]);

@@ -1,8 +1,8 @@
 import { mergePolicyCsv, parseRbacConfigMap } from '../../../proxy-server/src/rbac/rbac-config';
 
 describe('parseRbacConfigMap', () => {
-  it('accepts an empty argocd-rbac-cm with defaults', () => {
-    expect(parseRbacConfigMap({})).toEqual({
+  it('accepts an empty argocd-rbac-cm with defaults', async () => {
+    expect(await parseRbacConfigMap({})).toEqual({
       config: {
         policyCsv: '',
         rules: [],
@@ -14,8 +14,8 @@ describe('parseRbacConfigMap', () => {
     });
   });
 
-  it('reads every key and ignores unrelated ones', () => {
-    const { config, problems } = parseRbacConfigMap({
+  it('reads every key and ignores unrelated ones', async () => {
+    const { config, problems } = await parseRbacConfigMap({
       'policy.csv': 'p, role:admin, extensions, invoke, *, allow',
       'policy.default': 'role:readonly',
       'policy.matchMode': 'regex',
@@ -67,12 +67,12 @@ describe('parseRbacConfigMap', () => {
         'scopes: must be a YAML list of strings',
       ],
     ],
-  ])('reports %j', (data, problems) => {
-    expect(parseRbacConfigMap(data)).toEqual({ problems });
+  ])('reports %j', async (data, problems) => {
+    expect(await parseRbacConfigMap(data)).toEqual({ problems });
   });
 
-  it('reports invalid scopes YAML', () => {
-    const { config, problems } = parseRbacConfigMap({ scopes: '[groups' });
+  it('reports invalid scopes YAML', async () => {
+    const { config, problems } = await parseRbacConfigMap({ scopes: '[groups' });
     expect(config).toBeUndefined();
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^scopes: invalid YAML: \S/);
@@ -90,22 +90,22 @@ describe('parseRbacConfigMap', () => {
     ['[]', []],
     ['- groups\n- cognito:groups', ['groups', 'cognito:groups']],
     ['[1, true, 1.0, ~]', ['1', 'true', '1.0', '']],
-  ])('reads scopes %j', (scopes, expected) => {
-    expect(parseRbacConfigMap({ scopes }).config?.scopes).toEqual(expected);
+  ])('reads scopes %j', async (scopes, expected) => {
+    expect((await parseRbacConfigMap({ scopes })).config?.scopes).toEqual(expected);
   });
 
   it.each([
     ['', 'glob'],
     ['glob', 'glob'],
     ['regex', 'regex'],
-  ] as const)('reads policy.matchMode %j', (matchMode, expected) => {
-    expect(parseRbacConfigMap({ 'policy.matchMode': matchMode }).config?.matchMode).toBe(expected);
+  ] as const)('reads policy.matchMode %j', async (matchMode, expected) => {
+    const { config } = await parseRbacConfigMap({ 'policy.matchMode': matchMode });
+    expect(config?.matchMode).toBe(expected);
   });
 
-  it('keeps policy.default as is, like Argo CD', () => {
-    expect(parseRbacConfigMap({ 'policy.default': ' role:x\n' }).config?.policyDefault).toBe(
-      ' role:x\n',
-    );
+  it('keeps policy.default as is, like Argo CD', async () => {
+    const { config } = await parseRbacConfigMap({ 'policy.default': ' role:x\n' });
+    expect(config?.policyDefault).toBe(' role:x\n');
   });
 });
 

@@ -24,8 +24,8 @@ function timed<T>(work: () => T): { result: T; ms: number } {
   return { result, ms: performance.now() - start };
 }
 
-function parseValid(data: Record<string, string>): RbacConfig {
-  const { config, problems } = parseRbacConfigMap(data);
+async function parseValid(data: Record<string, string>): Promise<RbacConfig> {
+  const { config, problems } = await parseRbacConfigMap(data);
   expect(problems).toEqual([]);
   return config!;
 }
@@ -53,7 +53,7 @@ describe("regex mode matches in linear time, like Go's regexp", () => {
 
   it('denies a 10,000-character name through the enforcer and allows a matching one', async () => {
     const enforcer = await createEnforcer(
-      parseValid({
+      await parseValid({
         'policy.csv': [
           'p, alice, extensions, invoke, ^(a+)+b$, allow',
           'p, alice, extensions, invoke, ^metrics$, allow',
@@ -76,7 +76,7 @@ describe("regex mode matches in linear time, like Go's regexp", () => {
 
   it('keeps other checks flowing between hostile ones', async () => {
     const enforcer = await createEnforcer(
-      parseValid({
+      await parseValid({
         'policy.csv': 'p, alice, extensions, invoke, ^(a+)+b$, allow',
         'policy.matchMode': 'regex',
       }),
