@@ -592,8 +592,8 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
     to: String(DATA_END),
     step: String(STEP),
   };
-  // Backfilling two weeks of every series with promtool takes ~15 s on a quiet 2-core
-  // machine and over a minute on a busy one: room for that, so a slow machine fails nothing.
+  // Backfilling two weeks of every series with promtool took over a minute on a busy 2-core
+  // machine: room for that, so a slow machine fails nothing.
   beforeAll(async () => {
     prometheus = await new PrometheusProcess().start();
     backend = await new BackendProcess(['--prometheus', prometheus.url]).start();
