@@ -189,6 +189,27 @@ describe('detectAnomalies', () => {
     });
   });
 
+  it.each([1, -1])('finds a spike of 4 σ lasting 3 points (direction %d)', (sign) => {
+    // σ = 0.04 (4 % noise): ×e^(±0.16) for 3 points.
+    const points = noisy(600, (i, v) => (i >= 400 && i < 403 ? v * Math.exp(sign * 0.16) : v));
+    const { windows } = detectAnomalies(points, { step: STEP });
+    expect(windows).toHaveLength(1);
+    expect(windows[0].start).toBeGreaterThanOrEqual(points[396][0]);
+    expect(windows[0].start).toBeLessThanOrEqual(points[402][0]);
+  });
+
+  it('raises nothing on ordinary noise, with missed scrapes', () => {
+    // Three days at 60 s of 4 % noise around a daily cycle, a few points missing.
+    const rng = new Prng(21);
+    const points: SeriesPoint[] = [];
+    for (let t = 0; t < 3 * 86400; t += STEP) {
+      if (rng.chance(0.005)) continue;
+      const daily = Math.exp(0.4 * Math.sin((2 * Math.PI * t) / 86400));
+      points.push([t, rng.chance(0.003) ? null : 80 * daily * Math.exp(0.04 * rng.normal())]);
+    }
+    expect(detectAnomalies(points, { step: STEP }).windows).toEqual([]);
+  });
+
   describe('counts (Poisson model)', () => {
     /** A sparse error counter: Poisson with mean 0.1 per minute, 3 days; `burst` points at 40. */
     function counter(burst: number[] = []): SeriesPoint[] {

@@ -18,6 +18,8 @@ import {
   RETURN_POINTS,
   RETURN_Z,
   SCORE_SCALE,
+  SPIKE_POINTS,
+  SPIKE_SUM_THRESHOLD,
   TRAFFIC_FLOOR_MIN,
   TRAFFIC_FLOOR_RATIO,
   TREND_WINDOW_SECONDS,
@@ -254,6 +256,9 @@ class Scorer {
   private previousResidual = NaN;
   private previousSeasonal = false;
   private recentResiduals: number[] = [];
+  /** z of the last scored normal points (the spike test). */
+  private lastZ: number[] = [];
+  private lastZIndex: number[] = [];
   private recentValues: number[] = [];
 
   constructor(
@@ -354,9 +359,30 @@ class Scorer {
     if (this.sNeg === 0) this.negStart = i;
     this.sPos = Math.max(0, this.sPos + z - CUSUM_ALLOWANCE);
     this.sNeg = Math.max(0, this.sNeg - z - CUSUM_ALLOWANCE);
-    if (this.sPos > CUSUM_THRESHOLD || this.sNeg > CUSUM_THRESHOLD) {
-      const direction = this.sPos > CUSUM_THRESHOLD ? 1 : -1;
-      this.openAlarm(i, direction, direction > 0 ? this.posStart : this.negStart, seasonal);
+    // Short spikes: the sum of the last SPIKE_POINTS z's, all on one side, against a
+    // threshold of its own (the CUSUM's allowance costs a short spike too much).
+    this.lastZ.push(z);
+    this.lastZIndex.push(i);
+    if (this.lastZ.length > SPIKE_POINTS) {
+      this.lastZ.shift();
+      this.lastZIndex.shift();
+    }
+    const spikeSum = this.lastZ.reduce((a, b) => a + b, 0);
+    const spike =
+      this.lastZ.length === SPIKE_POINTS &&
+      Math.abs(spikeSum) >= SPIKE_SUM_THRESHOLD &&
+      this.lastZ.every((x) => x * spikeSum > 0);
+    if (this.sPos > CUSUM_THRESHOLD || this.sNeg > CUSUM_THRESHOLD || spike) {
+      const direction = spike ? (spikeSum > 0 ? 1 : -1) : this.sPos > CUSUM_THRESHOLD ? 1 : -1;
+      const cusum = this.sPos > CUSUM_THRESHOLD || this.sNeg > CUSUM_THRESHOLD;
+      // The spike's onset: its first point beyond the allowance.
+      const first = this.lastZ.findIndex((x) => x * direction > CUSUM_ALLOWANCE);
+      const onset = cusum
+        ? direction > 0
+          ? this.posStart
+          : this.negStart
+        : this.lastZIndex[Math.max(0, first)];
+      this.openAlarm(i, direction, onset, seasonal);
       this.duringAlarm(i, shape, residual, sigma);
       return;
     }
@@ -441,6 +467,8 @@ class Scorer {
     }
     this.sPos = 0;
     this.sNeg = 0;
+    this.lastZ = [];
+    this.lastZIndex = [];
   }
 
   private duringAlarm(i: number, shape: number, residual: number, sigma: number) {

@@ -105,7 +105,7 @@ export const MIN_COUNT_SIGMA = 1;
  * CUSUM allowance k, in σ: each point adds (z − k) to the one-sided sums. Default: 1.75.
  * Why: the residual is not white (day-to-day wander, the seasonal shape's own error), so
  * deviations of about 1 σ last for hours in clean data; on the evaluation set k = 1 gave
- * ~0.5 false windows per clean day, k = 1.5 0.04, k = 1.75 0.015. A ×1.3 step at 8 %
+ * ~0.5 false windows per clean day, k = 1.5 0.04, k = 1.75 (h = 5) 0.011. A ×1.3 step at 8 %
  * noise (~3 σ) still adds over 1 per point, and a drift is caught once it is ~2 σ away
  * from the 12-hour level.
  */
@@ -114,9 +114,20 @@ export const CUSUM_ALLOWANCE = 1.75;
 /**
  * CUSUM decision threshold h, in σ. Default: 5. Why: a spike of 3 points at 4 σ adds
  * ~6.75 and crosses it; a 3 σ step crosses it in ~4 points; clean data (with k = 1.75)
- * crosses it ~0.015 times per day on the evaluation set.
+ * crosses it ~0.011 times per day on the evaluation set.
  */
 export const CUSUM_THRESHOLD = 5;
+
+/**
+ * Points of the spike test: a window also opens when the last this many z's are all on
+ * one side and add up to at least {@link SPIKE_SUM_THRESHOLD}. Default: 3. Why: the CUSUM's
+ * allowance costs a short spike k per point, so a 4 σ spike of 3 points reached its
+ * threshold only about half the time.
+ */
+export const SPIKE_POINTS = 3;
+
+/** Threshold of the spike test's sum of z (in σ). Default: 9. */
+export const SPIKE_SUM_THRESHOLD = 9;
 
 /**
  * A window is closed as "back to normal" when the median z of the last
