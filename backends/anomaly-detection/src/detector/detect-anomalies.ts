@@ -45,22 +45,23 @@ const DAY = 86400;
 /**
  * Scores every point of one series and finds the anomalous windows. Pure: no I/O, no clock.
  *
- * Method (README.md, "Method", has the reasoning):
+ * Method (README.md, "Method", has the reasoning; no tolerated factor):
  * 1. Put the points on a regular grid of `step` seconds; missing points and `null`s are gaps.
  * 2. Transform: counts (non-negative integers, small) by Anscombe's 2·√(x + 3/8), where
  *    Poisson noise is σ ≈ 1; anything else by log(x + floor), where noise proportional
  *    to the level is constant.
- * 3. Seasonal shape: the median of the shape (value − the level at the time) on up to 5
- *    earlier days of the same type (weekday / weekend) at the same time of day; a value
- *    that was anomalous then counts only if another day agrees with it (a pattern). Two
- *    agreeing weeks (a weekly job) override it. Without any earlier day: no shape.
- * 4. Level: with a shape, the median of (value − shape) over the trailing 6 hours; without,
- *    a robust line through the trailing hour. Noise σ: from the median |difference| of
- *    consecutive residuals over the trailing day.
- * 5. z = (value − shape − level) / σ, fed to a two-sided CUSUM. Crossing its threshold
- *    opens a window at the change's onset, with the level frozen. The window closes when the
- *    values return to the frozen level, or, an hour after the onset, by re-baselining: the
- *    level becomes that of the last 15 minutes and the CUSUM restarts.
+ * 3. Seasonal shape: the median of the stored shapes (value − the level at the time) on up
+ *    to 5 earlier days of the same type (weekday / weekend) at the same time of day;
+ *    anomalous points store none. Without any earlier day: no shape.
+ * 4. Level: with a shape, the median of (value − shape) over the trailing 12 hours, per day
+ *    type; without, a robust line through the trailing hour. σ: 1.4826 × the median
+ *    |value − expectation| of the normal points of the trailing day.
+ * 5. A deviation that at least two earlier days or weeks show at the same time is a
+ *    pattern (a weekly job, hard daily edges): the point is judged against it.
+ * 6. z = (deviation − pattern) / σ feeds a two-sided CUSUM and a 3-point spike test. A
+ *    window opens at the change's onset, with the expectation frozen; it closes when the
+ *    values return, or, an hour after the onset, by re-baselining: the level becomes that of
+ *    the last 15 minutes and the CUSUM restarts.
  */
 export function detectAnomalies(
   points: readonly SeriesPoint[],
@@ -461,6 +462,7 @@ class Scorer {
       if (Number.isNaN(this.y[j])) continue;
       this.scores[j] = Math.max(ALERT_SCORE, this.scores[j]);
       this.shape[j] = NaN;
+      // Its fallback shape becomes what was expected there (value − its deviation − level).
       if (!Number.isNaN(this.reference[j])) {
         this.reference[j] = seasonal ? this.y[j] - this.deviation[j] - level : level - this.base;
       }
