@@ -426,6 +426,12 @@ const BURST_END = BURST_START + 20 * 60;
 const inWeeklyBurst = (t: number) =>
   [0, 1, 2].some((w) => t >= BURST_START - w * WEEK && t < BURST_END - w * WEEK);
 
+/** A release in checkout: its CPU ×1.5 from 80 minutes before the end of the data, lasting. */
+const RELEASE_AT = DATA_END - 80 * 60;
+/** A slow drift in billing: its CPU ramps to ×2 over 10 hours, from 8 hours before the end. */
+const DRIFT_START = DATA_END - 8 * 3600;
+const DRIFT_SECONDS = 10 * 3600;
+
 /** The Deployment `web`'s rollout: ReplicaSet web-5f6g7 before it, web-7c9d8 after it. */
 const ROLLOUT = DATA_END - 5 * DAY;
 /**
@@ -446,8 +452,8 @@ interface PodCpu {
 }
 
 /**
- * OpenMetrics text for promtool: a deployment with a weekly burst and a surge, and decoys
- * (namespace `guestbook`, no kube-state-metrics); in namespace `shop`, a Deployment `web`
+ * OpenMetrics text for promtool: a deployment with a weekly burst and a surge, a release
+ * (×1.5) and a slow drift, and decoys (namespace `guestbook`, no kube-state-metrics); in namespace `shop`, a Deployment `web`
  * (last week's ReplicaSet web-5f6g7, deleted at the rollout, and this week's web-7c9d8) and
  * a StatefulSet `web-db`, whose pod web-db-0 matches web's old name pattern, with the
  * kube-state-metrics ownership series; in namespace `legacy`, the same names without them.
@@ -465,6 +471,20 @@ function generateOpenMetrics(): string {
     // web.v1 is a name with a regex metacharacter; webxv1 must not match its pod regex.
     { namespace: 'guestbook', pod: 'web.v1-6d4f8-abc12', ...everything, rate: () => 0.2 },
     { namespace: 'guestbook', pod: 'webxv1-6d4f8-abc12', ...everything, rate: () => 100 },
+    // checkout: 0.3 cores, ×1.5 after a release (a lasting step).
+    {
+      namespace: 'guestbook',
+      pod: 'checkout-7c9d2-xyz12',
+      ...everything,
+      rate: (t) => (t >= RELEASE_AT ? 0.45 : 0.3),
+    },
+    // billing: 0.3 cores, drifting up.
+    {
+      namespace: 'guestbook',
+      pod: 'billing-5f6a1-qwe34',
+      ...everything,
+      rate: (t) => 0.3 * Math.pow(2, Math.min(1, Math.max(0, (t - DRIFT_START) / DRIFT_SECONDS))),
+    },
   ];
   const memoryPods = pods.map((p) => p.pod);
   const webOld = ['web-5f6g7-pqrst', 'web-5f6g7-uvwxy'];
@@ -715,6 +735,33 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
     // The name pattern's known flaw: web-db-0 (5 cores) matches `web-<hash>-<hash>` too.
     expect(cpu.points.every(([, v]) => v !== null && v > 4.5 && v < 6)).toBe(true);
     expect((await requestLog('namespace=legacy&name=web&'))?.podSelection).toBe('name-pattern');
+  });
+
+  it('reports a ×1.5 release as one window from its onset, closed once re-baselined', async () => {
+    const { status, body } = await getAnomalies(backend.url, { ...range, name: 'checkout' });
+    expect(status).toBe(200);
+    const windows = (body.windows as { start: number; end: number; metric: string }[]).filter(
+      (w) => w.metric === 'cpu',
+    );
+    expect(windows).toHaveLength(1);
+    // rate() over 5 minutes: the step shows from RELEASE_AT, fully 5 minutes later.
+    expect(windows[0].start).toBeGreaterThanOrEqual(RELEASE_AT - 300);
+    expect(windows[0].start).toBeLessThanOrEqual(RELEASE_AT + 300);
+    // Closed about an hour later (re-baselined), not open to the end of the range.
+    expect(windows[0].end).toBeLessThanOrEqual(RELEASE_AT + 3600 + 900);
+  });
+
+  it('reports a slow drift while it runs', async () => {
+    const { status, body } = await getAnomalies(backend.url, { ...range, name: 'billing' });
+    expect(status).toBe(200);
+    const windows = (body.windows as { start: number; end: number; metric: string }[]).filter(
+      (w) => w.metric === 'cpu',
+    );
+    expect(windows.length).toBeGreaterThan(0);
+    expect((body.summary as { state: string }).state).toBe('anomalous');
+    // The same data without the drift (web.v1: flat, the same wiggle) raises nothing.
+    const control = await getAnomalies(backend.url, { ...range, name: 'web.v1' });
+    expect(control.body.windows).toEqual([]);
   });
 
   it('matches a name with a regex metacharacter literally', async () => {

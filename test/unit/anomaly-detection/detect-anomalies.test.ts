@@ -1,8 +1,10 @@
 import {
   detectAnomalies,
   inferStep,
+  parameters,
   type SeriesPoint,
 } from '../../../backends/anomaly-detection/src/detector';
+import { isCountSeries } from '../../../backends/anomaly-detection/src/detector/detect-anomalies';
 import {
   SlidingMedian,
   medianOf,
@@ -17,6 +19,16 @@ function series(n: number, shape: (i: number, v: number) => number | null = (_i,
   for (let i = 0; i < n; i++) {
     const base = 100 * (1 + 0.03 * Math.sin(i * 1.7));
     points.push([1_700_000_000 + i * STEP, shape(i, base)]);
+  }
+  return points;
+}
+
+/** 100 with seeded 4 % log-normal noise; `shape` may rewrite any value. */
+function noisy(n: number, shape: (i: number, v: number) => number | null = (_i, v) => v) {
+  const rng = new Prng(11);
+  const points: SeriesPoint[] = [];
+  for (let i = 0; i < n; i++) {
+    points.push([1_700_000_000 + i * STEP, shape(i, 100 * Math.exp(0.04 * rng.normal()))]);
   }
   return points;
 }
@@ -37,18 +49,30 @@ describe('detectAnomalies', () => {
     expect(detectAnomalies(points, { step: STEP }).windows).toHaveLength(1);
   });
 
-  it.each([1.5, 1 / 1.5])('does not flag a lasting level change by a factor of %f', (factor) => {
-    const points = series(600, (i, v) => (i >= 300 ? v * factor : v));
-    const { windows, summary } = detectAnomalies(points, { step: STEP });
-    expect(windows).toEqual([]);
-    expect(summary.state).toBe('normal');
-  });
+  it.each([1.5, 1 / 1.5, 1.3, 0.77])(
+    'reports a lasting change by %f as one window from its onset, closed once re-baselined',
+    (factor) => {
+      const points = noisy(900, (i, v) => (i >= 600 ? v * factor : v));
+      const { windows, summary } = detectAnomalies(points, { step: STEP });
+      expect(windows).toHaveLength(1);
+      // It starts at the change (a few points of CUSUM onset slack) ...
+      expect(windows[0].start).toBeGreaterThanOrEqual(points[595][0]);
+      expect(windows[0].start).toBeLessThanOrEqual(points[602][0]);
+      // ... and closes about REBASELINE_SECONDS later, not at the end of the range.
+      const rebaseline = parameters.REBASELINE_SECONDS;
+      expect(windows[0].end).toBeLessThanOrEqual(points[600][0] + rebaseline + 10 * STEP);
+      expect(windows[0].end).toBeLessThan(points[899][0]);
+      expect(summary.state).toBe('anomalous');
+    },
+  );
 
   it('treats factors the same at any traffic level', () => {
-    const low = series(400, (i, v) => (i >= 300 ? v * 1.5 : v) / 1000);
-    const high = series(400, (i, v) => (i >= 300 ? v * 1.5 : v) * 1000);
-    expect(detectAnomalies(low, { step: STEP }).windows).toEqual([]);
-    expect(detectAnomalies(high, { step: STEP }).windows).toEqual([]);
+    const shape = (scale: number) =>
+      noisy(900, (i, v) => (i >= 600 ? v * 1.5 : v) * scale).map(([t, v]): SeriesPoint => [t, v]);
+    const low = detectAnomalies(shape(1 / 1000), { step: STEP }).windows;
+    const high = detectAnomalies(shape(1000), { step: STEP }).windows;
+    expect(low).toHaveLength(1);
+    expect(high.map((w) => [w.start, w.end])).toEqual(low.map((w) => [w.start, w.end]));
   });
 
   it('ignores a single odd point (minimum duration)', () => {
@@ -122,8 +146,10 @@ describe('detectAnomalies', () => {
       }
       return points;
     }
+    // An event lasting longer than REBASELINE_SECONDS is re-baselined; its end is then a
+    // change back, reported within the hour after it (as the evaluation matches windows).
     const overlaps = (w: { start: number; end: number }, at: number) =>
-      w.start < at + 1.5 * hour && w.end > at;
+      w.start < at + 2.5 * hour && w.end > at;
     /** Every Monday (days 1, 8, 15: day 0 is the warm-up) at 02:00. */
     const mondays = [1, 8, 15].map((d) => d * day + 2 * hour);
 
@@ -161,6 +187,101 @@ describe('detectAnomalies', () => {
       const { windows } = detectAnomalies(points, { step });
       expect(windows.some((w) => w.start > rampStart && w.start < rampEnd + 2 * hour)).toBe(true);
     });
+  });
+
+  it.each([1, -1])('finds a spike of 4 σ lasting 3 points (direction %d)', (sign) => {
+    // σ = 0.04 (4 % noise): ×e^(±0.16) for 3 points.
+    const points = noisy(600, (i, v) => (i >= 400 && i < 403 ? v * Math.exp(sign * 0.16) : v));
+    const { windows } = detectAnomalies(points, { step: STEP });
+    expect(windows).toHaveLength(1);
+    expect(windows[0].start).toBeGreaterThanOrEqual(points[396][0]);
+    expect(windows[0].start).toBeLessThanOrEqual(points[402][0]);
+  });
+
+  it('raises nothing on ordinary noise, with missed scrapes', () => {
+    // Three days at 60 s of 4 % noise around a daily cycle, a few points missing.
+    const rng = new Prng(21);
+    const points: SeriesPoint[] = [];
+    for (let t = 0; t < 3 * 86400; t += STEP) {
+      if (rng.chance(0.005)) continue;
+      const daily = Math.exp(0.4 * Math.sin((2 * Math.PI * t) / 86400));
+      points.push([t, rng.chance(0.003) ? null : 80 * daily * Math.exp(0.04 * rng.normal())]);
+    }
+    expect(detectAnomalies(points, { step: STEP }).windows).toEqual([]);
+  });
+
+  describe('counts (Poisson model)', () => {
+    /** A sparse error counter: Poisson with mean 0.1 per minute, 3 days; `burst` points at 40. */
+    function counter(burst: number[] = []): SeriesPoint[] {
+      const rng = new Prng(5);
+      const points: SeriesPoint[] = [];
+      for (let i = 0; i < 3 * 1440; i++) {
+        let k = 0;
+        for (let p = rng.next(); p > Math.exp(-0.1); p *= rng.next()) k++;
+        points.push([i * STEP, burst.includes(i) ? 40 : k]);
+      }
+      return points;
+    }
+
+    it('takes small non-negative integers for counts, and anything else for levels', () => {
+      expect(isCountSeries([0, 0, 1, 0, 2, 0])).toBe(true);
+      expect(isCountSeries([0.5, 1, 2])).toBe(false);
+      expect(isCountSeries([2e8, 2.1e8])).toBe(false);
+    });
+
+    it('stays quiet on a sparse counter: two errors after none are not an incident', () => {
+      const points = counter();
+      expect(points.filter(([, v]) => v === 2).length).toBeGreaterThan(5);
+      expect(detectAnomalies(points, { step: STEP }).windows).toEqual([]);
+    });
+
+    it('finds a burst of forty errors a minute', () => {
+      const burst = [3000, 3001, 3002, 3003];
+      const { windows } = detectAnomalies(counter(burst), { step: STEP });
+      expect(windows).toHaveLength(1);
+      expect(windows[0].start).toBeGreaterThanOrEqual(3000 * STEP - 2 * STEP);
+      expect(windows[0].start).toBeLessThanOrEqual(3000 * STEP);
+    });
+  });
+
+  it('learns a hard-edged daily shape: quiet by its third occurrence', () => {
+    // Office hours 09:00–18:00 at ×3, every day, from a Monday (1970-01-05 is a Monday).
+    const monday = 4 * 86400;
+    const rng = new Prng(9);
+    const points: SeriesPoint[] = [];
+    for (let t = monday; t < monday + 5 * 86400; t += STEP) {
+      const hour = (t % 86400) / 3600;
+      const office = hour >= 9 && hour < 18 ? 3 : 1;
+      points.push([t, 50 * office * Math.exp(0.04 * rng.normal())]);
+    }
+    const { windows } = detectAnomalies(points, { step: STEP });
+    // The first two days may alert at the edges; from the third day on, nothing does.
+    expect(windows.filter((w) => w.end > monday + 2 * 86400)).toEqual([]);
+  });
+
+  it('finds a ×2 step in a workload created an hour earlier (no seasonal history)', () => {
+    const points = noisy(180, (i, v) => (i >= 60 ? v * 2 : v));
+    const { windows } = detectAnomalies(points, { step: STEP });
+    expect(windows).toHaveLength(1);
+    expect(windows[0].start).toBeGreaterThanOrEqual(points[57][0]);
+    expect(windows[0].start).toBeLessThanOrEqual(points[61][0]);
+  });
+
+  it('reports a slow drift (×2 over 12 hours) while it runs', () => {
+    // Three days of history with a daily cycle, then a ramp from day 3, 08:00.
+    const rng = new Prng(3);
+    const step = 300;
+    const rampStart = 3 * 86400 + 8 * 3600;
+    const rampEnd = rampStart + 12 * 3600;
+    const points: SeriesPoint[] = [];
+    for (let t = 0; t < 4.5 * 86400; t += step) {
+      const daily = Math.exp(0.4 * Math.sin((2 * Math.PI * t) / 86400));
+      const ramp = Math.min(1, Math.max(0, (t - rampStart) / (rampEnd - rampStart)));
+      points.push([t, 100 * daily * Math.exp(Math.log(2) * ramp + 0.04 * rng.normal())]);
+    }
+    const { windows } = detectAnomalies(points, { step });
+    expect(windows.some((w) => w.start > rampStart && w.start < rampEnd)).toBe(true);
+    expect(windows.every((w) => w.end > rampStart)).toBe(true);
   });
 
   it('rejects a step that is not positive', () => {

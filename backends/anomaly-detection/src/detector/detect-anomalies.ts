@@ -1,20 +1,33 @@
 import {
   ALERT_SCORE,
-  DRIFT_EWMA_ALPHA,
-  LONG_WINDOW_SECONDS,
+  COUNT_MAX_P95,
+  CUSUM_ALLOWANCE,
+  CUSUM_THRESHOLD,
+  LAG_SMOOTHING_HALF_WIDTH,
+  LEVEL_WINDOW_SECONDS,
+  MAX_LAG_DAYS,
+  MAX_SEASONAL_LAGS,
+  MIN_COUNT_SIGMA,
   MIN_LOG_SIGMA,
+  MIN_WINDOW_ANOMALOUS_POINTS,
   MIN_WINDOW_POINTS,
+  NOISE_WINDOW_SECONDS,
+  PATTERN_AGREEMENT_SIGMAS,
+  REBASELINE_RECENT_SECONDS,
+  REBASELINE_SECONDS,
+  RETURN_POINTS,
+  RETURN_Z,
   SCORE_SCALE,
-  SEASONAL_LAGS_SECONDS,
-  SHORT_WINDOW_SECONDS,
-  TOLERATED_FACTOR,
+  SPIKE_POINTS,
+  SPIKE_SUM_THRESHOLD,
   TRAFFIC_FLOOR_MIN,
   TRAFFIC_FLOOR_RATIO,
+  TREND_WINDOW_SECONDS,
   WEEKLY_PATTERN_LAGS_SECONDS,
 } from './parameters';
 import { medianOf, SlidingMedian } from './sliding-median';
-import type { DetectionResult, ScorePoint, SeriesPoint } from './types';
-import { findWindows, summarize } from './windows';
+import type { AnomalyWindow, DetectionResult, ScorePoint, SeriesPoint } from './types';
+import { summarize } from './windows';
 
 export interface DetectOptions {
   /** Seconds between points. Default: the median spacing of the input (60 if it has < 2 points). */
@@ -27,29 +40,28 @@ const MAD_TO_SIGMA = 1.4826;
 /** Largest grid the detector accepts (a year of 5-second points), to bound memory. */
 const MAX_GRID_POINTS = 6_400_000;
 
-const LOG_TOLERATED = Math.log(TOLERATED_FACTOR);
+const DAY = 86400;
 
 /**
  * Scores every point of one series and finds the anomalous windows. Pure: no I/O, no clock.
  *
- * Method (README.md has the reasoning):
+ * Method (README.md, "Method", has the reasoning; no tolerated factor):
  * 1. Put the points on a regular grid of `step` seconds; missing points and `null`s are gaps.
- * 2. Work on `log(value + floor)`: deviations become factors, and the minimum-traffic floor
- *    keeps tiny absolute changes at near-zero traffic from looking like huge factors.
- * 3. Seasonal reference: the median of the same time 1, 2, 3 days and 1, 2 weeks earlier,
- *    where the input has that history, read from a cleaned history in which points already
- *    judged anomalous are replaced by their baseline (last week's incident is not "normal").
- * 4. Short-term baseline: seasonal reference + median of the seasonal residuals over the
- *    trailing short window (without history: the median of the values); noise scale: MAD.
- * 5. Drift: an EWMA of the deviation from the same kind of baseline over a long window.
- * 6. z = (|deviation| − log TOLERATED_FACTOR) / noise scale, the larger of the two.
- * 7. Weekly pattern: where the raw (not cleaned) values 1 and 2 weeks earlier both exist and
- *    agree within TOLERATED_FACTOR, their mean is a second reference, scored by steps 4–6
- *    with its own trailing baselines; the point's z is the smaller of the two. A weekly
- *    batch job seen on two previous weeks is then normal; last week's one-off incident is
- *    not (the two weeks disagree, and only the daily path applies).
- *    score = 10·tanh(z / SCORE_SCALE).
- * 8. Windows: runs of points scoring ≥ ALERT_SCORE with a minimum number of points.
+ * 2. Transform: counts (non-negative integers, small) by Anscombe's 2·√(x + 3/8), where
+ *    Poisson noise is σ ≈ 1; anything else by log(x + floor), where noise proportional
+ *    to the level is constant.
+ * 3. Seasonal shape: the median of the stored shapes (value − the level at the time) on up
+ *    to 5 earlier days of the same type (weekday / weekend) at the same time of day;
+ *    anomalous points store none. Without any earlier day: no shape.
+ * 4. Level: with a shape, the median of (value − shape) over the trailing 12 hours, per day
+ *    type; without, a robust line through the trailing hour. σ: 1.4826 × the median
+ *    |value − expectation| of the normal points of the trailing day.
+ * 5. A deviation that at least two earlier days or weeks show at the same time is a
+ *    pattern (a weekly job, hard daily edges): the point is judged against it.
+ * 6. z = (deviation − pattern) / σ feeds a two-sided CUSUM and a 3-point spike test. A
+ *    window opens at the change's onset, with the expectation frozen; it closes when the
+ *    values return, or, an hour after the onset, by re-baselining: the level becomes that of
+ *    the last 15 minutes and the CUSUM restarts.
  */
 export function detectAnomalies(
   points: readonly SeriesPoint[],
@@ -66,14 +78,13 @@ export function detectAnomalies(
     throw new RangeError(`range / step is ${gridLength} points, more than ${MAX_GRID_POINTS}`);
   }
 
-  const logValues = toLogGrid(points, t0, step, gridLength);
-  const gridScores = scoreGrid(logValues, step);
+  const { grid, count } = transform(points, t0, step, gridLength);
+  const { scores: gridScores, windows } = new Scorer(grid, t0, step, count).run();
 
   const scores: ScorePoint[] = points.map(([t, v]) => {
     const score = v === null ? NaN : gridScores[Math.round((t - t0) / step)];
     return [t, Number.isNaN(score) ? null : Math.round(score * 100) / 100];
   });
-  const windows = findWindows(gridScores, t0, step);
   return { scores, windows, summary: summarize(scores, windows), step };
 }
 
@@ -87,181 +98,560 @@ export function inferStep(points: readonly SeriesPoint[]): number {
   return gaps.length === 0 ? 60 : medianOf(gaps);
 }
 
-function toLogGrid(
+/** Whether a series is a count (Poisson model) rather than a level (log model). */
+export function isCountSeries(values: readonly number[]): boolean {
+  if (values.length === 0) return false;
+  const sorted = [...values].sort((a, b) => a - b);
+  const p95 = sorted[Math.floor(0.95 * (sorted.length - 1))];
+  return p95 <= COUNT_MAX_P95 && values.every((v) => v >= 0 && Number.isInteger(v));
+}
+
+function transform(
   points: readonly SeriesPoint[],
   t0: number,
   step: number,
   gridLength: number,
-): Float64Array {
+): { grid: Float64Array; count: boolean } {
   const present = points
     .map(([, v]) => v)
-    .filter((v): v is number => v !== null && Number.isFinite(v))
-    .map((v) => Math.abs(v))
-    .sort((a, b) => a - b);
-  const typical = present.length === 0 ? 0 : present[Math.floor(0.95 * (present.length - 1))];
+    .filter((v): v is number => v !== null && Number.isFinite(v));
+  const count = isCountSeries(present);
+  const sorted = present.map((v) => Math.max(v, 0)).sort((a, b) => a - b);
+  const typical = sorted.length === 0 ? 0 : sorted[Math.floor(0.95 * (sorted.length - 1))];
   const floor = Math.max(TRAFFIC_FLOOR_MIN, TRAFFIC_FLOOR_RATIO * typical);
-
   const grid = new Float64Array(gridLength).fill(NaN);
   for (const [t, v] of points) {
     if (v === null || !Number.isFinite(v)) continue;
     // Metrics are non-negative; a negative sample (a counter reset artefact) counts as 0.
-    grid[Math.round((t - t0) / step)] = Math.log(Math.max(v, 0) + floor);
+    const x = Math.max(v, 0);
+    grid[Math.round((t - t0) / step)] = count ? 2 * Math.sqrt(x + 0.375) : Math.log(x + floor);
   }
-  return grid;
+  return { grid, count };
 }
 
-/** One trailing baseline: plain values, and residuals from the seasonal reference. */
-class TrailingBaseline {
-  private readonly plain: SlidingMedian;
-  private readonly seasonal: SlidingMedian;
+/** An open window: the change's onset, its direction and the frozen expectation. */
+interface Alarm {
+  onset: number;
+  direction: 1 | -1;
+  /** Level in force when the change began (the residual's level, or the line's). */
+  level: number;
+  /** Slope of the line per point (0 with a seasonal shape). */
+  slope: number;
+  /** Grid index the frozen level refers to. */
+  at: number;
+  seasonal: boolean;
+  type: 0 | 1;
+  lastAnomalous: number;
+  recent: number[];
+}
+
+/**
+ * The residual level, kept per day type (0: weekday, 1: weekend): the median of the
+ * trailing residuals of that type, plus an offset. A weekend is judged against the last
+ * weekend evening, not against Friday. What a stretch of one type changed in its level
+ * (a lasting step, a drift; not the noise of re-baselining within it) carries over to the
+ * other type when the type changes.
+ */
+class DayTypeLevels {
+  private windows: [SlidingMedian, SlidingMedian];
+  private readonly offsets: [number, number] = [0, 0];
+  private current: 0 | 1 | -1 = -1;
+  /** The current type's level when its stretch began (NaN: it had none of its own). */
+  private stretchStart = NaN;
 
   constructor(
-    size: number,
+    private readonly size: number,
     private readonly minCount: number,
-    private readonly seasonalOnly: boolean,
   ) {
-    this.plain = new SlidingMedian(size);
-    this.seasonal = new SlidingMedian(size);
+    this.windows = [new SlidingMedian(size), new SlidingMedian(size)];
   }
 
-  /**
-   * Baseline and MAD for a point with seasonal reference `reference` (NaN if none), or
-   * undefined while there is too little data. Seasonal residuals are only used when the
-   * window holds enough of them, so the two kinds are never mixed in one median;
-   * `seasonalOnly` baselines have no plain fallback.
-   */
-  estimate(reference: number): { baseline: number; mad: number } | undefined {
-    if (!Number.isNaN(reference) && this.seasonal.count >= this.minCount) {
-      return { baseline: reference + this.seasonal.median(), mad: this.seasonal.mad() };
-    }
-    if (!this.seasonalOnly && this.plain.count >= this.minCount) {
-      return { baseline: this.plain.median(), mad: this.plain.mad() };
-    }
-    return undefined;
+  /** Whether the type has a level of its own (a re-baselined one has few points). */
+  has(type: 0 | 1): boolean {
+    return this.windows[type].count >= this.minCount;
   }
 
-  push(value: number, reference: number): void {
-    this.plain.push(value);
-    this.seasonal.push(value - reference);
+  /** The level for a point of `type` (the other type's without one of its own; NaN: none). */
+  level(type: 0 | 1): number {
+    const source = this.has(type) ? type : other(type);
+    if (!this.has(source)) return NaN;
+    return this.windows[source].median() + this.offsets[source];
+  }
+
+  /** Called for every point: a change of type carries the ended stretch's net change over. */
+  enter(type: 0 | 1): void {
+    if (type === this.current) return;
+    if (this.current !== -1 && !Number.isNaN(this.stretchStart) && this.has(this.current)) {
+      this.offsets[type] += this.level(this.current) - this.stretchStart;
+    }
+    this.current = type;
+    this.stretchStart = this.has(type) ? this.level(type) : NaN;
+  }
+
+  push(type: 0 | 1, residual: number): void {
+    this.windows[type].push(residual - this.offsets[type]);
+  }
+
+  /** Re-baselines `type` to the `recent` residuals. */
+  rebaseline(type: 0 | 1, recent: readonly number[]): void {
+    this.windows[type] = new SlidingMedian(this.size);
+    this.offsets[type] = 0;
+    for (const r of recent) if (!Number.isNaN(r)) this.windows[type].push(r);
   }
 }
 
-/**
- * Scores points against one seasonal reference: the short-term baseline (step 4 of the
- * method) and the EWMA drift detector (step 5). The detector runs two of these: one on the
- * daily reference and one on the weekly-pattern reference.
- */
-class ReferencePath {
-  private readonly short: TrailingBaseline;
-  private readonly long: TrailingBaseline;
-  private ewma = NaN;
-  private seasonalEwma = NaN;
+function other(type: 0 | 1): 0 | 1 {
+  return type === 0 ? 1 : 0;
+}
 
-  /** `plainFallback`: without a reference, use the median of the trailing values. */
-  constructor(shortSize: number, longSize: number, plainFallback: boolean) {
-    this.short = new TrailingBaseline(shortSize, MIN_WINDOW_POINTS, !plainFallback);
-    // Only seasonal residuals: a plain 12-hour median of a metric with a daily cycle is
-    // far from every point, and the drift detector would flag each morning and evening.
-    this.long = new TrailingBaseline(longSize, Math.max(MIN_WINDOW_POINTS, longSize >> 2), true);
+/** The stateful pass over the grid (steps 3–5 of the method). */
+class Scorer {
+  private readonly n: number;
+  private readonly scores: Float64Array;
+  private readonly windows: AnomalyWindow[] = [];
+  /**
+   * The shape of each point: value − the level in force, with anomalous points (and the
+   * part a recurring pattern explains) replaced by the expectation. Seasonal shapes are
+   * medians of these.
+   */
+  private readonly shape: Float64Array;
+  /**
+   * The deviation of each point from what was expected before the latest change (while
+   * it is recent): what a recurring pattern looks like. Compared with the current deviation.
+   */
+  private readonly deviation: Float64Array;
+  /**
+   * The expected shape of each point (the seasonal shape it was judged against, or its
+   * measured shape when normal): the fallback where every earlier day was anomalous.
+   */
+  private readonly reference: Float64Array;
+  private readonly lagPoints: number[];
+  private readonly weeklyLags: readonly number[];
+  private readonly halfWidth = LAG_SMOOTHING_HALF_WIDTH;
+  private readonly minSigma: number;
+
+  private readonly trendHalf: number;
+  private readonly recentSize: number;
+  private readonly rebaselinePoints: number;
+  private readonly shadowPoints: number;
+
+  private readonly levels: DayTypeLevels;
+  private type: 0 | 1 = 0;
+  private trendA: SlidingMedian;
+  private trendB: SlidingMedian;
+  private trendBuffer: number[] = [];
+  private readonly noise: SlidingMedian;
+  /** |value − expectation| of normal points: the model's own error, the scale of z. */
+  private readonly innovations: SlidingMedian;
+  /** Level of the shape store without a seasonal shape: the first level measured, constant. */
+  private base = NaN;
+  private sPos = 0;
+  private sNeg = 0;
+  private posStart = -1;
+  private negStart = -1;
+  private alarm: Alarm | undefined;
+  /** The expectation's level before the latest change, while the change is recent (NaN: none). */
+  private shadowLevel = NaN;
+  private shadowSeasonal = false;
+  private shadowSince = -1;
+  private previousResidual = NaN;
+  private previousSeasonal = false;
+  private recentResiduals: number[] = [];
+  /** z of the last scored normal points (the spike test). */
+  private lastZ: number[] = [];
+  private lastZIndex: number[] = [];
+  private recentValues: number[] = [];
+
+  constructor(
+    private readonly y: Float64Array,
+    private readonly t0: number,
+    private readonly step: number,
+    count: boolean,
+  ) {
+    this.n = y.length;
+    this.scores = new Float64Array(this.n).fill(NaN);
+    this.shape = new Float64Array(this.n).fill(NaN);
+    this.deviation = new Float64Array(this.n).fill(NaN);
+    this.reference = new Float64Array(this.n).fill(NaN);
+    this.minSigma = count ? MIN_COUNT_SIGMA : MIN_LOG_SIGMA;
+    this.lagPoints = [];
+    for (let d = 1; d <= MAX_LAG_DAYS; d++) this.lagPoints.push(Math.round((d * DAY) / step));
+    this.weeklyLags = WEEKLY_PATTERN_LAGS_SECONDS.map((s) => Math.round(s / step));
+    const points = (seconds: number, min: number) => Math.max(min, Math.round(seconds / step));
+    this.trendHalf = points(TREND_WINDOW_SECONDS / 2, MIN_WINDOW_POINTS / 2);
+    this.recentSize = points(REBASELINE_RECENT_SECONDS, 5);
+    this.rebaselinePoints = points(REBASELINE_SECONDS, 10);
+    this.shadowPoints = points(DAY, 1);
+    this.levels = new DayTypeLevels(
+      points(LEVEL_WINDOW_SECONDS, MIN_WINDOW_POINTS),
+      Math.min(MIN_WINDOW_POINTS, this.recentSize),
+    );
+    this.trendA = new SlidingMedian(this.trendHalf);
+    this.trendB = new SlidingMedian(this.trendHalf);
+    this.noise = new SlidingMedian(points(NOISE_WINDOW_SECONDS, MIN_WINDOW_POINTS));
+    this.innovations = new SlidingMedian(points(NOISE_WINDOW_SECONDS, MIN_WINDOW_POINTS));
+  }
+
+  run(): { scores: Float64Array; windows: AnomalyWindow[] } {
+    for (let i = 0; i < this.n; i++) this.visit(i);
+    if (this.alarm) this.closeAlarm(this.alarm.lastAnomalous, false);
+    return { scores: this.scores, windows: this.windows };
   }
 
   /**
-   * z of a present value with seasonal reference `reference` (NaN: none) and the baseline
-   * it was measured from; undefined while this path has too little data to judge.
-   * Advances the EWMAs: call once per present value, in order.
+   * The noise scale σ: 1.4826 × the median |value − expectation| of the normal points of the
+   * trailing day (everything the model does not explain: noise, the shape's own error,
+   * wander); until there are enough of those, from the differences of consecutive residuals.
    */
-  score(value: number, reference: number): { z: number; baseline: number } | undefined {
-    const shortEstimate = this.short.estimate(reference);
-    if (!shortEstimate) return undefined;
-    const sigma = Math.max(MAD_TO_SIGMA * shortEstimate.mad, MIN_LOG_SIGMA);
-    let z = excessDeviation(value - shortEstimate.baseline) / sigma;
-    let baseline = shortEstimate.baseline;
-    const longEstimate = this.long.estimate(reference);
-    if (longEstimate) {
-      const deviation = value - longEstimate.baseline;
-      this.ewma = Number.isNaN(this.ewma) ? deviation : smooth(this.ewma, deviation);
-      this.seasonalEwma = Number.isNaN(this.seasonalEwma)
-        ? value - reference
-        : smooth(this.seasonalEwma, value - reference);
-      // A drift must stand out from the long-term level *and* from the same hours on
-      // earlier days: after a long incident ends, the long-term median still holds the
-      // incident's level, but the value is back where it usually is — not a new anomaly.
-      const zDrift =
-        Math.min(excessDeviation(this.ewma), excessDeviation(this.seasonalEwma)) / sigma;
-      if (zDrift > z) {
-        z = zDrift;
-        baseline = longEstimate.baseline;
+  private sigma(): number {
+    if (this.innovations.count >= 4 * MIN_WINDOW_POINTS) {
+      return Math.max(this.minSigma, MAD_TO_SIGMA * this.innovations.median());
+    }
+    if (this.noise.count < MIN_WINDOW_POINTS) return NaN;
+    return Math.max(this.minSigma, (MAD_TO_SIGMA * this.noise.median()) / Math.SQRT2);
+  }
+
+  private visit(i: number): void {
+    this.type = this.isWeekend(i) ? 1 : 0;
+    this.levels.enter(this.type);
+    const value = this.y[i];
+    if (Number.isNaN(value)) {
+      if (!this.alarm) this.pushNormal(NaN, NaN);
+      return;
+    }
+    const shape = this.seasonalShape(i);
+    const seasonal = !Number.isNaN(shape);
+    const residual = seasonal ? value - shape : value;
+
+    // Noise: differences of consecutive residuals of the same kind.
+    if (!Number.isNaN(this.previousResidual) && this.previousSeasonal === seasonal) {
+      this.noise.push(Math.abs(residual - this.previousResidual));
+    }
+    this.previousResidual = residual;
+    this.previousSeasonal = seasonal;
+    this.remember(residual, value);
+
+    const sigma = this.sigma();
+    if (this.alarm && (this.alarm.seasonal !== seasonal || Number.isNaN(sigma))) {
+      // The kind of reference changed mid-window (seasonal history begins or has a gap):
+      // the window cannot be judged any further; it ends at its last anomalous point.
+      this.closeAlarm(this.alarm.lastAnomalous, false);
+    }
+    if (this.alarm) {
+      this.duringAlarm(i, shape, residual, sigma);
+      return;
+    }
+    const expected = this.expectedLevel(seasonal);
+    if (Number.isNaN(this.base) && !seasonal) this.base = expected;
+    if (Number.isNaN(expected) || Number.isNaN(sigma)) {
+      this.store(i, value, shape, seasonal, expected, 0);
+      this.pushNormal(residual, value);
+      return;
+    }
+    const deviation = residual - expected;
+    // A deviation seen at this time on two earlier days (or weeks) is a pattern: judge
+    // the point against the pattern, and keep the pattern out of the level.
+    const pattern = this.patternAt(i, deviation, PATTERN_AGREEMENT_SIGMAS * sigma);
+    const z = (deviation - pattern) / sigma;
+    this.scores[i] = Math.min(ALERT_SCORE - 0.1, 10 * Math.tanh(Math.abs(z) / SCORE_SCALE));
+
+    // Two-sided CUSUM; each side remembers where its current run began (the onset).
+    if (this.sPos === 0) this.posStart = i;
+    if (this.sNeg === 0) this.negStart = i;
+    this.sPos = Math.max(0, this.sPos + z - CUSUM_ALLOWANCE);
+    this.sNeg = Math.max(0, this.sNeg - z - CUSUM_ALLOWANCE);
+    // Short spikes: the sum of the last SPIKE_POINTS z's, all on one side, against a
+    // threshold of its own (the CUSUM's allowance costs a short spike too much).
+    this.lastZ.push(z);
+    this.lastZIndex.push(i);
+    if (this.lastZ.length > SPIKE_POINTS) {
+      this.lastZ.shift();
+      this.lastZIndex.shift();
+    }
+    const spikeSum = this.lastZ.reduce((a, b) => a + b, 0);
+    const spike =
+      this.lastZ.length === SPIKE_POINTS &&
+      Math.abs(spikeSum) >= SPIKE_SUM_THRESHOLD &&
+      this.lastZ.every((x) => x * spikeSum > 0);
+    if (this.sPos > CUSUM_THRESHOLD || this.sNeg > CUSUM_THRESHOLD || spike) {
+      const direction = spike ? (spikeSum > 0 ? 1 : -1) : this.sPos > CUSUM_THRESHOLD ? 1 : -1;
+      const cusum = this.sPos > CUSUM_THRESHOLD || this.sNeg > CUSUM_THRESHOLD;
+      // The spike's onset: its first point beyond the allowance.
+      const first = this.lastZ.findIndex((x) => x * direction > CUSUM_ALLOWANCE);
+      const onset = cusum
+        ? direction > 0
+          ? this.posStart
+          : this.negStart
+        : this.lastZIndex[Math.max(0, first)];
+      this.openAlarm(i, direction, onset, seasonal);
+      this.duringAlarm(i, shape, residual, sigma);
+      return;
+    }
+    this.innovations.push(Math.abs(deviation - pattern));
+    this.store(i, value, shape, seasonal, expected, pattern);
+    this.pushNormal(residual - pattern, value - pattern);
+    this.maybeEndShadow(i, sigma);
+  }
+
+  /** The level a normal point is judged against (NaN while too little data). */
+  private expectedLevel(seasonal: boolean): number {
+    return seasonal ? this.levels.level(this.type) : this.line().level;
+  }
+
+  /** The robust line through the trailing window, at the current point. */
+  private line(): { level: number; slope: number } {
+    const minHalf = MIN_WINDOW_POINTS >> 1;
+    if (this.trendA.count >= minHalf && this.trendB.count >= minHalf) {
+      const a = this.trendA.median();
+      const slope = (a - this.trendB.median()) / this.trendHalf;
+      return { level: a + (slope * (this.trendHalf + 1)) / 2, slope };
+    }
+    if (this.trendA.count >= MIN_WINDOW_POINTS) return { level: this.trendA.median(), slope: 0 };
+    return { level: NaN, slope: 0 };
+  }
+
+  /**
+   * The deviation this point repeats, or 0: the median of the deviations at the same time
+   * on earlier days and weeks that agree with it, when at least two do.
+   */
+  private patternAt(i: number, deviation: number, agree: number): number {
+    if (Math.abs(deviation) <= agree) return 0;
+    const matching: number[] = [];
+    const seen = new Set<number>();
+    for (const lag of [...this.lagPoints, ...this.weeklyLags]) {
+      const j = i - lag;
+      if (j < this.halfWidth || seen.has(j)) continue;
+      seen.add(j);
+      // The closest of the three points around that time: an edge may fall a step apart.
+      let earlier = NaN;
+      for (let k = j - 1; k <= j + 1; k++) {
+        const d = this.deviation[k];
+        if (Number.isNaN(d)) continue;
+        if (Number.isNaN(earlier) || Math.abs(d - deviation) < Math.abs(earlier - deviation)) {
+          earlier = d;
+        }
+      }
+      if (Math.abs(earlier - deviation) <= agree) matching.push(earlier);
+    }
+    return matching.length >= 2 ? medianOf(matching) : 0;
+  }
+
+  private openAlarm(i: number, direction: 1 | -1, onset: number, seasonal: boolean): void {
+    const line = this.line();
+    const level = seasonal ? this.levels.level(this.type) : line.level;
+    // (Not when the level was borrowed from the other day type: a first weekend is not a
+    // change of a known level.)
+    if (Number.isNaN(this.shadowLevel) && (!seasonal || this.levels.has(this.type))) {
+      this.shadowLevel = level;
+      this.shadowSeasonal = seasonal;
+      this.shadowSince = onset;
+    }
+    this.alarm = {
+      onset,
+      direction,
+      level,
+      slope: seasonal ? 0 : line.slope,
+      at: i,
+      seasonal,
+      type: this.type,
+      lastAnomalous: i,
+      recent: [],
+    };
+    // The points since the onset were judged normal; they belong to the change.
+    for (let j = onset; j < i; j++) {
+      if (Number.isNaN(this.y[j])) continue;
+      this.scores[j] = Math.max(ALERT_SCORE, this.scores[j]);
+      this.shape[j] = NaN;
+      // Its fallback shape becomes what was expected there (value − its deviation − level).
+      if (!Number.isNaN(this.reference[j])) {
+        this.reference[j] = seasonal ? this.y[j] - this.deviation[j] - level : level - this.base;
       }
     }
-    return { z, baseline };
+    this.sPos = 0;
+    this.sNeg = 0;
+    this.lastZ = [];
+    this.lastZIndex = [];
   }
 
-  /** Adds a grid point (NaN value: a gap) to the trailing windows. */
-  push(value: number, reference: number): void {
-    this.short.push(value, reference);
-    this.long.push(value, reference);
-  }
-}
-
-function scoreGrid(y: Float64Array, step: number): Float64Array {
-  const shortSize = Math.max(MIN_WINDOW_POINTS, Math.round(SHORT_WINDOW_SECONDS / step));
-  const longSize = Math.max(shortSize, Math.round(LONG_WINDOW_SECONDS / step));
-  const lags = SEASONAL_LAGS_SECONDS.map((s) => Math.round(s / step)).filter((l) => l >= shortSize);
-  const weeklyLags = WEEKLY_PATTERN_LAGS_SECONDS.map((s) => Math.round(s / step));
-  const daily = new ReferencePath(shortSize, longSize, true);
-  const weekly = new ReferencePath(shortSize, longSize, false);
-
-  const scores = new Float64Array(y.length).fill(NaN);
-  // History for seasonal references: anomalous points are replaced by their baseline.
-  const cleaned = new Float64Array(y.length).fill(NaN);
-
-  for (let i = 0; i < y.length; i++) {
-    const reference = seasonalReference(cleaned, i, lags);
-    const weeklyReference = weeklyPatternReference(y, i, weeklyLags);
-    const value = y[i];
-    if (!Number.isNaN(value)) {
-      const fromDaily = daily.score(value, reference);
-      const fromWeekly = weekly.score(value, weeklyReference);
-      // Anomalous only if anomalous against both references: the weekly pattern explains
-      // what recurred at this hour on the two previous weeks.
-      const best = fromDaily && fromWeekly && fromWeekly.z < fromDaily.z ? fromWeekly : fromDaily;
-      if (best) scores[i] = 10 * Math.tanh(best.z / SCORE_SCALE);
-      cleaned[i] = best && scores[i] >= ALERT_SCORE ? best.baseline : value;
+  private duringAlarm(i: number, shape: number, residual: number, sigma: number) {
+    const alarm = this.alarm!;
+    const expected = alarm.level + alarm.slope * (i - alarm.at);
+    const z = (residual - expected) / sigma;
+    const along = z * alarm.direction;
+    this.scores[i] = 10 * Math.tanh(Math.abs(z) / SCORE_SCALE);
+    this.deviation[i] = residual - this.shadowExpectation(alarm.seasonal, expected);
+    // Anomalous points leave no shape: the seasonal median takes other days there.
+    this.shape[i] = NaN;
+    this.reference[i] = alarm.seasonal ? shape : expected - this.base;
+    alarm.recent.push(along);
+    if (alarm.recent.length > RETURN_POINTS) alarm.recent.shift();
+    if (along > CUSUM_ALLOWANCE) {
+      alarm.lastAnomalous = i;
+      this.scores[i] = Math.max(ALERT_SCORE, this.scores[i]);
     }
-    daily.push(value, reference);
-    weekly.push(value, weeklyReference);
+    if (alarm.recent.length === RETURN_POINTS && medianOf(alarm.recent) < RETURN_Z) {
+      // Back to the level from before the change: the window ends at its last anomalous point.
+      this.closeAlarm(alarm.lastAnomalous, false);
+      return;
+    }
+    if (i - alarm.onset >= this.rebaselinePoints) {
+      this.scores[i] = Math.max(ALERT_SCORE, this.scores[i]);
+      this.closeAlarm(i, true);
+    }
   }
-  return scores;
-}
 
-function smooth(previous: number, value: number): number {
-  return DRIFT_EWMA_ALPHA * value + (1 - DRIFT_EWMA_ALPHA) * previous;
-}
-
-/** The part of a log deviation beyond the tolerated factor (0 inside it). */
-function excessDeviation(logDeviation: number): number {
-  return Math.max(0, Math.abs(logDeviation) - LOG_TOLERATED);
-}
-
-function seasonalReference(cleaned: Float64Array, i: number, lags: readonly number[]): number {
-  const candidates: number[] = [];
-  for (const lag of lags) {
-    if (lag <= i && !Number.isNaN(cleaned[i - lag])) candidates.push(cleaned[i - lag]);
+  /** What was expected before the latest change (its frozen level while the change is recent). */
+  private shadowExpectation(seasonal: boolean, expected: number): number {
+    return !Number.isNaN(this.shadowLevel) && this.shadowSeasonal === seasonal
+      ? this.shadowLevel
+      : expected;
   }
-  return candidates.length === 0 ? NaN : medianOf(candidates);
-}
 
-/**
- * The weekly-pattern reference: the mean of the *raw* values 1 and 2 weeks earlier when
- * both exist and agree within the tolerated factor, else NaN. Raw, not cleaned: a pattern
- * is exactly what the cleaned history has removed. Two agreeing weeks make a pattern; one
- * week alone (last week's outage) does not.
- */
-function weeklyPatternReference(y: Float64Array, i: number, weeklyLags: readonly number[]): number {
-  const [oneWeek, twoWeeks] = weeklyLags;
-  if (twoWeeks > i) return NaN;
-  const a = y[i - oneWeek];
-  const b = y[i - twoWeeks];
-  if (Number.isNaN(a) || Number.isNaN(b) || Math.abs(a - b) > LOG_TOLERATED) return NaN;
-  return (a + b) / 2;
+  private closeAlarm(last: number, rebaseline: boolean): void {
+    const alarm = this.alarm!;
+    this.alarm = undefined;
+    let present = 0;
+    let peak = 0;
+    for (let j = alarm.onset; j <= last; j++) {
+      if (Number.isNaN(this.y[j])) continue;
+      present++;
+      peak = Math.max(peak, this.scores[j]);
+    }
+    if (present >= MIN_WINDOW_ANOMALOUS_POINTS) {
+      this.windows.push({
+        start: this.t0 + alarm.onset * this.step,
+        end: this.t0 + (last + 1) * this.step,
+        score: Math.round(peak * 10) / 10,
+      });
+    } else {
+      for (let j = alarm.onset; j <= last; j++) {
+        if (!Number.isNaN(this.scores[j])) {
+          this.scores[j] = Math.min(this.scores[j], ALERT_SCORE - 0.1);
+        }
+      }
+    }
+    this.sPos = 0;
+    this.sNeg = 0;
+    if (!rebaseline) return;
+    // The change stays: its level is the new normal. Restart the trailing windows from the
+    // recent points.
+    if (alarm.seasonal) this.levels.rebaseline(this.type, this.recentResiduals);
+    // From its onset, the window's points are normal for the new level: their shapes count.
+    const level = alarm.seasonal ? this.levels.level(alarm.type) : this.base;
+    for (let j = alarm.onset; j <= last; j++) {
+      if (Number.isNaN(this.y[j])) continue;
+      this.shape[j] = this.y[j] - level;
+      this.reference[j] = this.shape[j];
+    }
+    this.trendA = new SlidingMedian(this.trendHalf);
+    this.trendB = new SlidingMedian(this.trendHalf);
+    this.trendBuffer = [];
+    for (const v of this.recentValues) this.pushTrend(v);
+  }
+
+  /** Ends the shadow (the pre-change level) once the level is back near it, or after a day. */
+  private maybeEndShadow(i: number, sigma: number): void {
+    if (Number.isNaN(this.shadowLevel)) return;
+    const level = this.expectedLevel(this.shadowSeasonal);
+    if (
+      i - this.shadowSince > this.shadowPoints ||
+      Math.abs(level - this.shadowLevel) < 2 * sigma
+    ) {
+      this.shadowLevel = NaN;
+    }
+  }
+
+  private remember(residual: number, value: number): void {
+    this.recentResiduals.push(residual);
+    this.recentValues.push(value);
+    if (this.recentResiduals.length > this.recentSize) {
+      this.recentResiduals.shift();
+      this.recentValues.shift();
+    }
+  }
+
+  private pushNormal(residual: number, value: number): void {
+    if (!Number.isNaN(residual) && this.previousSeasonal) this.levels.push(this.type, residual);
+    this.pushTrend(value);
+  }
+
+  private pushTrend(value: number): void {
+    this.trendA.push(value);
+    this.trendBuffer.push(value);
+    if (this.trendBuffer.length > this.trendHalf) this.trendB.push(this.trendBuffer.shift()!);
+  }
+
+  /**
+   * Records a normal point: its shape (value − pattern − the level in force) and its
+   * deviation from what was expected before the latest change.
+   */
+  private store(
+    i: number,
+    value: number,
+    shape: number,
+    seasonal: boolean,
+    expected: number,
+    pattern: number,
+  ): void {
+    if (seasonal) {
+      const level = Number.isNaN(expected) ? this.levels.level(this.type) : expected;
+      this.shape[i] = value - pattern - level;
+      this.reference[i] = this.shape[i];
+      this.deviation[i] = value - shape - this.shadowExpectation(true, level);
+    } else {
+      this.shape[i] = value - pattern - this.base;
+      this.reference[i] = this.shape[i];
+      this.deviation[i] = Number.isNaN(expected)
+        ? NaN
+        : value - this.shadowExpectation(false, expected);
+    }
+  }
+
+  /**
+   * The seasonal shape at point i: the median shape on up to MAX_SEASONAL_LAGS earlier
+   * days of the same type (weekday or weekend; any type if there is none), smoothed by a
+   * running median; NaN without history.
+   */
+  private seasonalShape(i: number): number {
+    const shape = this.medianOverDays(i, this.shape);
+    return Number.isNaN(shape) ? this.medianOverDays(i, this.reference) : shape;
+  }
+
+  private medianOverDays(i: number, store: Float64Array): number {
+    const weekend = this.isWeekend(i);
+    const values: number[] = [];
+    for (const lag of this.lagPoints) {
+      const j = i - lag;
+      if (j < this.halfWidth) break;
+      if (this.isWeekend(j) !== weekend) continue;
+      const v = this.smooth(store, j);
+      if (!Number.isNaN(v)) values.push(v);
+      if (values.length >= MAX_SEASONAL_LAGS) break;
+    }
+    if (values.length === 0) {
+      for (const lag of this.lagPoints) {
+        const j = i - lag;
+        if (j < this.halfWidth) break;
+        const v = this.smooth(store, j);
+        if (!Number.isNaN(v)) values.push(v);
+        if (values.length >= MAX_SEASONAL_LAGS) break;
+      }
+    }
+    return values.length === 0 ? NaN : medianOf(values);
+  }
+
+  /** Running median of 5 (2·halfWidth + 1) around j, NaN if fewer than half are present. */
+  private smooth(values: Float64Array, j: number): number {
+    const window: number[] = [];
+    for (let k = j - this.halfWidth; k <= j + this.halfWidth; k++) {
+      if (k >= 0 && k < this.n && !Number.isNaN(values[k])) window.push(values[k]);
+    }
+    return window.length > this.halfWidth ? medianOf(window) : NaN;
+  }
+
+  private isWeekend(i: number): boolean {
+    const day = Math.floor((this.t0 + i * this.step) / DAY);
+    const weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+    return weekday === 0 || weekday === 6;
+  }
 }

@@ -2,17 +2,28 @@ import type { SeriesPoint } from '../detector';
 import { Prng } from './prng';
 
 /**
- * Kinds of labelled anomalies. `incident`: last week's outage (past-incident family) and
- * the first two occurrences of a weekly job (weekly-job family).
+ * Kinds of labelled anomalies. `burst`: a real burst in a sparse counter or in a series
+ * with hard-edged daily hours. Every label marks the anomaly's onset and course: a level
+ * shift or a drift that stays is labelled from its start to the end of its change (the
+ * step itself; the ramp), not for the rest of the range.
  */
-export type AnomalyType = 'spike' | 'level_shift' | 'drift' | 'incident';
+export type AnomalyType = 'spike' | 'level_shift' | 'drift' | 'burst';
 
 /**
- * Series families. `clean` and `factor_change` have no labels; `past_incident` and
- * `weekly_job` label only what a person would flag (see generateSeries).
+ * Series families (README.md, "Evaluation"). `clean`, `past_incident` and `weekly_job`
+ * have no labels in the scored range: any window there is false.
  */
 export type Family =
-  'spike' | 'level_shift' | 'drift' | 'clean' | 'factor_change' | 'past_incident' | 'weekly_job';
+  | 'spike'
+  | 'level_shift'
+  | 'factor_change'
+  | 'drift'
+  | 'clean'
+  | 'past_incident'
+  | 'weekly_job'
+  | 'sparse_counter'
+  | 'daily_edges'
+  | 'short_history';
 
 /** A labelled anomaly: `[start, end)` in unix seconds. */
 export interface Label {
@@ -32,6 +43,11 @@ export interface EvalSeries {
   family: Family;
   step: number;
   points: SeriesPoint[];
+  /**
+   * Start of the scored range (unix seconds): points before it are the history the
+   * detector warms up on (as the service fetches it); only windows reaching past it count.
+   */
+  scoredFrom: number;
   labels: Label[];
   /**
    * Unlabelled spans that repeat something seen before and must not alert: the hours of
@@ -42,173 +58,278 @@ export interface EvalSeries {
 }
 
 /** Seed of the evaluation set. Change it only together with the README's figures. */
-export const EVAL_SEED = 20240601;
+export const EVAL_SEED = 20261207;
 /** Series per family. */
-export const SERIES_PER_FAMILY = 10;
-/** Step of every series: 5 minutes, a common Prometheus range step for a week. */
-export const EVAL_STEP = 300;
+export const SERIES_PER_FAMILY = 12;
+/** Steps: even-numbered series of a family use the first, odd ones the second. */
+export const EVAL_STEPS: readonly [number, number] = [60, 300];
 /** A Monday 00:00 UTC, so weekends fall where a reader expects them. */
 const START = 1_717_977_600;
 const DAY = 86400;
 const HOUR = 3600;
 const WEEK = 7 * DAY;
 
-/**
- * `standard`: every family, anomalies in the first week (README.md, "Evaluation").
- * `two_weeks_history`: only the spike, level-shift and drift families, 22 days long with
- * the anomalies in the third week, so the detector has the two weeks of history the
- * service fetches, and the weekly-pattern reference is in play.
- */
-export type EvalLayout = 'standard' | 'two_weeks_history';
+const FAMILIES: readonly Family[] = [
+  'spike',
+  'level_shift',
+  'factor_change',
+  'drift',
+  'clean',
+  'past_incident',
+  'weekly_job',
+  'sparse_counter',
+  'daily_edges',
+  'short_history',
+];
 
 /** Builds the whole labelled set, deterministically from the seed. */
-export function generateEvalSet(seed = EVAL_SEED, layout: EvalLayout = 'standard'): EvalSeries[] {
+export function generateEvalSet(seed = EVAL_SEED): EvalSeries[] {
   const rng = new Prng(seed);
-  const families: Family[] =
-    layout === 'standard'
-      ? [
-          'spike',
-          'level_shift',
-          'drift',
-          'clean',
-          'factor_change',
-          'past_incident',
-          // Last, so that adding it left the other families' series unchanged.
-          'weekly_job',
-        ]
-      : ['spike', 'level_shift', 'drift'];
   const set: EvalSeries[] = [];
-  for (const family of families) {
+  for (const family of FAMILIES) {
     for (let k = 0; k < SERIES_PER_FAMILY; k++) {
-      set.push(generateSeries(rng, family, k, layout));
+      set.push(generateSeries(rng, family, k));
     }
   }
   return set;
 }
 
-function generateSeries(rng: Prng, family: Family, k: number, layout: EvalLayout): EvalSeries {
-  const days =
-    family === 'weekly_job' || layout === 'two_weeks_history'
-      ? 22
-      : family === 'past_incident'
-        ? 15
-        : 8;
-  const n = (days * DAY) / EVAL_STEP;
-  const log = baseline(rng, n);
-  const labels: Label[] = [];
-  const recurrences: Span[] = [];
+/** A series under construction: log values on a grid of `step` seconds from START. */
+interface Draft {
+  step: number;
+  log: number[];
+  /** The noise's standard deviation (log units). */
+  noise: number;
+  labels: Label[];
+  recurrences: Span[];
+}
 
-  if (family === 'spike' || family === 'level_shift' || family === 'drift') {
-    // Three anomalies, around days 2, 4 and 6 (after a day of warm-up), at any hour; in
-    // the two-weeks-history layout two weeks later.
-    const first = layout === 'standard' ? 0 : 14;
-    for (const day of [first + 2, first + 4, first + 6]) {
-      const at = Math.round(((day + rng.between(-0.4, 0.4)) * DAY) / EVAL_STEP);
-      labels.push(inject(rng, log, family, at));
+function generateSeries(rng: Prng, family: Family, k: number): EvalSeries {
+  const step = EVAL_STEPS[k % 2];
+  const perDay = DAY / step;
+  // History before the scored range: one week (the 7-day lag exists), 15 days for the
+  // weekly job (its third occurrence is scored), a few hours for a new workload.
+  let historyDays = family === 'weekly_job' ? 15 : 7;
+  let scoredDays = 7;
+  let offsetDays = 0;
+  if (family === 'short_history') {
+    // A Deployment created a few hours ago, on a weekday (Tuesday–Thursday).
+    offsetDays = rng.int(1, 3) + rng.between(0, 0.5);
+    historyDays = rng.between(2, 6) / 24;
+    scoredDays = 1;
+  }
+  const first = Math.round((offsetDays * DAY) / step); // grid index of the first point
+  const n = first + Math.round(((historyDays + scoredDays) * DAY) / step);
+  const scored = first + Math.round((historyDays * DAY) / step);
+  const at = (day: number): number => Math.round(day * perDay);
+
+  if (family === 'sparse_counter') return sparseCounter(rng, k, step, n, scored);
+
+  const d: Draft = { step, log: [], noise: rng.between(0.03, 0.08), labels: [], recurrences: [] };
+  d.log = workload(rng, step, first, n, d.noise, family === 'daily_edges');
+
+  if (family === 'spike') {
+    // Three spikes of 4–12 σ (σ: the series' noise), 3–15 points, up or down.
+    for (const day of [8, 10, 12]) {
+      const from = at(day + rng.between(-0.4, 0.4));
+      const length = rng.int(3, 15);
+      const size = d.noise * rng.between(4, 12) * sign(rng);
+      add(d.log, from, from + length, size);
+      d.labels.push(label(d, 'spike', from, from + length));
     }
-  } else if (family === 'factor_change') {
-    // A release: traffic ×1.5 (or ÷1.5) from then on. Not an anomaly a person would flag.
-    const at = Math.round(rng.between(2, 6) * (DAY / EVAL_STEP));
-    const change = Math.log(1.5) * (rng.chance(0.5) ? 1 : -1);
-    for (let i = at; i < n; i++) log[i] += change;
+  } else if (family === 'level_shift' || family === 'factor_change') {
+    // Lasting steps (a release, a scale-out): ×1.3–2 up or ×0.5–0.77 down from then on;
+    // three per series, or one ×1.5 / ÷1.5 release (the family the old set said was normal).
+    const days = family === 'level_shift' ? [8, 10, 12] : [rng.between(8, 12)];
+    for (const day of days) {
+      const from = at(day + rng.between(-0.4, 0.4));
+      const size =
+        family === 'factor_change'
+          ? Math.log(1.5) * sign(rng)
+          : rng.chance(0.5)
+            ? Math.log(rng.between(1.3, 2))
+            : Math.log(rng.between(0.5, 0.77));
+      add(d.log, from, n, size);
+      d.labels.push(label(d, 'level_shift', from, from + 1));
+    }
+  } else if (family === 'drift') {
+    // Two slow multiplicative trends: ×1.5–3 (or ÷) over 6–24 hours, then staying there.
+    for (const day of [8, 11]) {
+      const from = at(day + rng.between(0, 0.5));
+      const ramp = Math.round((rng.between(6, 24) * HOUR) / step);
+      const size = Math.log(rng.between(1.5, 3)) * sign(rng);
+      for (let i = from; i < n; i++) d.log[i] += size * Math.min(1, (i - from) / ramp);
+      d.labels.push(label(d, 'drift', from, from + ramp));
+    }
   } else if (family === 'past_incident') {
-    // An outage in the first week at the hour that is then checked in the second week.
-    const at = Math.round((rng.between(5, 6.5) * DAY) / EVAL_STEP);
-    const length = rng.int(6, 24);
-    const factor = rng.chance(0.5) ? rng.between(0.05, 0.2) : rng.between(3, 5);
-    for (let i = at; i < at + length; i++) log[i] += Math.log(factor);
-    labels.push(label('incident', at, at + length));
-    recurrences.push(span(at + WEEK / EVAL_STEP, at + WEEK / EVAL_STEP + length));
+    // An outage (÷5–÷20) or surge (×3–×5) of 30 min–2 h in the history week; the same
+    // hours a week later, in the scored range, must not alert.
+    const from = at(rng.between(4, 6.5));
+    const length = Math.round((rng.between(0.5, 2) * HOUR) / step);
+    const size = rng.chance(0.5) ? Math.log(rng.between(0.05, 0.2)) : Math.log(rng.between(3, 5));
+    add(d.log, from, from + length, size);
+    d.recurrences.push(span(d, from + WEEK / step, from + WEEK / step + length));
   } else if (family === 'weekly_job') {
-    // A weekly batch job: ×2.5–×4 for 1–3 hours, the same weekday and time every week,
-    // first in week 1 after the warm-up day, so 22 days hold three occurrences. A person
-    // seeing it the first or second time would flag it (labelled `incident`); the third
-    // time, after two identical weeks, it is the weekly pattern and must not alert.
-    const at = Math.round((rng.between(1, 6.8) * DAY) / EVAL_STEP);
-    const length = Math.round((rng.between(1, 3) * HOUR) / EVAL_STEP);
+    // A weekly batch job, ×2.5–×4 for 1–3 hours, same weekday and time every week; the
+    // third occurrence (in the scored range) must not alert.
+    const from = at(rng.between(1, 6.8));
+    const length = Math.round((rng.between(1, 3) * HOUR) / step);
     const size = Math.log(rng.between(2.5, 4));
-    for (let week = 0, from = at; from < n; week++, from += WEEK / EVAL_STEP) {
-      for (let i = from; i < from + length && i < n; i++) log[i] += size;
-      if (week < 2) labels.push(label('incident', from, from + length));
-      else recurrences.push(span(from, from + length));
+    for (let s = from; s < n; s += WEEK / step) {
+      add(d.log, s, Math.min(n, s + length), size);
+      if (s >= scored) d.recurrences.push(span(d, s, s + length));
+    }
+  } else if (family === 'daily_edges') {
+    // Business hours with hard edges every day (workload() draws them); half the series
+    // also get a real burst (×3–×6 for 3–15 points) in the scored range.
+    if (k % 4 < 2) {
+      const from = at(rng.between(8, 13));
+      const length = rng.int(3, 15);
+      add(d.log, from, from + length, Math.log(rng.between(3, 6)));
+      d.labels.push(label(d, 'burst', from, from + length));
+    }
+  } else if (family === 'short_history') {
+    // Half: a ×2 (or ÷2) step a few hours into the scored day.
+    if (k % 4 < 2) {
+      const from = scored + Math.round((rng.between(1, 12) * HOUR) / step);
+      add(d.log, from, n, Math.log(2) * sign(rng));
+      d.labels.push(label(d, 'level_shift', from, from + 1));
     }
   }
 
-  const points = toPoints(rng, log);
-  return { name: `${family}-${k}`, family, step: EVAL_STEP, points, labels, recurrences };
+  return {
+    name: `${family}-${k}`,
+    family,
+    step,
+    points: toPoints(rng, d.log, step, first),
+    scoredFrom: START + scored * step,
+    labels: d.labels,
+    recurrences: d.recurrences,
+  };
 }
 
-/** Log of a clean workload metric: level, daily and weekly cycles, slow wander, noise. */
-function baseline(rng: Prng, n: number): number[] {
+/**
+ * Log of a clean workload metric on grid indices [0, n) (indices before `first` are
+ * NaN: the series does not exist yet): a level of 5–500, a daily cycle of amplitude
+ * 20–60 % with a harmonic, weekends (UTC Saturday and Sunday) at ×0.6–0.9, a slow day-to-day wander of ~2 %, and noise proportional to the level. With
+ * `edges`, business hours 09:00–18:00 at ×2–4 with hard edges instead of the smooth cycle.
+ */
+function workload(
+  rng: Prng,
+  step: number,
+  first: number,
+  n: number,
+  noise: number,
+  edges: boolean,
+): number[] {
   const level = Math.log(rng.between(5, 500));
-  const daily = rng.between(0.3, 0.8); // day/night ratio exp(2·daily): ~1.8 to ~5
+  const amplitude = rng.between(0.2, 0.6);
   const phase = rng.between(0, 2 * Math.PI);
-  const weekend = rng.chance(0.7) ? Math.log(rng.between(0.6, 0.85)) : 0;
-  const noise = rng.between(0.03, 0.08);
+  const weekend = Math.log(rng.between(0.6, 0.9));
+  const office = Math.log(rng.between(2, 4));
+  const wanderDecay = Math.exp(-step / (12 * HOUR));
+  const wanderKick = 0.02 * Math.sqrt(1 - wanderDecay * wanderDecay);
   const log: number[] = [];
-  let wander = 0;
+  let wander = 0.02 * rng.normal();
   for (let i = 0; i < n; i++) {
-    const t = i * EVAL_STEP;
-    const dayAngle = (2 * Math.PI * (t % DAY)) / DAY;
-    const weekday = Math.floor(t / DAY) % 7;
-    wander = 0.995 * wander + 0.01 * rng.normal();
-    log.push(
-      level +
-        daily * Math.sin(dayAngle + phase) +
-        0.3 * daily * Math.sin(2 * dayAngle + phase) +
-        (weekday >= 5 ? weekend : 0) +
-        wander +
-        noise * rng.normal(),
-    );
+    wander = wanderDecay * wander + wanderKick * rng.normal();
+    if (i < first) {
+      log.push(NaN);
+      continue;
+    }
+    const t = i * step;
+    const hourOfDay = (t % DAY) / HOUR;
+    const angle = (2 * Math.PI * hourOfDay) / 24;
+    const cycle = edges
+      ? hourOfDay >= 9 && hourOfDay < 18
+        ? office
+        : 0
+      : Math.log(1 + amplitude * (0.85 * Math.sin(angle + phase) + 0.15 * Math.sin(2 * angle)));
+    log.push(level + cycle + weekend * weekendShare(t) + wander + noise * rng.normal());
   }
   return log;
 }
 
-function inject(rng: Prng, log: number[], type: Family, at: number): Label {
-  const sign = rng.chance(0.5) ? 1 : -1;
-  const perHour = HOUR / EVAL_STEP;
-  if (type === 'spike') {
-    // 2–6 points (10–30 minutes), ×3–×8 up or ÷4–÷10 down.
-    const length = rng.int(2, 6);
-    const size = sign > 0 ? Math.log(rng.between(3, 8)) : -Math.log(rng.between(4, 10));
-    for (let i = at; i < at + length; i++) log[i] += size;
-    return label('spike', at, at + length);
-  }
-  if (type === 'level_shift') {
-    // ×2.5–×4 (or ÷) for 3–10 hours, then back.
-    const length = Math.round(rng.between(3, 10) * perHour);
-    const size = sign * Math.log(rng.between(2.5, 4));
-    for (let i = at; i < at + length && i < log.length; i++) log[i] += size;
-    return label('level_shift', at, at + length);
-  }
-  // Drift: a ramp to ×2.5–×4 (or ÷) over 3–8 hours, held 1–3 hours, then back.
-  const ramp = Math.round(rng.between(3, 8) * perHour);
-  const hold = Math.round(rng.between(1, 3) * perHour);
-  const size = sign * Math.log(rng.between(2.5, 4));
-  for (let i = 0; i < ramp + hold && at + i < log.length; i++) {
-    log[at + i] += size * Math.min(1, i / ramp);
-  }
-  return label('drift', at, at + ramp + hold);
+/** 1 on Saturdays and Sundays (UTC), 0 on weekdays. */
+function weekendShare(t: number): number {
+  const day = Math.floor((((t % WEEK) + WEEK) % WEEK) / DAY); // t = 0 is a Monday 00:00
+  return day >= 5 ? 1 : 0;
 }
 
-function label(type: AnomalyType, from: number, to: number): Label {
-  return { type, ...span(from, to) };
+/**
+ * A sparse counter (errors per step): mostly 0 with occasional 1s and 2s (Poisson, a mean
+ * of 0.02–0.3 per point with a mild daily cycle). Half get a real burst in the scored
+ * range: 10–40 per point for 3–15 points.
+ */
+function sparseCounter(rng: Prng, k: number, step: number, n: number, scored: number): EvalSeries {
+  const mean = rng.between(0.02, 0.3);
+  const phase = rng.between(0, 2 * Math.PI);
+  const rate: number[] = [];
+  for (let i = 0; i < n; i++) {
+    rate.push(mean * (1 + 0.5 * Math.sin((2 * Math.PI * i * step) / DAY + phase)));
+  }
+  const labels: Label[] = [];
+  if (k % 4 < 2) {
+    const from = scored + Math.round(rng.between(1, 6) * (DAY / step));
+    const length = rng.int(3, 15);
+    const size = rng.between(10, 40);
+    for (let i = from; i < from + length; i++) rate[i] = size;
+    labels.push({ type: 'burst', start: START + from * step, end: START + (from + length) * step });
+  }
+  const points: SeriesPoint[] = [];
+  const missingFrom = rng.int(0, n - 60);
+  const missingTo = missingFrom + Math.round((rng.between(20, 60) * 60) / step);
+  for (let i = 0; i < n; i++) {
+    if (i >= missingFrom && i < missingTo) continue;
+    points.push([START + i * step, rng.chance(0.003) ? null : poisson(rng, rate[i])]);
+  }
+  return {
+    name: `sparse_counter-${k}`,
+    family: 'sparse_counter',
+    step,
+    points,
+    scoredFrom: START + scored * step,
+    labels,
+    recurrences: [],
+  };
+}
+
+function poisson(rng: Prng, mean: number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  for (let p = rng.next(); p > limit; p *= rng.next()) k++;
+  return k;
+}
+
+function sign(rng: Prng): number {
+  return rng.chance(0.5) ? 1 : -1;
+}
+
+function add(log: number[], from: number, to: number, size: number): void {
+  for (let i = from; i < to && i < log.length; i++) log[i] += size;
+}
+
+function label(d: Draft, type: AnomalyType, from: number, to: number): Label {
+  return { type, ...span(d, from, to) };
 }
 
 /** Grid indices `[from, to)` as unix seconds. */
-function span(from: number, to: number): Span {
-  return { start: START + from * EVAL_STEP, end: START + to * EVAL_STEP };
+function span(d: { step: number }, from: number, to: number): Span {
+  return { start: START + from * d.step, end: START + to * d.step };
 }
 
-/** Values with missed scrapes: ~1 % single gaps and a 30–120 minute outage of the scraper. */
-function toPoints(rng: Prng, log: number[]): SeriesPoint[] {
-  const missingFrom = rng.int(DAY / EVAL_STEP, log.length - 30);
-  const missingTo = missingFrom + rng.int(6, 24);
+/**
+ * Values with missed scrapes: ~0.3 % single gaps and one 20–60 minute outage of the
+ * scraper (~0.4 % missing in all over two weeks).
+ */
+function toPoints(rng: Prng, log: number[], step: number, first: number): SeriesPoint[] {
+  const missingFrom = rng.int(first, log.length - 60);
+  const missingTo = missingFrom + Math.round((rng.between(20, 60) * 60) / step);
   const points: SeriesPoint[] = [];
-  for (let i = 0; i < log.length; i++) {
+  for (let i = first; i < log.length; i++) {
     if (i >= missingFrom && i < missingTo) continue; // absent from the range entirely
-    const value = rng.chance(0.01) ? null : Math.round(Math.exp(log[i]) * 1000) / 1000;
-    points.push([START + i * EVAL_STEP, value]);
+    const value = rng.chance(0.003) ? null : Math.round(Math.exp(log[i]) * 1000) / 1000;
+    points.push([START + i * step, value]);
   }
   return points;
 }

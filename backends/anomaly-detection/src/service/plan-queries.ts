@@ -23,7 +23,7 @@ export const RECENT_HISTORY_SECONDS = 86400;
 /**
  * The detector's lags (same time 1, 2, 3 days and 1, 2 weeks earlier, and the weekly
  * pattern's 1 and 2 weeks). For each, the range shifted back by the lag is fetched, with
- * LONG_WINDOW_SECONDS more before it so that the detector's trailing baselines are warm
+ * HISTORY_WARM_UP_SECONDS more before it so that the detector's trailing baselines are warm
  * there too: it scores those past points and cleans the anomalous ones out of the history
  * it compares with.
  */
@@ -85,7 +85,7 @@ export function chooseStep(request: AnomalyRequest): number {
  */
 function historySegments(request: AnomalyRequest, step: number): [number, number][] {
   const last = Math.floor((request.to - request.from) / step);
-  const longLead = Math.ceil(parameters.LONG_WINDOW_SECONDS / step);
+  const longLead = Math.ceil(parameters.HISTORY_WARM_UP_SECONDS / step);
   const segments: [number, number][] = [[-Math.ceil(RECENT_HISTORY_SECONDS / step), last]];
   for (const lagSeconds of HISTORY_LAGS_SECONDS) {
     // The detector rounds a lag to whole steps the same way.
