@@ -13,6 +13,7 @@ import { REPO_ROOT } from '../helpers/sidecar-process';
 import { TcpTap } from '../helpers/tcp-tap';
 import {
   DEFAULT_QUERIES,
+  NAME_PATTERN_FALLBACK,
   renderQuery,
 } from '../../backends/anomaly-detection/src/sources/metric-queries';
 
@@ -131,6 +132,17 @@ function expectContractShape(body: Record<string, unknown>, from: number, to: nu
   for (const w of windows) {
     expect(w.end).toBeGreaterThan(w.start);
     expect(series.map((s) => s.metric)).toContain(w.metric);
+  }
+  // Added later: each window's drivers (its own metric first) and each series' own scores.
+  for (const w of windows as unknown as { metric: string; drivers: Record<string, unknown>[] }[]) {
+    expect(w.drivers[0].metric).toBe(w.metric);
+    for (const d of w.drivers) {
+      expect(['up', 'down']).toContain(d.direction);
+      expect(typeof d.query).toBe('string');
+    }
+  }
+  for (const s of series as unknown as { points: [number][]; scores: [number][] }[]) {
+    expect(s.scores.map(([t]) => t)).toEqual(s.points.map(([t]) => t));
   }
 }
 
@@ -749,6 +761,30 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
     expect(windows[0].start).toBeLessThanOrEqual(RELEASE_AT + 300);
     // Closed about an hour later (re-baselined), not open to the end of the range.
     expect(windows[0].end).toBeLessThanOrEqual(RELEASE_AT + 3600 + 900);
+  });
+
+  it('explains the ×1.5 release: CPU up by a factor of about 1.5, and the PromQL it came from', async () => {
+    const { body } = await getAnomalies(backend.url, { ...range, name: 'checkout' });
+    type Driver = Record<string, unknown> & { factor: number; expected: number; observed: number };
+    const windows = (body.windows as { metric: string; drivers: Driver[] }[]).filter(
+      (w) => w.metric === 'cpu',
+    );
+    expect(windows).toHaveLength(1);
+    const [driver] = windows[0].drivers;
+    // No kube-state-metrics for checkout: the name-pattern query, rate() over 5 minutes.
+    const query = renderQuery(NAME_PATTERN_FALLBACK.Deployment!.queries[0].query, {
+      namespace: 'guestbook',
+      name: 'checkout',
+      rateIntervalSeconds: 300,
+    });
+    expect(driver).toMatchObject({ metric: 'cpu', unit: 'cores', direction: 'up', query });
+    expect(driver.factor).toBeGreaterThan(1.4);
+    expect(driver.factor).toBeLessThan(1.6);
+    expect(driver.expected).toBeGreaterThan(0.27);
+    expect(driver.expected).toBeLessThan(0.33);
+    const cpu = (body.series as { metric: string; query: string; history: unknown }[])[0];
+    expect(cpu).toMatchObject({ metric: 'cpu', query });
+    expect(cpu.history).toMatchObject({ baselines: { seasonal: 121, trend: 0 } });
   });
 
   it('reports a slow drift while it runs', async () => {

@@ -284,6 +284,87 @@ describe('detectAnomalies', () => {
     expect(windows.every((w) => w.end > rampStart)).toBe(true);
   });
 
+  describe('explanations', () => {
+    it('explains a ×2 step an hour after creation against the trailing line', () => {
+      const points = noisy(180, (i, v) => (i >= 60 ? v * 2 : v));
+      const result = detectAnomalies(points, { step: STEP });
+      expect(result.windows).toHaveLength(1);
+      expect(result.explanations).toHaveLength(1);
+      const [explanation] = result.explanations;
+      expect(explanation.direction).toBe('up');
+      expect(explanation.baseline).toBe('trend');
+      expect(explanation.peak).toBeGreaterThanOrEqual(result.windows[0].start);
+      expect(explanation.peak).toBeLessThan(result.windows[0].end);
+      expect(explanation.observed).toBe(points.find(([t]) => t === explanation.peak)![1]);
+      // Judged against the level from before the step (100), in the series' own units.
+      expect(explanation.expected).toBeGreaterThan(92);
+      expect(explanation.expected).toBeLessThan(108);
+      expect(explanation.factor).toBeGreaterThan(1.8);
+      expect(explanation.factor).toBeLessThan(2.4);
+      expect(explanation.low!).toBeLessThan(explanation.expected!);
+      expect(explanation.high!).toBeGreaterThan(explanation.expected!);
+      expect(explanation.high!).toBeLessThan(explanation.observed!);
+    });
+
+    it('gives the expectation and band of every point, in the series’ own units', () => {
+      const points = noisy(24 * 60 * 3, (i, v) => (i === 100 ? null : v));
+      const { expected, band, baselines, scores } = detectAnomalies(points, { step: STEP });
+      expect(expected.map(([t]) => t)).toEqual(points.map(([t]) => t));
+      expect(band.map(([t]) => t)).toEqual(points.map(([t]) => t));
+      expect(baselines).toHaveLength(points.length);
+      // Judged exactly where there is a score; a gap is not judged.
+      expect(expected.every(([, e], i) => (e === null) === (scores[i][1] === null))).toBe(true);
+      expect(expected[100][1]).toBeNull();
+      expect(band[100]).toEqual([points[100][0], null, null]);
+      // The first day has no earlier day: the trailing line; later days the seasonal shape.
+      expect(baselines[600]).toBe('trend');
+      expect(baselines[2 * 24 * 60 + 600]).toBe('seasonal');
+      let inside = 0;
+      let judged = 0;
+      points.forEach(([, v], i) => {
+        const [, low, high] = band[i];
+        if (v === null || low === null || high === null) return;
+        judged++;
+        expect(low).toBeLessThanOrEqual(expected[i][1]!);
+        expect(high).toBeGreaterThanOrEqual(expected[i][1]!);
+        if (v >= low && v <= high) inside++;
+      });
+      // 4 % noise against a band of ±2.2 σ (σ ≈ 4 %): nearly every point is inside.
+      expect(inside / judged).toBeGreaterThan(0.95);
+      const e = expected[2 * 24 * 60 + 600][1]!;
+      expect(e).toBeGreaterThan(95);
+      expect(e).toBeLessThan(105);
+    });
+
+    it('explains a drop against the seasonal shape of earlier days', () => {
+      const start = 4 * 24 * 60 + 600;
+      const points = noisy(5 * 24 * 60, (i, v) => (i >= start && i < start + 30 ? v / 2 : v));
+      const result = detectAnomalies(points, { step: STEP });
+      const k = result.windows.findIndex((w) => w.start >= points[start - 5][0]);
+      expect(k).toBeGreaterThanOrEqual(0);
+      expect(result.explanations[k]).toMatchObject({ direction: 'down', baseline: 'seasonal' });
+      expect(result.explanations[k].factor).toBeGreaterThan(0.4);
+      expect(result.explanations[k].factor).toBeLessThan(0.6);
+    });
+
+    it('keeps the band of a count at or above zero', () => {
+      const points: SeriesPoint[] = [];
+      const rng = new Prng(5);
+      for (let i = 0; i < 600; i++) {
+        points.push([
+          1_700_000_000 + i * STEP,
+          i >= 400 && i < 410 ? 40 : rng.next() < 0.1 ? 1 : 0,
+        ]);
+      }
+      const result = detectAnomalies(points, { step: STEP });
+      expect(result.band.every(([, low]) => low === null || low >= 0)).toBe(true);
+      expect(result.explanations.length).toBeGreaterThan(0);
+      const explanation = result.explanations.find((x) => x.observed === 40)!;
+      expect(explanation).toMatchObject({ direction: 'up' });
+      expect(explanation.expected).toBeLessThan(1);
+    });
+  });
+
   it('rejects a step that is not positive', () => {
     expect(() => detectAnomalies(series(10), { step: 0 })).toThrow(RangeError);
   });

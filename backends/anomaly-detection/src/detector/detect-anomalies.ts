@@ -26,7 +26,15 @@ import {
   WEEKLY_PATTERN_LAGS_SECONDS,
 } from './parameters';
 import { medianOf, SlidingMedian } from './sliding-median';
-import type { AnomalyWindow, DetectionResult, ScorePoint, SeriesPoint } from './types';
+import type {
+  AnomalyWindow,
+  Baseline,
+  BandPoint,
+  DetectionResult,
+  ScorePoint,
+  SeriesPoint,
+  WindowExplanation,
+} from './types';
 import { summarize } from './windows';
 
 export interface DetectOptions {
@@ -70,7 +78,16 @@ export function detectAnomalies(
   const step = options.step ?? inferStep(points);
   if (!(step > 0) || !Number.isFinite(step)) throw new RangeError(`step must be > 0, got ${step}`);
   if (points.length === 0) {
-    return { scores: [], windows: [], summary: summarize([], []), step };
+    return {
+      scores: [],
+      windows: [],
+      summary: summarize([], []),
+      step,
+      expected: [],
+      band: [],
+      baselines: [],
+      explanations: [],
+    };
   }
   const t0 = points[0][0];
   const gridLength = Math.round((points[points.length - 1][0] - t0) / step) + 1;
@@ -78,14 +95,75 @@ export function detectAnomalies(
     throw new RangeError(`range / step is ${gridLength} points, more than ${MAX_GRID_POINTS}`);
   }
 
-  const { grid, count } = transform(points, t0, step, gridLength);
-  const { scores: gridScores, windows } = new Scorer(grid, t0, step, count).run();
+  const { grid, count, floor } = transform(points, t0, step, gridLength);
+  const scorer = new Scorer(grid, t0, step, count);
+  const { scores: gridScores, windows, peaks } = scorer.run();
+  // Back to the series' own units: the inverse of the transform, never below 0.
+  const original = (y: number): number | null =>
+    Number.isNaN(y)
+      ? null
+      : roundSignificant(Math.max(0, count ? (y / 2) ** 2 - 0.375 : Math.exp(y) - floor));
+  const index = (t: number) => Math.round((t - t0) / step);
 
   const scores: ScorePoint[] = points.map(([t, v]) => {
-    const score = v === null ? NaN : gridScores[Math.round((t - t0) / step)];
+    const score = v === null ? NaN : gridScores[index(t)];
     return [t, Number.isNaN(score) ? null : Math.round(score * 100) / 100];
   });
-  return { scores, windows, summary: summarize(scores, windows), step };
+  const expected: SeriesPoint[] = points.map(([t]) => [t, original(scorer.expectedAt[index(t)])]);
+  const band: BandPoint[] = points.map(([t]) => {
+    const i = index(t);
+    const sigma = scorer.sigmaAt[i];
+    return [
+      t,
+      original(scorer.expectedAt[i] - BAND_SIGMAS * sigma),
+      original(scorer.expectedAt[i] + BAND_SIGMAS * sigma),
+    ];
+  });
+  const baselines: (Baseline | null)[] = points.map(([t]) => BASELINES[scorer.basisAt[index(t)]]);
+  const values = new Map(points.map(([t, v]) => [t, v]));
+  const explanations: WindowExplanation[] = peaks.map(({ at, direction }) => {
+    const t = t0 + at * step;
+    const observed = values.get(t) ?? null;
+    const expect = original(scorer.expectedAt[at]);
+    const sigma = scorer.sigmaAt[at];
+    return {
+      peak: t,
+      direction: direction > 0 ? 'up' : 'down',
+      observed,
+      expected: expect,
+      low: original(scorer.expectedAt[at] - BAND_SIGMAS * sigma),
+      high: original(scorer.expectedAt[at] + BAND_SIGMAS * sigma),
+      factor:
+        observed === null || expect === null || expect === 0
+          ? null
+          : roundSignificant(observed / expect, 3),
+      baseline: BASELINES[scorer.basisAt[at]],
+    };
+  });
+  return {
+    scores,
+    windows,
+    summary: summarize(scores, windows),
+    step,
+    expected,
+    band,
+    baselines,
+    explanations,
+  };
+}
+
+/**
+ * Half-width of the reported band, in σ: the |z| at which a point's score reaches
+ * ALERT_SCORE (10·tanh(|z| / SCORE_SCALE) = ALERT_SCORE), about 2.2 σ.
+ */
+export const BAND_SIGMAS = SCORE_SCALE * Math.atanh(ALERT_SCORE / 10);
+
+/** The baseline kinds by their code in Scorer.basisAt (0: none). */
+const BASELINES: readonly (Baseline | null)[] = [null, 'trend', 'seasonal'];
+
+/** `value` to `digits` significant digits (the detector's noise floor is 2 %). */
+function roundSignificant(value: number, digits = 4): number {
+  return value === 0 || !Number.isFinite(value) ? value : Number(value.toPrecision(digits));
 }
 
 /** The median spacing of consecutive timestamps; 60 when there are fewer than 2 points. */
@@ -111,7 +189,7 @@ function transform(
   t0: number,
   step: number,
   gridLength: number,
-): { grid: Float64Array; count: boolean } {
+): { grid: Float64Array; count: boolean; floor: number } {
   const present = points
     .map(([, v]) => v)
     .filter((v): v is number => v !== null && Number.isFinite(v));
@@ -126,7 +204,7 @@ function transform(
     const x = Math.max(v, 0);
     grid[Math.round((t - t0) / step)] = count ? 2 * Math.sqrt(x + 0.375) : Math.log(x + floor);
   }
-  return { grid, count };
+  return { grid, count, floor };
 }
 
 /** An open window: the change's onset, its direction and the frozen expectation. */
@@ -209,6 +287,14 @@ class Scorer {
   private readonly n: number;
   private readonly scores: Float64Array;
   private readonly windows: AnomalyWindow[] = [];
+  /** Per window: its peak point and direction. */
+  private readonly peaks: { at: number; direction: 1 | -1 }[] = [];
+  /** What each point was judged against, in the transformed units (NaN: not judged). */
+  readonly expectedAt: Float64Array;
+  /** The noise scale σ each point was judged with (NaN: not judged). */
+  readonly sigmaAt: Float64Array;
+  /** The baseline each point was judged against: 0 none, 1 the trailing line, 2 seasonal. */
+  readonly basisAt: Uint8Array;
   /**
    * The shape of each point: value − the level in force, with anomalous points (and the
    * part a recurring pattern explains) replaced by the expectation. Seasonal shapes are
@@ -273,6 +359,9 @@ class Scorer {
     this.shape = new Float64Array(this.n).fill(NaN);
     this.deviation = new Float64Array(this.n).fill(NaN);
     this.reference = new Float64Array(this.n).fill(NaN);
+    this.expectedAt = new Float64Array(this.n).fill(NaN);
+    this.sigmaAt = new Float64Array(this.n).fill(NaN);
+    this.basisAt = new Uint8Array(this.n);
     this.minSigma = count ? MIN_COUNT_SIGMA : MIN_LOG_SIGMA;
     this.lagPoints = [];
     for (let d = 1; d <= MAX_LAG_DAYS; d++) this.lagPoints.push(Math.round((d * DAY) / step));
@@ -292,10 +381,21 @@ class Scorer {
     this.innovations = new SlidingMedian(points(NOISE_WINDOW_SECONDS, MIN_WINDOW_POINTS));
   }
 
-  run(): { scores: Float64Array; windows: AnomalyWindow[] } {
+  run(): {
+    scores: Float64Array;
+    windows: AnomalyWindow[];
+    peaks: { at: number; direction: 1 | -1 }[];
+  } {
     for (let i = 0; i < this.n; i++) this.visit(i);
     if (this.alarm) this.closeAlarm(this.alarm.lastAnomalous, false);
-    return { scores: this.scores, windows: this.windows };
+    return { scores: this.scores, windows: this.windows, peaks: this.peaks };
+  }
+
+  /** Records what point i was judged against (transformed units). */
+  private judged(i: number, expected: number, sigma: number, seasonal: boolean): void {
+    this.expectedAt[i] = expected;
+    this.sigmaAt[i] = sigma;
+    this.basisAt[i] = seasonal ? 2 : 1;
   }
 
   /**
@@ -353,6 +453,7 @@ class Scorer {
     // the point against the pattern, and keep the pattern out of the level.
     const pattern = this.patternAt(i, deviation, PATTERN_AGREEMENT_SIGMAS * sigma);
     const z = (deviation - pattern) / sigma;
+    this.judged(i, value - deviation + pattern, sigma, seasonal);
     this.scores[i] = Math.min(ALERT_SCORE - 0.1, 10 * Math.tanh(Math.abs(z) / SCORE_SCALE));
 
     // Two-sided CUSUM; each side remembers where its current run began (the onset).
@@ -477,6 +578,7 @@ class Scorer {
     const alarm = this.alarm!;
     const expected = alarm.level + alarm.slope * (i - alarm.at);
     const z = (residual - expected) / sigma;
+    this.judged(i, this.y[i] - residual + expected, sigma, alarm.seasonal);
     const along = z * alarm.direction;
     this.scores[i] = 10 * Math.tanh(Math.abs(z) / SCORE_SCALE);
     this.deviation[i] = residual - this.shadowExpectation(alarm.seasonal, expected);
@@ -512,12 +614,17 @@ class Scorer {
     this.alarm = undefined;
     let present = 0;
     let peak = 0;
+    let peakAt = alarm.onset;
     for (let j = alarm.onset; j <= last; j++) {
       if (Number.isNaN(this.y[j])) continue;
       present++;
-      peak = Math.max(peak, this.scores[j]);
+      if (this.scores[j] > peak) {
+        peak = this.scores[j];
+        peakAt = j;
+      }
     }
     if (present >= MIN_WINDOW_ANOMALOUS_POINTS) {
+      this.peaks.push({ at: peakAt, direction: alarm.direction });
       this.windows.push({
         start: this.t0 + alarm.onset * this.step,
         end: this.t0 + (last + 1) * this.step,

@@ -1,4 +1,11 @@
-import { detectAnomalies, type ScorePoint, type SeriesPoint } from '../detector';
+import {
+  type BandPoint,
+  type Baseline,
+  detectAnomalies,
+  type ScorePoint,
+  type SeriesPoint,
+  type WindowExplanation,
+} from '../detector';
 import type { MetricDefinition, MetricQueries, PodSelection } from '../sources/metric-queries';
 import {
   DEFAULT_QUERIES,
@@ -21,12 +28,56 @@ export const MAX_CONCURRENT_QUERIES = 4;
 /** Shortest `rate()` range: four 15 s scrapes and then some, as dashboards commonly use. */
 const MIN_RATE_INTERVAL_SECONDS = 300;
 
+/** One metric behind a window: what it did at the peak of its own overlapping window. */
+export interface WindowDriver extends WindowExplanation {
+  metric: string;
+  label: string;
+  unit: string;
+  /** The peak score of that metric's own window. */
+  score: number;
+  /**
+   * The PromQL the metric's series came from, rendered for this resource. With the sample
+   * source no Prometheus ran it: the generated series is derived from this text.
+   */
+  query: string;
+}
+
 export interface AnomalyWindowReport {
   start: number;
   end: number;
   score: number;
-  /** The metric whose detector found the window. */
+  /** The metric whose detector found the window (`drivers[0].metric`). */
   metric: string;
+  /**
+   * The metrics whose own windows overlap this one: this window's metric first, then the
+   * others, strongest first (added later; docs/anomaly-api.md).
+   */
+  drivers: WindowDriver[];
+}
+
+/** One metric of the report (docs/anomaly-api.md, `series`). */
+export interface SeriesReport {
+  metric: string;
+  label: string;
+  unit: string;
+  query: string;
+  points: SeriesPoint[];
+  /** The metric's own scores (the report's `scores` are their per-point maximum). */
+  scores: ScorePoint[];
+  /** What each point was judged against, and the band of normal values around it. */
+  expected: SeriesPoint[];
+  band: BandPoint[];
+  /** How much history the detector had, and which baselines it judged the range against. */
+  history: HistoryReport;
+}
+
+export interface HistoryReport {
+  /** First timestamp with data of everything read for the metric (null: none). */
+  since: number | null;
+  /** `from − since`: seconds of history before the range (0 when it starts inside it). */
+  seconds: number;
+  /** How many of the range's judged points each baseline judged. */
+  baselines: Record<Baseline, number>;
 }
 
 /** The `200` body of `GET /api/v1/anomalies` (docs/anomaly-api.md). */
@@ -46,7 +97,7 @@ export interface AnomalyReport {
     maxScore: number;
     anomalousWindows: number;
   };
-  series: { metric: string; label: string; unit: string; points: SeriesPoint[] }[];
+  series: SeriesReport[];
   scores: ScorePoint[];
   windows: AnomalyWindowReport[];
 }
@@ -93,16 +144,19 @@ export async function analyzeResource(
   const chunks = await runBounded(tasks, MAX_CONCURRENT_QUERIES);
   const fetched = definitions.map((definition, m) => ({
     definition,
+    query: renderQuery(definition.query, vars),
     points: placeOnGrid(chunks.slice(m * ranges.length, (m + 1) * ranges.length).flat(), grid),
   }));
   const analysed = fetched
     .filter(({ definition, points }) => !definition.optional || points.some(([, v]) => v !== null))
-    .map(({ definition, points }) => analyse(definition, points, step, firstShown, request));
+    .map(({ definition, query, points }) =>
+      analyse(definition, query, points, step, firstShown, request),
+    );
 
   const scores = combineScores(analysed.map((a) => a.scores));
-  const windows = analysed
-    .flatMap((a) => a.windows)
-    .sort((a, b) => a.start - b.start || b.score - a.score);
+  const windows = explainWindows(analysed.map((a) => a.windows)).sort(
+    (a, b) => a.start - b.start || b.score - a.score,
+  );
   const known = scores.filter((p): p is [number, number] => p[1] !== null);
   return {
     resource: request.resource,
@@ -158,24 +212,74 @@ async function choosePodSelection(
 
 function analyse(
   definition: MetricDefinition,
+  query: string,
   points: SeriesPoint[],
   step: number,
   firstShown: number,
   request: AnomalyRequest,
 ) {
   const result = detectAnomalies(points, { step });
+  const since = points.find(([, v]) => v !== null)?.[0] ?? null;
+  const baselines: Record<Baseline, number> = { seasonal: 0, trend: 0 };
+  for (const baseline of result.baselines.slice(firstShown)) {
+    if (baseline !== null) baselines[baseline]++;
+  }
+  const scores = result.scores.slice(firstShown);
   return {
     series: {
       metric: definition.metric,
       label: definition.label,
       unit: definition.unit,
+      query,
       points: points.slice(firstShown),
+      scores,
+      expected: result.expected.slice(firstShown),
+      band: result.band.slice(firstShown),
+      history: {
+        since,
+        seconds: since === null ? 0 : Math.max(0, request.from - since),
+        baselines,
+      },
     },
-    scores: result.scores.slice(firstShown),
+    scores,
     windows: result.windows
-      .filter((w) => w.end > request.from && w.start <= request.to)
-      .map((w) => ({ ...w, metric: definition.metric })),
+      .map((w, k) => ({
+        ...w,
+        driver: {
+          metric: definition.metric,
+          label: definition.label,
+          unit: definition.unit,
+          score: w.score,
+          ...result.explanations[k],
+          query,
+        },
+      }))
+      .filter((w) => w.end > request.from && w.start <= request.to),
   };
+}
+
+/**
+ * The report's windows: every metric's windows, each with its drivers: its own metric
+ * first, then the other metrics with a window overlapping it, strongest first (each by its
+ * strongest overlapping window).
+ */
+function explainWindows(
+  perMetric: { start: number; end: number; score: number; driver: WindowDriver }[][],
+): AnomalyWindowReport[] {
+  return perMetric.flatMap((own, m) =>
+    own.map(({ start, end, score, driver }) => {
+      const others: WindowDriver[] = [];
+      perMetric.forEach((windows, n) => {
+        if (n === m) return;
+        const overlapping = windows
+          .filter((w) => w.start < end && w.end > start)
+          .sort((a, b) => b.score - a.score);
+        if (overlapping.length > 0) others.push(overlapping[0].driver);
+      });
+      others.sort((a, b) => b.score - a.score);
+      return { start, end, score, metric: driver.metric, drivers: [driver, ...others] };
+    }),
+  );
 }
 
 /** One point per grid timestamp: the source's value there, else `null` (a gap). */

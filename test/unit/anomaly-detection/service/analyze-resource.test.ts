@@ -63,6 +63,23 @@ function fakeSource(spikeAt: number, queries: string[] = []): MetricSource {
   };
 }
 
+/**
+ * A queryRange answering `level(query, t)` at every step with a 3 % wiggle, and no points
+ * for a query `level` does not know (undefined).
+ */
+function wiggling(
+  level: (query: string, t: number) => number | undefined,
+): MetricSource['queryRange'] {
+  return async (query, from, to, step) => {
+    const points: SeriesPoint[] = [];
+    for (let t = from; t <= to; t += step) {
+      const value = level(query, t);
+      if (value !== undefined) points.push([t, value * (1 + 0.03 * Math.sin(t / 97))]);
+    }
+    return points;
+  };
+}
+
 describe('analyzeResource', () => {
   it('scores each metric and names the metric driving each window', async () => {
     const queries: string[] = [];
@@ -78,6 +95,116 @@ describe('analyzeResource', () => {
     expect(report.windows[0].start).toBeGreaterThanOrEqual(1795301800);
     expect(report.summary).toMatchObject({ state: 'anomalous', anomalousWindows: 1 });
     expect(report.summary.maxScore).toBe(report.windows[0].score);
+  });
+
+  it('explains a ×1.6 CPU step: direction, observed, expected, band, factor and query', async () => {
+    const stepAt = REQUEST.from + 1800;
+    const source: MetricSource = {
+      kind: 'prometheus',
+      queryRange: wiggling((query, t) =>
+        query.startsWith('cpu')
+          ? t >= stepAt
+            ? 0.32
+            : 0.2
+          : query.startsWith('memory')
+            ? 2e8
+            : undefined,
+      ),
+    };
+    const report = await analyzeResource(REQUEST, source, QUERIES);
+    expect(report.windows).toHaveLength(1);
+    const [window] = report.windows;
+    expect(window.metric).toBe('cpu');
+    expect(window.drivers).toHaveLength(1);
+    const [driver] = window.drivers;
+    expect(driver).toMatchObject({
+      metric: 'cpu',
+      label: 'CPU',
+      unit: 'cores',
+      direction: 'up',
+      score: window.score,
+      query: renderQuery(QUERIES.Pod[0].query, {
+        namespace: 'ns',
+        name: 'web',
+        rateIntervalSeconds: 300,
+      }),
+    });
+    expect(driver.query).toBe('cpu{pod="web"}');
+    expect(driver.peak).toBeGreaterThanOrEqual(window.start);
+    expect(driver.peak).toBeLessThan(window.end);
+    expect(driver.factor).toBeGreaterThan(1.5);
+    expect(driver.factor).toBeLessThan(1.7);
+    expect(driver.expected).toBeGreaterThan(0.19);
+    expect(driver.expected).toBeLessThan(0.21);
+    expect(driver.observed! / 0.2).toBeGreaterThan(1.5);
+    expect(driver.observed! / 0.2).toBeLessThan(1.7);
+    expect(driver.low!).toBeLessThan(driver.expected!);
+    expect(driver.high!).toBeGreaterThan(driver.expected!);
+    expect(driver.high!).toBeLessThan(driver.observed!);
+    // Each series carries its own scores, expectation and band, on the response's timestamps.
+    const cpu = report.series[0];
+    expect(cpu.query).toBe('cpu{pod="web"}');
+    const times = cpu.points.map(([t]) => t);
+    expect(cpu.scores.map(([t]) => t)).toEqual(times);
+    expect(cpu.expected.map(([t]) => t)).toEqual(times);
+    expect(cpu.band.map(([t]) => t)).toEqual(times);
+    const peak = cpu.scores.find(([t]) => t === driver.peak)!;
+    expect(Math.abs(peak[1]! - window.score)).toBeLessThanOrEqual(0.05);
+    expect(report.series[1].scores.every(([, s]) => s === null || s < 5)).toBe(true);
+    // A fortnight of history, judged against the earlier days.
+    expect(cpu.history.seconds).toBeGreaterThanOrEqual(14 * DAY);
+    expect(cpu.history.baselines.seasonal).toBe(61);
+    expect(cpu.history.baselines.trend).toBe(0);
+  });
+
+  it('names every metric whose window overlaps, its own metric first', async () => {
+    const stepAt = REQUEST.from + 1800;
+    const up = (t: number) => t >= stepAt && t < stepAt + 900;
+    const source: MetricSource = {
+      kind: 'prometheus',
+      queryRange: wiggling((query, t) =>
+        query.startsWith('cpu')
+          ? up(t)
+            ? 0.4
+            : 0.2
+          : query.startsWith('memory')
+            ? up(t)
+              ? 1.3e8
+              : 2e8
+            : undefined,
+      ),
+    };
+    const report = await analyzeResource(REQUEST, source, QUERIES);
+    expect(report.windows.map((w) => w.metric).sort()).toEqual(['cpu', 'memory']);
+    for (const w of report.windows) {
+      expect(w.drivers.map((d) => d.metric)).toEqual(
+        w.metric === 'cpu' ? ['cpu', 'memory'] : ['memory', 'cpu'],
+      );
+    }
+    const memory = report.windows.find((w) => w.metric === 'memory')!.drivers[0];
+    expect(memory).toMatchObject({ direction: 'down', unit: 'bytes' });
+    expect(memory.factor).toBeGreaterThan(0.6);
+    expect(memory.factor).toBeLessThan(0.7);
+  });
+
+  it('says how much history there was: a workload created an hour before the range', async () => {
+    const created = REQUEST.from - HOUR;
+    const source: MetricSource = {
+      kind: 'prometheus',
+      async queryRange(_query, from, to, step) {
+        const points: SeriesPoint[] = [];
+        for (let t = Math.max(from, created); t <= to; t += step) {
+          points.push([t, 0.2 * (1 + 0.03 * Math.sin(t / 97))]);
+        }
+        return points;
+      },
+    };
+    const report = await analyzeResource(REQUEST, source, QUERIES);
+    expect(report.series[0].history).toEqual({
+      since: created,
+      seconds: HOUR,
+      baselines: { seasonal: 0, trend: 61 },
+    });
   });
 
   it('reports unknown, not normal, when there is no data', async () => {
