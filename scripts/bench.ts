@@ -37,7 +37,6 @@ import { streamThrough, StreamResult } from './bench-tools/streaming';
 import { fmt, median, ratio, table } from './bench-tools/report';
 import {
   APP_HEADERS,
-  argocdFlags,
   DELEGATE_TOKEN,
   sidecarConfig,
   startBenchArgoCD,
@@ -187,7 +186,7 @@ async function main(): Promise<void> {
       cleanups.push(() => config.remove());
       // Default log level: one JSON line per request, as in production.
       const sidecar = new SidecarProcess(
-        [...config.flags, ...argocdFlags(argocd)],
+        [...config.flags, ...argocd.sidecarFlags()],
         {},
         { discardOutputAfterStart: true },
       );

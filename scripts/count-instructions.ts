@@ -28,7 +28,6 @@ import { PortProcess, startScript } from './bench-tools/processes';
 import { fmt, median, ratio, table } from './bench-tools/report';
 import {
   APP_HEADERS,
-  argocdFlags,
   sidecarConfig,
   startBenchArgoCD,
   TWO_LINE_POLICY,
@@ -114,7 +113,7 @@ async function main(): Promise<number> {
       const config = sidecarConfig(backends, policy);
       cleanups.push(() => config.remove());
       const sidecar = new SidecarProcess(
-        [...config.flags, ...argocdFlags(argocd)],
+        [...config.flags, ...argocd.sidecarFlags()],
         {},
         { discardOutputAfterStart: true, wrapper: callgrindWrapper(dumps) },
       );

@@ -189,15 +189,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const config = new ArgoCDConfig({ cm, rbac: { 'policy.csv': policy('') }, secret });
     cleanups.push(() => config.remove());
     const sidecar = new SidecarProcess(
-      [
-        ...config.flags,
-        '--argocd-server',
-        argocd.url,
-        '--argocd-token-file',
-        argocd.accountTokenFile(),
-        '--delegate-ping-interval',
-        '1s',
-      ],
+      [...config.flags, ...argocd.sidecarFlags(), '--delegate-ping-interval', '1s'],
       {},
       // Test instrumentation: a full garbage collection on demand (see settle below).
       { nodeArgs: GC_ON_SIGNAL },

@@ -101,11 +101,8 @@ async function main(): Promise<void> {
         join(EXAMPLES, 'argocd-rbac-cm'),
         '--argocd-secret',
         join(EXAMPLES, 'argocd-secret'),
-        '--argocd-server',
-        argocd.url,
         // The account of argocd-cm/accounts.extension-proxy, for the destination check.
-        '--argocd-token-file',
-        argocd.accountTokenFile(),
+        ...argocd.sidecarFlags(),
       ],
       {},
       {

@@ -44,15 +44,6 @@ export function sidecarConfig(backends: Map<number, PortProcess>, policyCsv: str
   });
 }
 
-/**
- * The sidecar's flags for the Argo CD stand-in: the server, and the token of the extension
- * proxy's account (the destination check reads the project and clusters with it; cached, so
- * the hot path pays for it as it does for the application check).
- */
-export function argocdFlags(argocd: FakeArgoCD): string[] {
-  return ['--argocd-server', argocd.url, '--argocd-token-file', argocd.accountTokenFile()];
-}
-
 /** The Argo CD stand-in, started, with application argocd/guestbook readable by alice. */
 export async function startBenchArgoCD(): Promise<FakeArgoCD> {
   const argocd = new FakeArgoCD();

@@ -117,11 +117,7 @@ export class Environment {
     });
     this.sidecar = new SidecarProcess([
       ...this.config.flags,
-      '--argocd-server',
-      this.argocd.url,
-      // The extension proxy's own account, for the destination check.
-      '--argocd-token-file',
-      this.argocd.accountTokenFile(),
+      ...this.argocd.sidecarFlags(),
       '--namespace',
       'argocd',
       ...(options.extraFlags ?? []),

@@ -153,6 +153,15 @@ export class FakeArgoCD {
   }
 
   /**
+   * The sidecar's (and doctor's) flags for this stand-in: the API URL, and the token of the
+   * extension proxy's own account, which the destination check reads projects and clusters
+   * with.
+   */
+  sidecarFlags(): string[] {
+    return ['--argocd-server', this.url, '--argocd-token-file', this.accountTokenFile()];
+  }
+
+  /**
    * What Argo CD's `groups` claim becomes for SSO subject `sub` (util/oidc
    * SetGroupsClaimFromEndpoint, with enableUserInfoGroups or the Azure overage): a list
    * replaces the token's groups; null makes the lookup fail (the provider's userinfo or

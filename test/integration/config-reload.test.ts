@@ -290,10 +290,7 @@ describe('start-up', () => {
     argocd.setApplications([guestbook(['alice'])]);
     const sidecar = new SidecarProcess([
       ...config.flags,
-      '--argocd-server',
-      argocd.url,
-      '--argocd-token-file',
-      argocd.accountTokenFile(),
+      ...argocd.sidecarFlags(),
       '--wait-for-valid-config',
     ]);
     try {

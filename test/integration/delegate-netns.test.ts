@@ -56,13 +56,7 @@ describeIfRoot('a delegate inside a private network', () => {
     });
     // The sidecar listens on its end of the veth pair (and nowhere else).
     sidecar = new SidecarProcess(
-      [
-        ...config.flags,
-        '--argocd-server',
-        argocd.url,
-        '--argocd-token-file',
-        argocd.accountTokenFile(),
-      ],
+      [...config.flags, ...argocd.sidecarFlags()],
       {},
       { listen: `${net.outsideAddress}:0`, discardOutputAfterStart: true },
     );

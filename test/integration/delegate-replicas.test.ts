@@ -51,10 +51,7 @@ describeWithRedis('delegates across sidecar replicas', () => {
     const replica = new SidecarProcess(
       [
         ...config.flags,
-        '--argocd-server',
-        argocd.url,
-        '--argocd-token-file',
-        argocd.accountTokenFile(),
+        ...argocd.sidecarFlags(),
         '--redis',
         redis.address,
         '--peer-listen',

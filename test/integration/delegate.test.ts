@@ -382,15 +382,7 @@ describe('delegates', () => {
     const port = Number(new URL(env.sidecar.url).port);
     await env.sidecar.stop();
     const restarted = new SidecarProcess(
-      [
-        ...env.config.flags,
-        '--argocd-server',
-        env.argocd.url,
-        '--argocd-token-file',
-        env.argocd.accountTokenFile(),
-        '--delegate-ping-interval',
-        '1s',
-      ],
+      [...env.config.flags, ...env.argocd.sidecarFlags(), '--delegate-ping-interval', '1s'],
       {},
       { listen: `127.0.0.1:${port}` },
     );

@@ -28,15 +28,9 @@ describe('doctor', () => {
   });
 
   /** The Argo CD API and the account token, as the sidecar container gives them. */
-  const argocdFlags = () => [
-    '--argocd-server',
-    argocd.url,
-    '--argocd-token-file',
-    argocd.accountTokenFile(),
-  ];
   // Asynchronous: the echo backend and the Argo CD stand-in it probes run in this process.
   const doctor = (config: ArgoCDConfig, ...extra: string[]) =>
-    run([...config.flags, ...argocdFlags(), ...extra]);
+    run([...config.flags, ...argocd.sidecarFlags(), ...extra]);
   const run = (args: string[]) =>
     new Promise<{ code: number | null; lines: string[] }>((resolve) => {
       const child = spawn(process.execPath, [BIN, 'doctor', ...args]);

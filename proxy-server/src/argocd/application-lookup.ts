@@ -55,6 +55,18 @@ function cacheKey(tokenHash: string, namespace: string, name: string): string {
 export const MAX_APPLICATION_CACHE_TTL_MS = 60_000;
 
 /**
+ * Throws unless `ms` is within 0 and {@link MAX_APPLICATION_CACHE_TTL_MS}: every cache that
+ * answers for Argo CD in its place (applications, projects and clusters) stays within it.
+ */
+export function checkCacheTtl(ms: number, name: string, why = ''): void {
+  if (!(ms >= 0 && ms <= MAX_APPLICATION_CACHE_TTL_MS)) {
+    throw new Error(
+      `${name} must be between 0s and ${MAX_APPLICATION_CACHE_TTL_MS / 1000}s${why ? `: ${why}` : ''}`,
+    );
+  }
+}
+
+/**
  * Checks an application against the Argo CD API with the caller's own token
  * (`GET /api/v1/applications/{name}?appNamespace={ns}`), so Argo CD itself decides whether
  * the caller may read it, exactly as for the UI. Answers are cached briefly per token and
@@ -71,12 +83,11 @@ export class ArgoCDApplicationClient implements ApplicationLookup {
   constructor(private readonly options: ArgoCDApiOptions) {
     this.api = new ArgoCDApi(options);
     this.ttlMs = options.cacheTtlMs ?? 5_000;
-    if (!(this.ttlMs >= 0 && this.ttlMs <= MAX_APPLICATION_CACHE_TTL_MS)) {
-      throw new Error(
-        `--application-cache-ttl must be between 0s and ${MAX_APPLICATION_CACHE_TTL_MS / 1000}s: ` +
-          'it bounds how long a session Argo CD refuses (logout, disabled account) keeps working',
-      );
-    }
+    checkCacheTtl(
+      this.ttlMs,
+      '--application-cache-ttl',
+      'it bounds how long a session Argo CD refuses (logout, disabled account) keeps working',
+    );
     this.now = options.now ?? Date.now;
     this.cache = new BoundedCache(options.cacheSize ?? 10_000, this.now);
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'fs/promises';
 import { describeError, NotAllowedError, ProxyError, ServiceUnavailableError } from '../errors';
-import { Application, MAX_APPLICATION_CACHE_TTL_MS } from './application-lookup';
+import { Application, checkCacheTtl } from './application-lookup';
 import { ArgoCDApi, argoCDErrorMessage, ArgoCDResponse } from './argocd-api';
 import {
   AppProject,
@@ -135,11 +135,7 @@ export class ArgoCDDestinationCheck implements DestinationCheck {
   constructor(private readonly options: DestinationCheckOptions) {
     this.now = options.now ?? Date.now;
     this.ttlMs = options.cacheTtlMs;
-    if (!(this.ttlMs >= 0 && this.ttlMs <= MAX_APPLICATION_CACHE_TTL_MS)) {
-      throw new Error(
-        `the destination check's cache TTL must be between 0s and ${MAX_APPLICATION_CACHE_TTL_MS / 1000}s`,
-      );
-    }
+    checkCacheTtl(this.ttlMs, "the destination check's cache TTL");
     this.maxProjects = options.cacheSize ?? 1000;
   }
 
