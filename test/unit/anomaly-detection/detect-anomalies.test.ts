@@ -259,6 +259,69 @@ describe('detectAnomalies', () => {
     expect(windows.filter((w) => w.end > monday + 2 * 86400)).toEqual([]);
   });
 
+  it('judges a weekend against earlier weekends although its level is far below a weekday', () => {
+    // Office hours at ×3.5 every day and weekends at ×0.6, from a Monday, for two weeks;
+    // the shape of a day is the same on weekdays and weekends, only the level differs.
+    const monday = 4 * 86400;
+    const rng = new Prng(5);
+    const points: SeriesPoint[] = [];
+    for (let t = monday; t < monday + 14 * 86400; t += STEP) {
+      const hour = (t % 86400) / 3600;
+      const weekend = (t - monday) % (7 * 86400) >= 5 * 86400 ? 0.6 : 1;
+      const office = hour >= 9 && hour < 18 ? 3.5 : 1;
+      points.push([t, 400 * weekend * office * Math.exp(0.03 * rng.normal())]);
+    }
+    const { windows } = detectAnomalies(points, { step: STEP });
+    // The first weekend has no weekend history; the second is judged against it.
+    expect(windows.filter((w) => w.end > monday + 12 * 86400)).toEqual([]);
+  });
+
+  it('measures the noise of weekends on weekends', () => {
+    // 2 % noise on weekdays, 8 % at weekends: the band follows the day type.
+    const monday = 4 * 86400;
+    const rng = new Prng(6);
+    const points: SeriesPoint[] = [];
+    for (let t = monday; t < monday + 14 * 86400; t += 300) {
+      const weekend = (t - monday) % (7 * 86400) >= 5 * 86400;
+      points.push([t, 100 * Math.exp((weekend ? 0.08 : 0.02) * rng.normal())]);
+    }
+    const { band } = detectAnomalies(points, { step: 300 });
+    const halfWidth = (at: number) => {
+      const [, low, high] = band.find(([t]) => t === at)!;
+      return Math.log(high! / low!) / 2;
+    };
+    const weekday = halfWidth(monday + 11 * 86400 + 12 * 3600); // Friday of week 2, noon
+    // Saturday of week 2, 03:00: the trailing day is mostly Friday, the weekend's own noise
+    // was last measured on the weekend before.
+    const weekend = halfWidth(monday + 12 * 86400 + 3 * 3600);
+    expect(weekend / weekday).toBeGreaterThan(2.5);
+  });
+
+  it('judges the first hour of seasonal history (a workload a day old)', () => {
+    // A daily cycle at 300 s steps. Shapes are stored from the end of the first hour (the
+    // trailing line's warm-up), so the seasonal shape begins at 25:00; a ×2 step at 25:20
+    // falls before the residuals give a level of their own.
+    const rng = new Prng(8);
+    const step = 300;
+    const seasonalFrom = 86400 + 3600;
+    const change = seasonalFrom + 20 * 60;
+    const points: SeriesPoint[] = [];
+    for (let t = 0; t < 1.5 * 86400; t += step) {
+      const daily = Math.exp(0.3 * Math.sin((2 * Math.PI * t) / 86400));
+      points.push([t, 100 * daily * (t >= change ? 2 : 1) * Math.exp(0.03 * rng.normal())]);
+    }
+    const result = detectAnomalies(points, { step });
+    const at = (t: number) => points.findIndex(([time]) => time === t);
+    expect(result.baselines[at(seasonalFrom - step)]).toBe('trend');
+    expect(result.baselines[at(seasonalFrom)]).toBe('seasonal');
+    expect(result.windows).toHaveLength(1);
+    expect(result.windows[0].start).toBeGreaterThanOrEqual(change - 2 * step);
+    expect(result.windows[0].start).toBeLessThanOrEqual(change);
+    const firstHour = result.expected.filter(([t]) => t >= seasonalFrom && t < change);
+    expect(firstHour.length).toBe(4);
+    expect(firstHour.every(([, v]) => v !== null)).toBe(true);
+  });
+
   it('finds a ×2 step in a workload created an hour earlier (no seasonal history)', () => {
     const points = noisy(180, (i, v) => (i >= 60 ? v * 2 : v));
     const { windows } = detectAnomalies(points, { step: STEP });

@@ -62,8 +62,9 @@ const DAY = 86400;
  *    to 5 earlier days of the same type (weekday / weekend) at the same time of day;
  *    anomalous points store none. Without any earlier day: no shape.
  * 4. Level: with a shape, the median of (value − shape) over the trailing 12 hours, per day
- *    type; without, a robust line through the trailing hour. σ: 1.4826 × the median
- *    |value − expectation| of the normal points of the trailing day.
+ *    type (the line's while it has none); without, a robust line through the trailing
+ *    hour. σ: 1.4826 × the median |value − expectation| of the normal points of the
+ *    trailing day, per day type.
  * 5. A deviation that at least two earlier days or weeks show at the same time is a
  *    pattern (a weekly job, hard daily edges): the point is judged against it.
  * 6. z = (deviation − pattern) / σ feeds a two-sided CUSUM and a 3-point spike test. A
@@ -327,8 +328,12 @@ class Scorer {
   private trendB: SlidingMedian;
   private trendBuffer: number[] = [];
   private readonly noise: SlidingMedian;
-  /** |value − expectation| of normal points: the model's own error, the scale of z. */
-  private readonly innovations: SlidingMedian;
+  /**
+   * |value − expectation| of normal points, per day type: the model's own error, the scale
+   * of z. A weekend's shape rests on fewer earlier days than a weekday's, so its error is
+   * measured on weekends.
+   */
+  private readonly innovations: [SlidingMedian, SlidingMedian];
   /** Level of the shape store without a seasonal shape: the first level measured, constant. */
   private base = NaN;
   private sPos = 0;
@@ -378,7 +383,10 @@ class Scorer {
     this.trendA = new SlidingMedian(this.trendHalf);
     this.trendB = new SlidingMedian(this.trendHalf);
     this.noise = new SlidingMedian(points(NOISE_WINDOW_SECONDS, MIN_WINDOW_POINTS));
-    this.innovations = new SlidingMedian(points(NOISE_WINDOW_SECONDS, MIN_WINDOW_POINTS));
+    this.innovations = [
+      new SlidingMedian(points(NOISE_WINDOW_SECONDS, MIN_WINDOW_POINTS)),
+      new SlidingMedian(points(NOISE_WINDOW_SECONDS, MIN_WINDOW_POINTS)),
+    ];
   }
 
   run(): {
@@ -404,8 +412,11 @@ class Scorer {
    * wander); until there are enough of those, from the differences of consecutive residuals.
    */
   private sigma(): number {
-    if (this.innovations.count >= 4 * MIN_WINDOW_POINTS) {
-      return Math.max(this.minSigma, MAD_TO_SIGMA * this.innovations.median());
+    for (const type of [this.type, other(this.type)]) {
+      const errors = this.innovations[type];
+      if (errors.count >= 4 * MIN_WINDOW_POINTS) {
+        return Math.max(this.minSigma, MAD_TO_SIGMA * errors.median());
+      }
     }
     if (this.noise.count < MIN_WINDOW_POINTS) return NaN;
     return Math.max(this.minSigma, (MAD_TO_SIGMA * this.noise.median()) / Math.SQRT2);
@@ -441,7 +452,7 @@ class Scorer {
       this.duringAlarm(i, shape, residual, sigma);
       return;
     }
-    const expected = this.expectedLevel(seasonal);
+    const expected = this.expectedLevel(seasonal, shape);
     if (Number.isNaN(this.base) && !seasonal) this.base = expected;
     if (Number.isNaN(expected) || Number.isNaN(sigma)) {
       this.store(i, value, shape, seasonal, expected, 0);
@@ -484,19 +495,24 @@ class Scorer {
           ? this.posStart
           : this.negStart
         : this.lastZIndex[Math.max(0, first)];
-      this.openAlarm(i, direction, onset, seasonal);
+      this.openAlarm(i, direction, onset, seasonal, shape);
       this.duringAlarm(i, shape, residual, sigma);
       return;
     }
-    this.innovations.push(Math.abs(deviation - pattern));
+    this.innovations[this.type].push(Math.abs(deviation - pattern));
     this.store(i, value, shape, seasonal, expected, pattern);
     this.pushNormal(residual - pattern, value - pattern);
     this.maybeEndShadow(i, sigma);
   }
 
   /** The level a normal point is judged against (NaN while too little data). */
-  private expectedLevel(seasonal: boolean): number {
-    return seasonal ? this.levels.level(this.type) : this.line().level;
+  private expectedLevel(seasonal: boolean, shape = NaN): number {
+    if (!seasonal) return this.line().level;
+    const level = this.levels.level(this.type);
+    // Seasonal history has just begun (a workload a day old): until the residuals give a
+    // level, the trailing line does, in residual units, so the first day's events are
+    // judged and remembered like any other.
+    return Number.isNaN(level) ? this.line().level - shape : level;
   }
 
   /** The robust line through the trailing window, at the current point. */
@@ -537,9 +553,15 @@ class Scorer {
     return matching.length >= 2 ? medianOf(matching) : 0;
   }
 
-  private openAlarm(i: number, direction: 1 | -1, onset: number, seasonal: boolean): void {
+  private openAlarm(
+    i: number,
+    direction: 1 | -1,
+    onset: number,
+    seasonal: boolean,
+    shape: number,
+  ): void {
     const line = this.line();
-    const level = seasonal ? this.levels.level(this.type) : line.level;
+    const level = seasonal ? this.expectedLevel(true, shape) : line.level;
     // (Not when the level was borrowed from the other day type: a first weekend is not a
     // change of a known level.)
     if (Number.isNaN(this.shadowLevel) && (!seasonal || this.levels.has(this.type))) {
