@@ -207,6 +207,37 @@ describe('analyzeResource', () => {
     });
   });
 
+  it.each([
+    // Created 26 hours before the range: the day-ago history holds it, judged seasonally.
+    ['a day', 26 * HOUR, 26 * HOUR],
+    // Created 8 days before: the history read reaches back to the week-ago range's
+    // 12-hour warm-up (nothing is read between the lags), not to the creation.
+    ['a week', 8 * DAY, 7 * DAY + 12 * HOUR],
+  ])(
+    'says how much history there was: a workload created %s before the range',
+    async (_age, age, seconds) => {
+      const created = REQUEST.from - age;
+      const source: MetricSource = {
+        kind: 'prometheus',
+        async queryRange(_query, from, to, step) {
+          const points: SeriesPoint[] = [];
+          // Prometheus' grid: from + k·step, from the creation on.
+          const first = from + Math.max(0, Math.ceil((created - from) / step)) * step;
+          for (let t = first; t <= to; t += step) {
+            points.push([t, 0.2 * (1 + 0.03 * Math.sin(t / 97))]);
+          }
+          return points;
+        },
+      };
+      const report = await analyzeResource(REQUEST, source, QUERIES);
+      expect(report.series[0].history).toEqual({
+        since: REQUEST.from - seconds,
+        seconds,
+        baselines: { seasonal: 61, trend: 0 },
+      });
+    },
+  );
+
   it('reports unknown, not normal, when there is no data', async () => {
     const empty: MetricSource = { kind: 'prometheus', queryRange: async () => [] };
     const report = await analyzeResource(REQUEST, empty, QUERIES);
