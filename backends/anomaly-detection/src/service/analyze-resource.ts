@@ -69,6 +69,8 @@ export interface SeriesReport {
   band: BandPoint[];
   /** How much history the detector had, and which baselines it judged the range against. */
   history: HistoryReport;
+  /** The same query and range in the operator's Prometheus or Grafana (`--explore-url`). */
+  exploreUrl?: string;
 }
 
 export interface HistoryReport {

@@ -4,6 +4,7 @@ import type { MetricSource } from '../sources/metric-source';
 import { PrometheusSource } from '../sources/prometheus-source';
 import { SampleSource } from '../sources/sample-source';
 import { createAnomalyServer } from './anomaly-server';
+import { parseExploreTemplate, type ExploreTemplate } from './explore-link';
 import { createJsonLogger } from './logger';
 
 /** Wrong flags or environment. */
@@ -12,7 +13,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: anomaly-backend --listen HOST:PORT (--prometheus URL | --sample) [--queries FILE]
-                       [--timeout SECONDS]
+                       [--timeout SECONDS] [--explore-url TEMPLATE]
   --listen      address to serve on, e.g. 127.0.0.1:8080 (port 0: any free port)
                 env ARGOCD_EXTENSION_PROXY_LISTEN
   --prometheus  Prometheus base URL            env ARGOCD_EXTENSION_PROXY_PROMETHEUS_URL
@@ -22,6 +23,11 @@ export const USAGE = `usage: anomaly-backend --listen HOST:PORT (--prometheus UR
                 defaults)                      env ARGOCD_EXTENSION_PROXY_QUERIES
   --timeout     seconds per Prometheus request (default 10)
                 env ARGOCD_EXTENSION_PROXY_PROMETHEUS_TIMEOUT
+  --explore-url link from each metric to its query in Prometheus or Grafana, with
+                {{query}}, {{queryJson}}, {{from}}, {{to}}, {{fromMs}}, {{toMs}},
+                {{fromIso}}, {{toIso}}, {{range}}, {{step}}, e.g.
+                'https://prometheus.example.com/graph?g0.expr={{query}}&g0.range_input={{range}}s&g0.end_input={{toIso}}&g0.tab=0'
+                env ARGOCD_EXTENSION_PROXY_EXPLORE_URL
 `;
 
 export interface BackendArgs {
@@ -31,6 +37,7 @@ export interface BackendArgs {
   sample: boolean;
   queriesFile?: string;
   timeoutMs: number;
+  exploreUrl?: ExploreTemplate;
   help: boolean;
 }
 
@@ -39,6 +46,7 @@ const FLAGS: Record<string, string> = {
   '--prometheus': 'ARGOCD_EXTENSION_PROXY_PROMETHEUS_URL',
   '--queries': 'ARGOCD_EXTENSION_PROXY_QUERIES',
   '--timeout': 'ARGOCD_EXTENSION_PROXY_PROMETHEUS_TIMEOUT',
+  '--explore-url': 'ARGOCD_EXTENSION_PROXY_EXPLORE_URL',
 };
 
 /** Parses the arguments; a flag wins over its environment variable. */
@@ -75,6 +83,15 @@ export function parseBackendArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!(timeout > 0) || !Number.isFinite(timeout)) {
     problems.push(`--timeout must be a positive number of seconds, got ${timeoutText}`);
   }
+  let exploreUrl: ExploreTemplate | undefined;
+  const exploreText = values.get('--explore-url');
+  if (exploreText) {
+    try {
+      exploreUrl = parseExploreTemplate(exploreText);
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
   if (problems.length > 0 && !help) throw new UsageError(problems.join('; '));
   return {
     host: (match?.[1] ?? '').replace(/^\[(.*)\]$/, '$1'),
@@ -83,6 +100,7 @@ export function parseBackendArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     sample,
     queriesFile: values.get('--queries'),
     timeoutMs: timeout * 1000,
+    exploreUrl,
     help,
   };
 }
@@ -108,7 +126,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const log = createJsonLogger((line) => process.stdout.write(line));
-  const server = createAnomalyServer({ source, queries, log });
+  const server = createAnomalyServer({ source, queries, log, exploreUrl: args.exploreUrl });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(args.port, args.host, resolve);

@@ -3,6 +3,7 @@ import type { MetricQueries } from '../sources/metric-queries';
 import type { MetricSource } from '../sources/metric-source';
 import { analyzeResource } from './analyze-resource';
 import { MethodNotAllowedError, NotFoundError, toErrorResponse } from './errors';
+import { renderExploreUrl, type ExploreTemplate } from './explore-link';
 import type { Logger } from './logger';
 import { parseAnomalyRequest } from './parse-anomaly-request';
 
@@ -17,6 +18,8 @@ export interface AnomalyServerOptions {
   source: MetricSource;
   queries: MetricQueries;
   log: Logger;
+  /** `--explore-url`: each series links to its query and range there. */
+  exploreUrl?: ExploreTemplate;
 }
 
 /** The service: `GET /api/v1/anomalies` (docs/anomaly-api.md) and `GET /healthz`. */
@@ -67,6 +70,12 @@ async function handle(req: http.IncomingMessage, options: AnomalyServerOptions):
     if (url.pathname === '/healthz') return { status: 200, body: { status: 'ok' } };
     const request = parseAnomalyRequest(url.searchParams);
     const report = await analyzeResource(request, options.source, options.queries);
+    const template = options.exploreUrl;
+    if (template) {
+      for (const series of report.series) {
+        series.exploreUrl = renderExploreUrl(template, { query: series.query, ...report.range });
+      }
+    }
     return { status: 200, body: report, podSelection: report.podSelection };
   } catch (err) {
     const { status, body } = toErrorResponse(err);
