@@ -94,6 +94,35 @@ function lastRequest(): RecordedRequest {
   return server.requests[server.requests.length - 1];
 }
 
+/**
+ * Runs in the page (a string: the tests compile without the DOM's types): every pair of
+ * the chart's text labels whose boxes intersect, and every label reaching outside the
+ * drawing, as readable strings (empty: none).
+ */
+const TEXT_OVERLAPS = `(() => {
+  const svg = document.querySelector('.anomaly-ext svg');
+  if (!svg) return ['no chart'];
+  const frame = svg.getBoundingClientRect();
+  const labels = Array.from(svg.querySelectorAll('text'))
+    .map((el) => ({ text: el.textContent, box: el.getBoundingClientRect() }))
+    .filter(({ box }) => box.width > 0);
+  const problems = [];
+  for (const { text, box } of labels) {
+    if (box.left < frame.left - 0.5 || box.right > frame.right + 0.5) {
+      problems.push('"' + text + '" crosses the edge of the chart');
+    }
+  }
+  for (let i = 0; i < labels.length; i++) {
+    for (let j = i + 1; j < labels.length; j++) {
+      const a = labels[i].box;
+      const b = labels[j].box;
+      const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+      if (!apart) problems.push('"' + labels[i].text + '" overlaps "' + labels[j].text + '"');
+    }
+  }
+  return problems;
+})()`;
+
 describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
   it('shows the summary and the chart for a Deployment', async () => {
     const { page, errors } = await open({ react, tab: 'anomalies' });
@@ -102,7 +131,11 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
     );
     const chart = page.getByRole('img', { name: /Anomaly chart/ });
     await chart.waitFor();
-    await expect(page.locator('.ae-state').textContent()).resolves.toContain('Anomalous');
+    // The fixture's window ended hours ago: normal now, one anomaly in the range.
+    await expect(page.locator('.ae-state').textContent()).resolves.toContain('Normal now');
+    await expect(page.locator('.ae-state-note').textContent()).resolves.toBe(
+      '1 anomaly in the last 6 hours',
+    );
     await expect(page.locator('.anomaly-ext .ae-window').count()).resolves.toBe(1);
     await expect(chart.getAttribute('aria-labelledby')).resolves.toBeTruthy();
     const description = await page.locator('.anomaly-ext desc').textContent();
@@ -118,6 +151,108 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
     });
     expect(Number(request.query.to) - Number(request.query.from)).toBe(6 * 3600);
     await shot(page, `react${react}-deployment`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('explains the anomaly: which metric, how far from usual, the sync before it', async () => {
+    const { page, errors } = await open({ react, tab: 'anomalies' });
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    const item = page.locator('.anomaly-ext .ae-window-item');
+    await expect(item.count()).resolves.toBe(1);
+    const text = (await item.textContent()) ?? '';
+    // The fixture's CPU runs at 2.6× its expectation in the window.
+    expect(text).toMatch(
+      /^CPU [23](\.\d)?× above usual .+–.+ \(expected 0\.\d+ cores, saw 0\.\d+ cores\)began [345] min after sync to abc1234$/,
+    );
+    await expect(item.getAttribute('aria-pressed')).resolves.toBe('true');
+    // The chosen window is emphasised and its metric's expected band drawn, in the CPU
+    // panel only.
+    await expect(page.locator('.anomaly-ext .ae-window--selected').count()).resolves.toBe(1);
+    await expect(page.locator('.anomaly-ext .ae-band').count()).resolves.toBe(1);
+    const bandPanel = page.locator('.anomaly-ext .ae-panel', { has: page.locator('.ae-band') });
+    await expect(bandPanel.locator('.ae-panel-title').textContent()).resolves.toBe('CPU · cores');
+    // Both syncs of the application's history are marked and labelled.
+    await expect(page.locator('.anomaly-ext .ae-sync-label').allTextContents()).resolves.toEqual([
+      'sync 5f2a9c1',
+      'sync abc1234',
+    ]);
+    // Human units on the axes.
+    await expect(page.locator('.anomaly-ext .ae-panel-title').allTextContents()).resolves.toEqual([
+      'Anomaly score · 0–10',
+      'CPU · cores',
+      'Memory · MiB',
+      'Latency (p95) · ms',
+    ]);
+    // The PromQL, copyable, and a link to the operator's Prometheus for the same range.
+    const query = await page.locator('.anomaly-ext .ae-query code').textContent();
+    expect(query).toBe(
+      'sum(rate(container_cpu_usage_seconds_total{namespace="guestbook", ' +
+        'pod=~"guestbook-ui-[a-z0-9]+-[a-z0-9]+", container!=""}[5m]))',
+    );
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: server.url,
+    });
+    await page.getByRole('button', { name: 'Copy PromQL' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(query);
+    const link = page.getByRole('link', { name: /Open in prometheus\.example\.com/ });
+    await expect(link.getAttribute('rel')).resolves.toBe('noopener noreferrer');
+    const href = new URL((await link.getAttribute('href')) ?? '');
+    expect(href.origin).toBe('https://prometheus.example.com');
+    expect(href.searchParams.get('g0.expr')).toBe(query);
+    expect(href.searchParams.get('g0.range_input')).toBe(`${6 * 3600}s`);
+    await shot(page, `react${react}-explained`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('says "anomalous now" only while a window runs at the end of the range', async () => {
+    const { page, errors } = await open({ react, tab: 'anomalies', scenario: 'ongoing' });
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    await expect(page.locator('.ae-state').textContent()).resolves.toContain('Anomalous now');
+    await expect(page.locator('.ae-state-note').textContent()).resolves.toMatch(/^since /);
+    await expect(page.locator('.anomaly-ext .ae-window-item').textContent()).resolves.toMatch(
+      /^CPU [23](\.\d)?× above usual since /,
+    );
+    const normal = await open({ react, tab: 'anomalies', scenario: 'normal' });
+    await normal.page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    await expect(normal.page.locator('.ae-state').textContent()).resolves.toContain('Normal');
+    await expect(normal.page.locator('.ae-state-note').textContent()).resolves.toBe(
+      'no anomalies in the last 6 hours',
+    );
+    await expect(normal.page.locator('.anomaly-ext .ae-windows').count()).resolves.toBe(0);
+    expect([...errors, ...normal.errors]).toEqual([]);
+    await page.close();
+    await normal.page.close();
+  });
+
+  it.each([
+    [1280, '7d'],
+    [1280, '6h'],
+    [560, '6h'],
+    [420, '24h'],
+  ])('overlaps no text at a %i px wide page (%s)', async (width, range) => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width, height: 900 });
+    const errors = collectErrors(page);
+    await page.goto(`${server.url}/?${new URLSearchParams({ react, tab: 'anomalies' })}`);
+    await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
+    if (range !== '6h') {
+      await page
+        .getByRole('radio', { name: `last ${range === '7d' ? '7 days' : '24 hours'}` })
+        .check();
+      await page.getByRole('heading', { name: range === '7d' ? /7 days/ : /24 hours/ }).waitFor();
+      await page.waitForFunction(
+        `document.querySelector('.anomaly-ext section, .anomaly-ext')?.getAttribute('aria-busy') === 'false'`,
+      );
+    }
+    const problems = await page.evaluate(TEXT_OVERLAPS);
+    await shot(page, `react${react}-width-${width}-${range}`);
+    expect(problems).toEqual([]);
+    // Every label is there: the chart does not drop them all to avoid collisions.
+    await expect(page.locator('.anomaly-ext svg text.ae-time').count()).resolves.toBeGreaterThan(1);
+    await expect(page.locator('.anomaly-ext svg text.ae-tick').count()).resolves.toBe(12);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -315,7 +450,7 @@ describe('the Anomalies tab under a root path', () => {
 
     await page.goto(`${host.url}/argocd/?react=19&tab=anomalies`);
     await page.getByRole('img', { name: /Anomaly chart/ }).waitFor();
-    await expect(page.locator('.ae-state').textContent()).resolves.toContain('Anomalous');
+    await expect(page.locator('.ae-state').textContent()).resolves.toContain('Normal now');
     expect(calls.length).toBeGreaterThan(0);
     expect(new Set(calls)).toEqual(new Set(['/argocd/extensions/anomaly/api/v1/anomalies']));
     // The backend sees the path after /argocd/extensions/anomaly, and who asked.

@@ -9,7 +9,31 @@ export const SAMPLE_APPLICATION: Application & State = {
     project: 'default',
     destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' },
   },
+  status: { history: sampleHistory(Date.now() / 1000) },
 };
+
+/**
+ * Two syncs (status.history, models.RevisionHistory): one 5 hours ago and one 4 minutes
+ * before the sample CPU window, which the fixtures place 2.4 hours before now in the
+ * default 6-hour range.
+ */
+function sampleHistory(now: number) {
+  const at = (secondsAgo: number) => new Date((now - secondsAgo) * 1000).toISOString();
+  return [
+    {
+      id: 1,
+      revision: '5f2a9c1e0b7d4a3c8e6f1a2b3c4d5e6f7a8b9c0d',
+      deployStartedAt: at(5 * 3600 + 40),
+      deployedAt: at(5 * 3600),
+    },
+    {
+      id: 2,
+      revision: 'abc1234def5678abc1234def5678abc1234def56',
+      deployStartedAt: at(2.4 * 3600 + 4 * 60 + 30),
+      deployedAt: at(2.4 * 3600 + 4 * 60),
+    },
+  ];
+}
 
 function manifest(apiVersion: string, kind: string, name: string): State {
   return { apiVersion, kind, metadata: { name, namespace: 'guestbook' }, spec: {}, status: {} };

@@ -23,11 +23,55 @@ export interface AnomalySummary {
   anomalousWindows: number;
 }
 
+/** `[unixSeconds, low, high]`: the values a point could take without scoring 5. */
+export type BandPoint = [number, number | null, number | null];
+
+export type Baseline = 'seasonal' | 'trend';
+
+export interface SeriesHistory {
+  /** First timestamp with data of everything read for the metric; `null`: none. */
+  since: number | null;
+  /** `from − since`. */
+  seconds: number;
+  /** How many of the range's judged points each baseline judged. */
+  baselines: Partial<Record<Baseline, number>>;
+}
+
+/**
+ * One metric. Everything after `points` came with the detector's explanations and is
+ * optional: a backend of an earlier release sends only `metric`, `label`, `unit`, `points`.
+ */
 export interface MetricSeries {
   metric: string;
   label: string;
   unit: string;
   points: Point[];
+  /** The PromQL the series came from, rendered for this resource. */
+  query?: string;
+  /** The metric's own scores, same timestamps as `points`. */
+  scores?: Point[];
+  /** What each point was judged against, in the metric's unit. */
+  expected?: Point[];
+  band?: BandPoint[];
+  history?: SeriesHistory;
+  /** The same query and range in the operator's Prometheus or Grafana (http or https). */
+  exploreUrl?: string;
+}
+
+/** A metric behind a window, at its peak. */
+export interface WindowDriver {
+  metric: string;
+  score: number;
+  peak: number;
+  direction: 'up' | 'down';
+  observed: number | null;
+  expected: number | null;
+  low: number | null;
+  high: number | null;
+  /** `observed ÷ expected`; `null` when `expected` is 0 or unknown. */
+  factor: number | null;
+  baseline: Baseline | null;
+  query?: string;
 }
 
 export interface AnomalyWindow {
@@ -35,6 +79,8 @@ export interface AnomalyWindow {
   end: number;
   score: number;
   metric: string;
+  /** `drivers[0].metric === metric`; absent from earlier backends. */
+  drivers?: WindowDriver[];
 }
 
 export interface AnomaliesResponse {

@@ -1,10 +1,12 @@
 import * as React from 'react';
 
 import { resourceRefOf } from '../api/resource-ref';
-import type { AnomaliesResponse } from '../api/types';
+import type { AnomaliesResponse, AnomalyWindow } from '../api/types';
 import type { ExtensionComponentProps } from '../argocd-types';
 import { useAnomalies, type AnomaliesLoad } from '../hooks/use-anomalies';
 import { valueExtent } from '../model/chart-geometry';
+import { explainWindows } from '../model/explain';
+import { syncsOf, type Sync } from '../model/syncs';
 import { DEFAULT_TIME_RANGE, timeRangeOption, type TimeRangeId } from '../model/time-range';
 import { ErrorNotice } from './error-notice';
 import { SampleDataNotice } from './sample-data-notice';
@@ -12,6 +14,7 @@ import { ROOT_CLASS, ScopedStyles } from './scoped-styles';
 import { Summary } from './summary';
 import { METRIC_COLORS, SCORE_COLOR, TimeSeriesChart } from './time-series-chart';
 import { TimeRangeSelector } from './time-range-selector';
+import { WindowList } from './window-list';
 
 let instances = 0;
 
@@ -26,6 +29,17 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
   const data =
     load.status === 'ready' ? load.data : load.status === 'loading' ? load.previous : undefined;
   const range = timeRangeOption(rangeId);
+  const syncs = React.useMemo(() => syncsOf(application), [application]);
+  const explanations = React.useMemo(
+    () => (data ? explainWindows(data, syncs) : []),
+    [data, syncs],
+  );
+  const [selected, setSelected] = React.useState(0);
+  // A new answer starts again from its newest window.
+  React.useEffect(() => setSelected(0), [data]);
+  const chosen = explanations[selected]?.window;
+  const box = React.useRef<HTMLDivElement>(null);
+  const width = useElementWidth(box);
 
   return (
     <section
@@ -50,9 +64,15 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
           </button>
         </div>
         {data?.source === 'sample' && <SampleDataNotice />}
-        <Summary summary={load.status === 'error' ? undefined : data?.summary} />
-        <div className={`ae-chart-box${load.status === 'loading' && data ? ' ae-stale' : ''}`}>
-          {renderChartArea(load, data, id, range.description)}
+        <Summary
+          data={load.status === 'error' ? undefined : data}
+          rangeDescription={range.description}
+        />
+        <div
+          ref={box}
+          className={`ae-chart-box${load.status === 'loading' && data ? ' ae-stale' : ''}`}
+        >
+          {renderChartArea(load, data, id, range.description, width, chosen, syncs)}
         </div>
         <ul className="ae-legend" aria-hidden="true">
           <li>
@@ -72,7 +92,28 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
             <span className="ae-swatch" style={{ background: 'rgba(233, 109, 118, 0.5)' }} />
             Anomalous window
           </li>
+          {chosen && data?.series.some((s) => s.metric === chosen.metric && s.band) && (
+            <li>
+              <span className="ae-swatch ae-swatch--band" />
+              Expected range of the chosen metric
+            </li>
+          )}
+          {syncs.length > 0 && (
+            <li>
+              <span className="ae-swatch ae-swatch--sync" />
+              Sync
+            </li>
+          )}
         </ul>
+        {load.status !== 'error' && data && (
+          <WindowList
+            explanations={explanations}
+            selected={selected}
+            onSelect={setSelected}
+            span={data.range.to - data.range.from}
+            idPrefix={id}
+          />
+        )}
         <div className="ae-sr-only" role="status" aria-live="polite">
           {statusText(load.status, data)}
         </div>
@@ -81,11 +122,30 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
   );
 }
 
+/** The element's width in CSS pixels, following resizes (0 until measured). */
+function useElementWidth(ref: React.RefObject<HTMLElement | null>): number {
+  const [width, setWidth] = React.useState(0);
+  React.useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const measure = () => setWidth(Math.round(element.getBoundingClientRect().width));
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
+}
+
 function renderChartArea(
   load: AnomaliesLoad,
   data: AnomaliesResponse | undefined,
   id: string,
   rangeDescription: string,
+  width: number,
+  selected: AnomalyWindow | undefined,
+  syncs: readonly Sync[],
 ): React.ReactElement {
   if (load.status === 'error') {
     return (
@@ -116,7 +176,15 @@ function renderChartArea(
       <span id={`${id}-chart`} className="ae-sr-only">
         Anomaly chart
       </span>
-      <TimeSeriesChart data={data} titleId={`${id}-chart`} />
+      {width > 0 && (
+        <TimeSeriesChart
+          data={data}
+          titleId={`${id}-chart`}
+          width={width}
+          selected={selected}
+          syncs={syncs}
+        />
+      )}
     </>
   );
 }

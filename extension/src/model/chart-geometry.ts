@@ -1,4 +1,4 @@
-import type { AnomalyWindow, Point } from '../api/types';
+import type { AnomalyWindow, BandPoint, Point } from '../api/types';
 
 /** A linear map from a domain to pixels; a zero-width domain maps to the range start. */
 export type Scale = (value: number) => number;
@@ -33,21 +33,6 @@ export function niceCeiling(value: number): number {
     if (candidate >= value * (1 - 1e-12)) return candidate;
   }
   return 10 * magnitude;
-}
-
-const HEADROOM = 1.1;
-
-/**
- * Metric values start at zero on the axis (they are rates and sizes: a chart that
- * starts above zero makes a 5% change look like a spike); 10% headroom keeps the line
- * clear of the panel's label.
- */
-export function metricDomain(points: readonly Point[]): [number, number] {
-  const extent = valueExtent(points);
-  if (!extent) return [0, 1];
-  const [min, max] = extent;
-  if (min < 0) return [min, niceCeiling(Math.max(max, 0) * HEADROOM || 1)];
-  return [0, niceCeiling(max * HEADROOM)];
 }
 
 /**
@@ -118,4 +103,38 @@ export function timeTicks(from: number, to: number, maxTicks: number): number[] 
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/**
+ * Closed SVG paths filling the band between `low` and `high`, one per run of points where
+ * both are known (a gap in the band is a gap in the fill). Values are clamped to
+ * `[floor, ceiling]` so the band never leaves its panel.
+ */
+export function bandPath(
+  band: readonly BandPoint[],
+  x: Scale,
+  y: Scale,
+  floor: number,
+  ceiling: number,
+): string {
+  const clamp = (v: number) => Math.min(ceiling, Math.max(floor, v));
+  const paths: string[] = [];
+  let run: Array<[number, number, number]> = [];
+  const flush = () => {
+    if (run.length >= 2) {
+      const top = run.map(([t, , high]) => `${round(x(t))} ${round(y(clamp(high)))}`);
+      const bottom = run.map(([t, low]) => `${round(x(t))} ${round(y(clamp(low)))}`).reverse();
+      paths.push(`M${top.join('L')}L${bottom.join('L')}Z`);
+    }
+    run = [];
+  };
+  for (const [t, low, high] of band) {
+    if (low === null || high === null || !Number.isFinite(low) || !Number.isFinite(high)) {
+      flush();
+      continue;
+    }
+    run.push([t, low, high]);
+  }
+  flush();
+  return paths.join('');
 }

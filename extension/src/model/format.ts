@@ -19,17 +19,3 @@ export function formatTime(unixSeconds: number, spanSeconds: number): string {
 export function formatScore(score: number | null | undefined): string {
   return score === null || score === undefined || !Number.isFinite(score) ? '—' : score.toFixed(1);
 }
-
-/** A metric value with up to three significant digits and its unit. */
-export function formatValue(value: number, unit: string): string {
-  const abs = Math.abs(value);
-  const text =
-    abs === 0
-      ? '0'
-      : abs >= 100
-        ? value.toFixed(0)
-        : abs >= 1
-          ? value.toPrecision(3)
-          : value.toPrecision(2);
-  return unit ? `${Number(text)} ${unit}` : String(Number(text));
-}

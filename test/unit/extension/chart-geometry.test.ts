@@ -1,8 +1,8 @@
 import type { Point } from '../../../extension/src/api/types';
 import {
+  bandPath,
   linePath,
   linearScale,
-  metricDomain,
   niceCeiling,
   timeTicks,
   valueExtent,
@@ -22,7 +22,7 @@ describe('linearScale', () => {
   });
 });
 
-describe('valueExtent and metricDomain', () => {
+describe('valueExtent', () => {
   it('ignores gaps', () => {
     expect(
       valueExtent([
@@ -36,31 +36,41 @@ describe('valueExtent and metricDomain', () => {
 
   it('has no extent without values', () => {
     expect(valueExtent([[1, null]])).toBeUndefined();
-    expect(metricDomain([[1, null]])).toEqual([0, 1]);
+  });
+});
+
+describe('bandPath', () => {
+  it('fills between low and high, one closed shape per run without gaps', () => {
+    const path = bandPath(
+      [
+        [0, 1, 3],
+        [10, 2, 4],
+        [20, null, null],
+        [30, 1, 2],
+        [40, 1, 2],
+      ],
+      identity,
+      identity,
+      0,
+      100,
+    );
+    expect(path).toBe('M0 3L10 4L10 2L0 1ZM30 2L40 2L40 1L30 1Z');
   });
 
-  it('starts metric axes at zero with a readable top above the highest value', () => {
+  it('clamps the band to the panel and draws nothing for a lone point', () => {
     expect(
-      metricDomain([
-        [1, 170],
-        [2, 190],
-      ]),
-    ).toEqual([0, 250]);
-    expect(
-      metricDomain([
-        [1, 0.21],
-        [2, 0.45],
-      ]),
-    ).toEqual([0, 0.5]);
-  });
-
-  it('keeps negative values on the axis', () => {
-    expect(
-      metricDomain([
-        [1, -3],
-        [2, 4],
-      ]),
-    ).toEqual([-3, 5]);
+      bandPath(
+        [
+          [0, -5, 50],
+          [10, 1, 200],
+        ],
+        identity,
+        identity,
+        0,
+        100,
+      ),
+    ).toBe('M0 50L10 100L10 1L0 0Z');
+    expect(bandPath([[0, 1, 2]], identity, identity, 0, 10)).toBe('');
   });
 });
 

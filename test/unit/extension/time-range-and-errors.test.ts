@@ -1,6 +1,6 @@
 import { AnomalyApiError } from '../../../extension/src/api/anomaly-client';
 import { describeError } from '../../../extension/src/model/error-message';
-import { formatScore, formatValue } from '../../../extension/src/model/format';
+import { formatScore } from '../../../extension/src/model/format';
 import { TIME_RANGES, timeRangeEndingAt } from '../../../extension/src/model/time-range';
 
 describe('timeRangeEndingAt', () => {
@@ -71,14 +71,5 @@ describe('formatting', () => {
     [undefined, '—'],
   ])('formats score %p as %p', (score, text) => {
     expect(formatScore(score)).toBe(text);
-  });
-
-  it.each([
-    [0.2134, 'cores', '0.21 cores'],
-    [180.4, 'MiB', '180 MiB'],
-    [12.345, 'ms', '12.3 ms'],
-    [0, '', '0'],
-  ])('formats %p %s as %p', (value, unit, text) => {
-    expect(formatValue(value, unit)).toBe(text);
   });
 });
