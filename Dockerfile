@@ -1,6 +1,8 @@
 # One image for the sidecar (`serve`), the delegate agent (`delegate`) and the anomaly
-# backend (`node backends/anomaly-detection/bin/anomaly-backend`). The UI extension is not
-# in it: argocd-extension-installer downloads its tar from the release.
+# backend (`node backends/anomaly-detection/bin/anomaly-backend`). It also carries the UI
+# extension's tar (/app/extension/extension-anomaly.tar and .sha256, the files a release
+# publishes): the Component's init container unpacks it into /tmp/extensions/, so an
+# install downloads nothing and the tab always matches the sidecar's version.
 #   docker build -t ghcr.io/argocd-extension-proxy/argocd-extension-proxy:0.1.0 .
 
 # Build: the whole toolchain, compiled to dist/.
@@ -14,9 +16,12 @@ COPY backends/anomaly-detection/src backends/anomaly-detection/src
 COPY scripts scripts
 COPY test/helpers test/helpers
 RUN npx tsc -p tsconfig.build.json
+COPY extension extension
+RUN npm run build:extension
 
-# Runtime: production dependencies and the compiled sidecar and backend only (no tests, no
-# scripts, no dev dependencies), as the image's unprivileged node user.
+# Runtime: production dependencies, the compiled sidecar and backend and the extension's
+# tar only (no tests, no scripts, no dev dependencies), as the image's unprivileged node
+# user. `tar` (for the init container) is in the Debian base.
 FROM node:22.11.0-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
@@ -24,6 +29,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist/proxy-server dist/proxy-server
 COPY --from=build /src/dist/backends dist/backends
+COPY --from=build /src/dist/extension/extension-anomaly.tar /src/dist/extension/extension-anomaly.tar.sha256 extension/
 COPY proxy-server/bin proxy-server/bin
 COPY backends/anomaly-detection/bin backends/anomaly-detection/bin
 USER 1000:1000

@@ -93,10 +93,10 @@ describeWithKustomize('the rendered manifests', () => {
     ).template.spec;
     expect(spec.containers.map((c) => c.name)).toEqual(['argocd-server', 'extension-proxy']);
     expect(spec.initContainers.map((c) => c.name)).toEqual(['extension-anomaly']);
-    const installer = spec.initContainers[0] as { env: Array<{ name: string; value: string }> };
-    expect(installer.env.map((e) => e.name)).toEqual(
-      expect.arrayContaining(['EXTENSION_URL', 'EXTENSION_CHECKSUM_URL']),
-    );
+    // The extension comes from the sidecar's own image (extension-install.test.ts runs it).
+    const installer = spec.initContainers[0] as { image: string; command: string[] };
+    expect(installer.image).toBe(spec.containers[1].image);
+    expect(installer.command[0]).toBe('tar');
     // argocd-server serves the installed bundle from the shared volume.
     expect(
       (spec.containers[0].volumeMounts as Array<{ mountPath: string }>).map((m) => m.mountPath),
