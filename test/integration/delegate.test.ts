@@ -19,7 +19,7 @@ const AGENT_SECRET = 'agent-only-secret-7d2e9b4c1a';
 /**
  * Delegates: agents dial out to the sidecar; services with `delegate: NAME` go through
  * them. Real sidecar and agent processes, real backends, all on loopback (the test that
- * proves the sidecar cannot reach the backend at all lives in delegate-netns.test.ts).
+ * proves the sidecar cannot reach the backend at all lives in test/netns/delegate-netns.test.ts).
  */
 describe('delegates', () => {
   const env = new Environment();

@@ -11,7 +11,7 @@
  * llhttp compiled to WebAssembly, and the first request a process sends with it costs about
  * 20 MiB of resident memory (Node 20: +22.6 MiB RSS after 20 GETs, against +2.4 MiB with
  * `http`). A sidecar whose backends are all behind delegates never loads it otherwise, and
- * test/integration/delegate-netns.test.ts then measures 69-76 MiB of peak growth for 1 GiB
+ * test/netns/delegate-netns.test.ts then measures 69-76 MiB of peak growth for 1 GiB
  * through a delegate, over its 64 MiB budget (46-60 MiB with `http`). undici would not spare
  * the retry either: it fails the request at the head of a connection closed under it
  * (client-h1 `onHttpSocketClose`), and its RetryHandler's own decision also resends on a
