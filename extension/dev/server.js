@@ -65,7 +65,9 @@ function loginPage(users, root = '') {
  *   sets the httpOnly argocd.token cookie, as argocd-server does;
  * - rootPath: serve everything under this path (e.g. /argocd), as argocd-server does with
  *   server.rootpath: the page's <base href> is /<root>/, a path outside the root is a 404,
- *   and /extensions/ requests are forwarded with the root path kept (as the Ingress does).
+ *   and /extensions/ requests are forwarded with the root path kept (as the Ingress does);
+ * - extensionsDir: the directory /extensions.js is assembled from, as argocd-server walks
+ *   /tmp/extensions/ (default: the build's dist/extension/resources).
  */
 function startDevServer({
   host = '127.0.0.1',
@@ -73,6 +75,7 @@ function startDevServer({
   extensionsUpstream,
   login,
   rootPath = '',
+  extensionsDir = EXTENSIONS_DIR,
 } = {}) {
   const requests = [];
   const trimmed = rootPath.replace(/^\/+|\/+$/g, '');
@@ -145,7 +148,7 @@ function startDevServer({
       return send(res, 200, 'text/javascript', fs.readFileSync(file));
     }
     if (url.pathname === '/extensions.js') {
-      const body = listExtensionScripts(EXTENSIONS_DIR)
+      const body = listExtensionScripts(extensionsDir)
         .map((file) => fs.readFileSync(file, 'utf8'))
         .join('\n');
       return send(res, 200, 'text/javascript', body);

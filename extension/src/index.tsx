@@ -4,34 +4,27 @@
  */
 import type { ExtensionsAPI } from './argocd-types';
 import { AnomalyTab } from './components/anomaly-tab';
+import { SETTINGS_GLOBAL, tabKinds } from './tab-kinds';
 
 const TAB_TITLE = 'Anomalies';
 const ICON = 'fa fa-chart-line';
 
-/**
- * [group, kind] globs (minimatch, case-sensitive). The core group is `''`, which `*`
- * would not match, so Pod is registered with the exact empty group.
- */
-const REGISTRATIONS: ReadonlyArray<readonly [group: string, kind: string]> = [
-  ['apps', 'Deployment'],
-  ['apps', 'StatefulSet'],
-  ['apps', 'DaemonSet'],
-  ['apps', 'ReplicaSet'],
-  ['', 'Pod'],
-  ['argoproj.io', 'Rollout'],
-  ['argoproj.io', 'Application'],
-];
+type HostWindow = { extensionsAPI?: ExtensionsAPI } & Record<string, unknown>;
 
-((window: Window & { extensionsAPI?: ExtensionsAPI }) => {
+((window: HostWindow) => {
   const api = window.extensionsAPI;
   if (!api) return; // not inside Argo CD (or a very old one): stay silent
   // Argo CD concatenates all extensions into one script; an
   // exception escaping here would stop every extension after this one from loading.
   try {
-    for (const [group, kind] of REGISTRATIONS) {
+    const { kinds, problem } = tabKinds(window[SETTINGS_GLOBAL]);
+    if (problem) console.error(`anomaly extension: ${problem}; using the default kinds`);
+    // Exact group and kind (Argo CD matches them as globs; the core group is '', which
+    // `*` would not match).
+    for (const { group, kind } of kinds) {
       api.registerResourceExtension(AnomalyTab, group, kind, TAB_TITLE, { icon: ICON });
     }
   } catch (err) {
     console.error('anomaly extension: registration failed', err);
   }
-})(window);
+})(window as unknown as HostWindow);

@@ -1,9 +1,11 @@
 // The built extension bundle in headless Chromium, inside the development host page,
 // under React 16 (Argo CD <= 3.4) and React 19 (>= 3.5). Needs Debian's `chromium`
 // (.ci/run installs it) and `npm run build` (npm test runs it first).
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
+import * as os from 'os';
 import * as path from 'path';
 import { type BrowserContext, type Page } from 'playwright-core';
 import { Chromium, launchChromium } from '../helpers/chromium';
@@ -17,6 +19,7 @@ const { startDevServer } = require('../../extension/dev/server.js') as {
     port: number;
     rootPath?: string;
     extensionsUpstream?: string;
+    extensionsDir?: string;
     login?: { users: Array<{ name: string; note: string }>; token: (user: string) => string };
   }): Promise<DevServer>;
 };
@@ -463,4 +466,51 @@ describe('the Anomalies tab under a root path', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+});
+
+/**
+ * The operator's choice of kinds (docs/install.md, "Which resources get the tab"): the
+ * built install-extension command writes its settings beside the bundle, the page loads
+ * both in argocd-server's order, and the tab follows the settings, not the defaults.
+ */
+describe('the tab on the kinds the installer was given', () => {
+  let dir: string;
+  let host: DevServer;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'extensions-'));
+    const tar = path.resolve(__dirname, '../../dist/extension/extension-anomaly.tar');
+    execFileSync(process.execPath, [
+      path.resolve(__dirname, '../../proxy-server/bin/argocd-extension-proxy'),
+      'install-extension',
+      `--from=${tar}`,
+      `--to=${dir}`,
+      '--tab-kinds=Service,apps/ReplicaSet',
+    ]);
+    host = await startDevServer({ port: 0, extensionsDir: dir });
+  });
+
+  afterAll(async () => {
+    await host?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['16', '19'])(
+    'on React %s: Service and ReplicaSet get it, Deployment does not',
+    async (react) => {
+      const page = await context.newPage();
+      const errors = collectErrors(page);
+      const tabs = async (resource: string) => {
+        await page.goto(`${host.url}/?${new URLSearchParams({ react, resource })}`);
+        await page.getByRole('tab', { name: 'Summary' }).waitFor();
+        return page.getByRole('tab', { name: 'Anomalies' }).count();
+      };
+      await expect(tabs('service')).resolves.toBe(1);
+      await expect(tabs('replicaset')).resolves.toBe(1);
+      await expect(tabs('deployment')).resolves.toBe(0);
+      await expect(tabs('pod')).resolves.toBe(0);
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
 });

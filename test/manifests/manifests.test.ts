@@ -94,9 +94,9 @@ describeWithKustomize('the rendered manifests', () => {
     expect(spec.containers.map((c) => c.name)).toEqual(['argocd-server', 'extension-proxy']);
     expect(spec.initContainers.map((c) => c.name)).toEqual(['extension-anomaly']);
     // The extension comes from the sidecar's own image (extension-install.test.ts runs it).
-    const installer = spec.initContainers[0] as { image: string; command: string[] };
+    const installer = spec.initContainers[0] as { image: string; args: string[] };
     expect(installer.image).toBe(spec.containers[1].image);
-    expect(installer.command[0]).toBe('tar');
+    expect(installer.args[0]).toBe('install-extension');
     // argocd-server serves the installed bundle from the shared volume.
     expect(
       (spec.containers[0].volumeMounts as Array<{ mountPath: string }>).map((m) => m.mountPath),

@@ -3,6 +3,7 @@ import { runCan } from './can';
 import { runDelegate } from './delegate';
 import { runDelegates } from './delegates';
 import { runDoctor } from './doctor';
+import { runInstallExtension } from './install-extension';
 import { UsageError } from './flags';
 import { applyRuntimeV8Flags } from '../node-flags';
 import { runServe } from './serve';
@@ -19,12 +20,16 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   },
   delegates: { run: runDelegates, summary: 'List the delegate agents connected to a sidecar.' },
   doctor: { run: runDoctor, summary: 'Check a configuration and print one line per finding.' },
+  'install-extension': {
+    run: runInstallExtension,
+    summary: "Unpack the Anomalies extension into Argo CD's extensions directory.",
+  },
 };
 
 const USAGE =
   'Usage: argocd-extension-proxy COMMAND [flags]\n\nCommands:\n' +
   Object.entries(COMMANDS)
-    .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+    .map(([name, c]) => `  ${name.padEnd(17)} ${c.summary}`)
     .join('\n') +
   '\n\nRun `argocd-extension-proxy COMMAND --help` for the flags of a command.\n';
 
