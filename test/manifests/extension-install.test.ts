@@ -12,11 +12,11 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'fs';
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
+import { extensionFiles } from '../../scripts/argocd-ui-host';
 import { readObjects } from '../helpers/kustomize';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 
@@ -44,22 +44,9 @@ function componentPod(): { initContainers: Container[]; containers: Container[] 
   ).template.spec;
 }
 
-/**
- * server/server.go (*ArgoCDServer).serveExtensions: filepath.Walk (lexical order) over
- * /tmp/extensions/, every regular file (not a symlink) named ^extension(.*)\.js$.
- */
+/** What argocd-server would serve from `root`, relative to it, in its order. */
 function servedExtensions(root: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const stat = statSync(path);
-      if (stat.isDirectory()) walk(path);
-      else if (stat.isFile() && /^extension(.*)\.js$/.test(name)) found.push(relative(root, path));
-    }
-  };
-  walk(root);
-  return found;
+  return extensionFiles(root).map((path) => relative(root, path));
 }
 
 /** Runs the init container's arguments with the image's paths mapped to this checkout. */
