@@ -289,7 +289,7 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
         /p, alice, extensions, invoke, anomaly, allow/,
       ],
     ],
-    ['401', [/session has expired/, /Log in to Argo CD again/]],
+    ['401', [/Your Argo CD session has ended/, /Log in to Argo CD again/]],
     ['503', [/backend is unreachable/, /the delegate that connects to it/]],
     ['504', [/did not answer in time/]],
   ])('explains a %s', async (scenario, patterns) => {

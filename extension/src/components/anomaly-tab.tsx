@@ -37,7 +37,7 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
   const [selected, setSelected] = React.useState(0);
   // A new answer starts again from its newest window.
   React.useEffect(() => setSelected(0), [data]);
-  const chosen = explanations[selected]?.window;
+  const chosen = explanations[selected];
   const box = React.useRef<HTMLDivElement>(null);
   const width = useElementWidth(box);
 
@@ -64,15 +64,12 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
           </button>
         </div>
         {data?.source === 'sample' && <SampleDataNotice />}
-        <Summary
-          data={load.status === 'error' ? undefined : data}
-          rangeDescription={range.description}
-        />
+        {load.status !== 'error' && <Summary data={data} rangeDescription={range.description} />}
         <div
           ref={box}
           className={`ae-chart-box${load.status === 'loading' && data ? ' ae-stale' : ''}`}
         >
-          {renderChartArea(load, data, id, range.description, width, chosen, syncs)}
+          {renderChartArea(load, data, id, range.description, width, chosen?.windows, syncs)}
         </div>
         <ul className="ae-legend" aria-hidden="true">
           <li>
@@ -92,7 +89,7 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
             <span className="ae-swatch" style={{ background: 'rgba(233, 109, 118, 0.5)' }} />
             Anomalous window
           </li>
-          {chosen && data?.series.some((s) => s.metric === chosen.metric && s.band) && (
+          {chosen && data?.series.some((s) => s.metric === chosen.window.metric && s.band) && (
             <li>
               <span className="ae-swatch ae-swatch--band" />
               Expected range of the chosen metric
@@ -144,7 +141,7 @@ function renderChartArea(
   id: string,
   rangeDescription: string,
   width: number,
-  selected: AnomalyWindow | undefined,
+  selected: readonly AnomalyWindow[] | undefined,
   syncs: readonly Sync[],
 ): React.ReactElement {
   if (load.status === 'error') {

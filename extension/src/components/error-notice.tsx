@@ -7,6 +7,14 @@ export interface ErrorNoticeProps {
   error: AnomalyApiError;
 }
 
+/**
+ * Argo CD's login page, returning here: `<base>login?return_url=<this page>` (the UI's own
+ * 401 handling in app.tsx goes to the same route).
+ */
+function loginUrl(): string {
+  return `${new URL('login', document.baseURI).href}?return_url=${encodeURIComponent(window.location.href)}`;
+}
+
 /** An error that says what happened and what to do about it. */
 export function ErrorNotice({ error }: ErrorNoticeProps): React.ReactElement {
   const message = describeError(error);
@@ -21,6 +29,13 @@ export function ErrorNotice({ error }: ErrorNoticeProps): React.ReactElement {
         </p>
       )}
       <p>{message.advice}</p>
+      {message.login && (
+        <p>
+          <a className="argo-button argo-button--base" href={loginUrl()}>
+            Log in
+          </a>
+        </p>
+      )}
       {message.policy && <code aria-label="Policy line">{message.policy}</code>}
       {message.serverMessage && (
         <p className="ae-muted">

@@ -24,17 +24,20 @@ const CSS = `
 .${ROOT_CLASS} .ae-ranges span { display: inline-block; padding: 4px 10px; border: 1px solid rgba(128,128,128,.5); margin-left: -1px; }
 .${ROOT_CLASS} .ae-ranges label:first-of-type span { border-radius: 4px 0 0 4px; margin-left: 0; }
 .${ROOT_CLASS} .ae-ranges label:last-of-type span { border-radius: 0 4px 4px 0; }
-.${ROOT_CLASS} .ae-ranges input:checked + span { background: #0dadea; border-color: #0dadea; color: #fff; }
+.${ROOT_CLASS} .ae-ranges input:checked + span { background: #0a7ea8; border-color: #0a7ea8; color: #fff; }
 .${ROOT_CLASS} .ae-ranges input:focus-visible + span,
 .${ROOT_CLASS} button:focus-visible { outline: 2px solid #0dadea; outline-offset: 2px; }
 .${ROOT_CLASS} .ae-summary { display: flex; flex-wrap: wrap; gap: 8px 24px; align-items: baseline; min-height: 56px; margin: 0 0 8px; }
 .${ROOT_CLASS} .ae-state-note { font-size: 13px; }
 .${ROOT_CLASS} .ae-state { font-weight: 600; font-size: 16px; }
-.${ROOT_CLASS} .ae-state--normal { color: #18be94; }
-.${ROOT_CLASS} .ae-state--anomalous { color: #e96d76; }
+/* At least 4.5:1 on the light theme's white and the dark theme's #303237 panels. */
+.${ROOT_CLASS} .ae-state--normal { color: #0b7a5c; }
+.${ROOT_CLASS} .ae-state--anomalous { color: #c7303c; }
+.theme-dark .${ROOT_CLASS} .ae-state--normal { color: #18be94; }
+.theme-dark .${ROOT_CLASS} .ae-state--anomalous { color: #f08a92; }
 .${ROOT_CLASS} .ae-state--unknown { opacity: .75; }
 .${ROOT_CLASS} .ae-figure { font-size: 20px; font-weight: 600; }
-.${ROOT_CLASS} .ae-muted { opacity: .7; }
+.${ROOT_CLASS} .ae-muted { opacity: .85; }
 .${ROOT_CLASS} .ae-chart-box { position: relative; width: 100%; min-height: ${CHART_MIN_HEIGHT}px; overflow-x: auto; overflow-y: hidden; }
 .${ROOT_CLASS} .ae-chart-box svg { display: block; }
 .${ROOT_CLASS} .ae-stale { opacity: .5; transition: opacity .2s; }
@@ -42,7 +45,7 @@ const CSS = `
 .${ROOT_CLASS} .ae-notice { border-left: 4px solid #f4c030; padding: 8px 12px; margin-bottom: 12px; background: rgba(244,192,48,.12); }
 .${ROOT_CLASS} .ae-error { border-left-color: #e96d76; background: rgba(233,109,118,.12); text-align: left; max-width: 640px; }
 .${ROOT_CLASS} .ae-error h3 { font-size: 15px; margin: 0 0 4px; }
-.${ROOT_CLASS} .ae-error code { display: block; margin-top: 4px; padding: 4px 8px; background: rgba(128,128,128,.15); user-select: all; white-space: pre-wrap; word-break: break-all; }
+.${ROOT_CLASS} .ae-error code { display: block; margin: 4px 0 8px; padding: 4px 8px; background: rgba(128,128,128,.15); user-select: all; white-space: pre-wrap; word-break: break-all; }
 .${ROOT_CLASS} .ae-legend { display: flex; flex-wrap: wrap; gap: 16px; margin-top: 8px; padding: 0; list-style: none; }
 .${ROOT_CLASS} .ae-swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; border-radius: 2px; }
 .${ROOT_CLASS} .ae-swatch--band { background: rgba(128,128,128,.35); }
@@ -54,7 +57,7 @@ const CSS = `
 .${ROOT_CLASS} .ae-window-item--selected { border-color: #e96d76; background: rgba(233,109,118,.1); }
 .${ROOT_CLASS} .ae-window-item:focus-visible { outline: 2px solid #0dadea; outline-offset: 2px; }
 .${ROOT_CLASS} .ae-headline { font-weight: 600; }
-.${ROOT_CLASS} .ae-sync-note { display: block; font-size: 13px; opacity: .8; }
+.${ROOT_CLASS} .ae-sync-note, .${ROOT_CLASS} .ae-also { display: block; font-size: 13px; opacity: .85; }
 .${ROOT_CLASS} .ae-details { margin-top: 8px; padding: 8px 10px; border-left: 4px solid rgba(128,128,128,.35); }
 .${ROOT_CLASS} .ae-details p { margin: 0 0 8px; }
 .${ROOT_CLASS} .ae-query code { display: block; padding: 6px 8px; background: rgba(128,128,128,.15); white-space: pre-wrap; word-break: break-all; font-size: 12px; }

@@ -12,7 +12,7 @@ import { ChartPanel, PANEL_TITLE_HEIGHT } from './chart-panel';
 export const SCORE_COLOR = '#0dadea';
 export const METRIC_COLORS = ['#a36cd8', '#f09537', '#18be94', '#8f9eb3'];
 const WINDOW_FILL = 'rgba(233, 109, 118, 0.2)';
-const WINDOW_SELECTED_FILL = 'rgba(233, 109, 118, 0.38)';
+const WINDOW_SELECTED_FILL = 'rgba(233, 109, 118, 0.3)';
 const SYNC_COLOR = '#6d7f8b';
 
 /** Room for the y tick labels ("1000", "2.5"): the unit is in each panel's title. */
@@ -46,8 +46,11 @@ export interface TimeSeriesChartProps {
   titleId: string;
   /** Width in CSS pixels: text keeps its size at any width. */
   width: number;
-  /** The window chosen in the list: emphasised, and its metric's expected band drawn. */
-  selected?: AnomalyWindow;
+  /**
+   * The anomaly chosen in the list, strongest window first: its windows emphasised, and the
+   * strongest one's metric drawn with its expected band.
+   */
+  selected?: readonly AnomalyWindow[];
   syncs: readonly Sync[];
 }
 
@@ -115,7 +118,7 @@ export function TimeSeriesChart(props: TimeSeriesChartProps): React.ReactElement
     >
       <desc id={descId}>{describeChart(data)}</desc>
       {bands.map((band) => {
-        const chosen = band.window === selected;
+        const chosen = selected?.includes(band.window) ?? false;
         return (
           <rect
             key={`${band.window.start}-${band.window.metric}`}
@@ -150,7 +153,7 @@ export function TimeSeriesChart(props: TimeSeriesChartProps): React.ReactElement
         color={SCORE_COLOR}
       />
       {panels.map(({ series, axis, top: panelTop, color }) => {
-        const chosen = selected?.metric === series.metric;
+        const chosen = selected?.[0]?.metric === series.metric;
         return (
           <ChartPanel
             key={series.metric}

@@ -39,7 +39,7 @@ export function WindowList(props: WindowListProps): React.ReactElement | null {
       <h3 id={`${idPrefix}-windows`}>Anomalies, newest first</h3>
       <ol aria-labelledby={`${idPrefix}-windows`}>
         {explanations.map((item, i) => (
-          <li key={`${item.window.start}-${item.window.metric}`}>
+          <li key={`${item.start}-${item.window.metric}`}>
             <button
               type="button"
               className={`ae-window-item${i === selected ? ' ae-window-item--selected' : ''}`}
@@ -48,6 +48,7 @@ export function WindowList(props: WindowListProps): React.ReactElement | null {
             >
               <span className="ae-headline">{item.headline}</span>
               {item.detail && <span className="ae-detail"> ({item.detail})</span>}
+              {item.also && <span className="ae-also">also {item.also}</span>}
               {item.syncNote && <span className="ae-sync-note">{item.syncNote}</span>}
             </button>
           </li>
@@ -91,17 +92,7 @@ function WindowDetails({ item, span }: { item: WindowExplanation; span: number }
             ? 'the trend of the last hour'
             : 'the same time on earlier days'}
           ).
-          {(item.window.drivers?.length ?? 0) > 1 && (
-            <>
-              {' '}
-              Also unusual then:{' '}
-              {item.window
-                .drivers!.slice(1)
-                .map((d) => `${d.metric} ${describeChange(d)}`)
-                .join(', ')}
-              .
-            </>
-          )}
+          {item.also && <> Also unusual then: {item.also}.</>}
         </p>
       )}
       {query && (

@@ -10,6 +10,8 @@ export interface ErrorMessage {
   policy?: string;
   /** The server's own short message, when it sent one. */
   serverMessage?: string;
+  /** On a 401: offer Argo CD's login page (the tab's own request bypasses the UI's redirect). */
+  login?: boolean;
 }
 
 /** Explains an API error in terms of what the user (or their admin) can do. */
@@ -23,8 +25,9 @@ export function describeError(error: AnomalyApiError): ErrorMessage {
       };
     case 401:
       return {
-        title: 'Your session has expired',
-        advice: 'Log in to Argo CD again, then come back to this tab.',
+        title: 'Your Argo CD session has ended',
+        advice: 'It expired, or you logged out. Log in to Argo CD again to come back to this tab.',
+        login: true,
         serverMessage,
       };
     case 403:

@@ -11,8 +11,19 @@ import { formatQuantity } from './units';
 /** A window's score from which a point counts as anomalous (the detector's ALERT_SCORE). */
 export const ALERT_SCORE = 5;
 
+/**
+ * One anomaly: windows whose spans overlap (one incident, seen in several metrics), led by
+ * the strongest.
+ */
 export interface WindowExplanation {
+  /** The strongest window of the anomaly. */
   window: AnomalyWindow;
+  /** Every window of the anomaly, the strongest first. */
+  windows: AnomalyWindow[];
+  start: number;
+  end: number;
+  /** "Memory 2× above usual, Restarts above usual": the other metrics; empty for one. */
+  also: string;
   /** The series of the window's own metric, when the response has it. */
   series?: MetricSeries;
   driver?: WindowDriver;
@@ -53,31 +64,74 @@ export function syncText(relation: SyncRelation | undefined): string {
     : `began ${minutes} min after sync to ${sync.revision}`;
 }
 
-/** The windows of a response, newest first, each in words. */
+/** Windows whose spans overlap, as groups (oldest first; each group strongest first). */
+export function groupWindows(windows: readonly AnomalyWindow[]): AnomalyWindow[][] {
+  const groups: AnomalyWindow[][] = [];
+  let end = -Infinity;
+  for (const window of [...windows].sort((a, b) => a.start - b.start)) {
+    if (groups.length > 0 && window.start < end) {
+      groups[groups.length - 1].push(window);
+      end = Math.max(end, window.end);
+    } else {
+      groups.push([window]);
+      end = window.end;
+    }
+  }
+  return groups.map((group) => group.sort((a, b) => b.score - a.score));
+}
+
+function driverOf(window: AnomalyWindow): WindowDriver | undefined {
+  return window.drivers?.find((d) => d.metric === window.metric) ?? window.drivers?.[0];
+}
+
+/** The anomalies of a response, newest first, each in words. */
 export function explainWindows(
   data: AnomaliesResponse,
   syncs: readonly Sync[],
 ): WindowExplanation[] {
   const span = data.range.to - data.range.from;
-  return [...data.windows]
-    .sort((a, b) => b.start - a.start)
-    .map((window) => {
+  const labelOf = (metric: string) => data.series.find((s) => s.metric === metric)?.label ?? metric;
+  return groupWindows(data.windows)
+    .reverse()
+    .map((windows) => {
+      const [window, ...others] = windows;
+      const start = Math.min(...windows.map((w) => w.start));
+      const end = Math.max(...windows.map((w) => w.end));
       const series = data.series.find((s) => s.metric === window.metric);
-      const driver = window.drivers?.find((d) => d.metric === window.metric) ?? window.drivers?.[0];
-      const label = series?.label ?? window.metric;
+      const driver = driverOf(window);
+      const label = labelOf(window.metric);
       const unit = series?.unit ?? '';
-      const ongoing = isOngoing(window, data);
+      const ongoing = windows.some((w) => isOngoing(w, data));
       const when = ongoing
-        ? `since ${formatTime(window.start, span)}`
-        : `${formatTime(window.start, span)}–${formatTime(window.end, span)}`;
+        ? `since ${formatTime(start, span)}`
+        : `${formatTime(start, span)}–${formatTime(end, span)}`;
       const headline = driver
         ? `${label} ${describeChange(driver)} ${when}`
         : `${label} anomalous ${when} (score ${window.score.toFixed(1)})`;
       const detail = driver
         ? `expected ${formatQuantity(driver.expected, unit)}, saw ${formatQuantity(driver.observed, unit)}`
         : '';
-      const sync = syncBefore(window.start, syncs);
-      return { window, series, driver, ongoing, headline, detail, syncNote: syncText(sync), sync };
+      const also = others
+        .map((w) => {
+          const d = driverOf(w);
+          return `${labelOf(w.metric)} ${d ? describeChange(d) : 'anomalous'}`;
+        })
+        .join(', ');
+      const sync = syncBefore(start, syncs);
+      return {
+        window,
+        windows,
+        start,
+        end,
+        also,
+        series,
+        driver,
+        ongoing,
+        headline,
+        detail,
+        syncNote: syncText(sync),
+        sync,
+      };
     });
 }
 
@@ -93,14 +147,15 @@ export type HeaderState =
  */
 export function headerState(data: AnomaliesResponse): HeaderState {
   if (data.summary.state === 'unknown') return { kind: 'unknown' };
-  const ongoing = data.windows.filter((w) => isOngoing(w, data));
-  if (ongoing.length > 0) {
+  const groups = groupWindows(data.windows);
+  const ongoing = groups.find((group) => group.some((w) => isOngoing(w, data)));
+  if (ongoing) {
     return { kind: 'anomalous-now', since: Math.min(...ongoing.map((w) => w.start)) };
   }
   if ((data.summary.score ?? 0) >= ALERT_SCORE) {
     return { kind: 'anomalous-now', since: data.range.to };
   }
-  return data.windows.length > 0
-    ? { kind: 'normal-now', windows: data.windows.length }
+  return groups.length > 0
+    ? { kind: 'normal-now', windows: groups.length }
     : { kind: 'normal', windows: 0 };
 }

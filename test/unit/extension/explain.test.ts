@@ -3,7 +3,12 @@ import type {
   AnomalyWindow,
   WindowDriver,
 } from '../../../extension/src/api/types';
-import { describeChange, explainWindows, headerState } from '../../../extension/src/model/explain';
+import {
+  describeChange,
+  explainWindows,
+  groupWindows,
+  headerState,
+} from '../../../extension/src/model/explain';
 import { shortRevision, syncBefore, syncsOf } from '../../../extension/src/model/syncs';
 import { formatQuantity, valueAxis } from '../../../extension/src/model/units';
 
@@ -244,5 +249,40 @@ describe('explainWindows and headerState', () => {
         summary: { state: 'unknown', score: 0, maxScore: 0, anomalousWindows: 0 },
       }),
     ).toEqual({ kind: 'unknown' });
+  });
+});
+
+describe('one anomaly seen in several metrics', () => {
+  const cpu: AnomalyWindow = {
+    start: 4000,
+    end: 7600,
+    score: 7.8,
+    metric: 'cpu',
+    drivers: [DRIVER],
+  };
+  const memory: AnomalyWindow = {
+    start: 4300,
+    end: 6000,
+    score: 9.1,
+    metric: 'memory',
+    drivers: [{ ...DRIVER, metric: 'memory', factor: 2 }],
+  };
+  const later: AnomalyWindow = { start: 7600, end: 9000, score: 6, metric: 'cpu' };
+
+  it('groups windows whose spans overlap, strongest first; touching ones stay apart', () => {
+    expect(groupWindows([later, cpu, memory])).toEqual([[memory, cpu], [later]]);
+  });
+
+  it('explains the group once, led by its strongest metric, and counts it once', () => {
+    const data = response([cpu, memory, later]);
+    data.series.push({ metric: 'memory', label: 'Memory', unit: 'bytes', points: [] });
+    const [newest, incident] = explainWindows(data, []);
+    expect(newest.windows).toEqual([later]);
+    expect(incident.windows).toEqual([memory, cpu]);
+    expect([incident.start, incident.end]).toEqual([4000, 7600]);
+    expect(incident.headline).toMatch(/^Memory 2× above usual /);
+    expect(incident.also).toBe('CPU 1.6× above usual');
+    expect(newest.also).toBe('');
+    expect(headerState(data)).toEqual({ kind: 'normal-now', windows: 2 });
   });
 });
