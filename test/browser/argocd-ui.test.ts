@@ -361,6 +361,15 @@ if (BUILDS.length === 0) {
           ]),
         );
         await shot('data');
+        // The whole tab (extension/README.md): a viewport tall enough for all of it, since
+        // Argo CD's panel scrolls inside the page.
+        const viewport = page.viewportSize()!;
+        await page.setViewportSize({ width: viewport.width, height: 1800 });
+        await page.locator('.anomaly-ext').screenshot({
+          path: join(ARTIFACTS, `${version}-tab.png`),
+          animations: 'disabled',
+        });
+        await page.setViewportSize(viewport);
         expectCleanPage();
       });
 
