@@ -8,7 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import { Pool } from '../proxy/undici-pool';
 import { Logger } from '../logger';
-import { toUndiciHeaders } from '../proxy/forwarder';
+import { toUndiciHeaders } from '../proxy/undici-headers';
 import { toTunnelHeaders, TunnelHeaders, TunnelSession, TunnelStream } from './tunnel-session';
 import {
   AGENT_ID_HEADER,

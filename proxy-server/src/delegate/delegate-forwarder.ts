@@ -16,13 +16,8 @@ import {
   ServiceUnavailableError,
 } from '../errors';
 import { ProxyMetrics } from '../metrics';
-import {
-  ForwardFailure,
-  Forwarder,
-  hasRequestBody,
-  ServiceForwarder,
-  UpgradeHooks,
-} from '../proxy/forwarder';
+import { ForwardFailure, Forwarder, hasRequestBody, UpgradeHooks } from '../proxy/forwarder';
+import { ServiceForwarder } from '../proxy/service-forwarder';
 import { signRelay } from './relay-signature';
 import { ReplicaRegistry } from './replica-registry';
 import { filterResponseHeaders } from '../proxy/upstream-headers';
