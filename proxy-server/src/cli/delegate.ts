@@ -15,7 +15,7 @@ import {
   requireString,
   UsageError,
 } from './flags';
-import { DELEGATE_NAME } from '../config/extension-config';
+import { DELEGATE_NAME } from '../config/extension-config-sidecar';
 
 export const DELEGATE_FLAGS: FlagSpec[] = [
   {

@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'http';
 import { Duplex } from 'stream';
-import { DELEGATE_NAME } from '../config/extension-config';
+import { DELEGATE_NAME } from '../config/extension-config-sidecar';
 import { AuthenticationError, InputError, ProxyError, ServiceUnavailableError } from '../errors';
 import { Logger } from '../logger';
 import { writeErrorToSocket } from '../proxy/socket-error';

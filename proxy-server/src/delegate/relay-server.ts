@@ -1,6 +1,6 @@
 import http, { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'http';
 import { Duplex } from 'stream';
-import { DELEGATE_NAME } from '../config/extension-config';
+import { DELEGATE_NAME } from '../config/extension-config-sidecar';
 import {
   AuthenticationError,
   describeError,
