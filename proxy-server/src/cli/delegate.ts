@@ -1,8 +1,8 @@
 import { readFileSync } from 'fs';
 import { AddressInfo } from 'net';
-import { DelegateAgent } from '../delegate/agent';
-import { AllowedHost, parseAllowedHost } from '../delegate/protocol';
-import { SecretHeaders } from '../delegate/secret-headers';
+import { DelegateAgent } from '../delegate/agent/agent';
+import { AllowedHost, parseAllowedHost } from '../delegate/protocol/protocol';
+import { SecretHeaders } from '../delegate/agent/secret-headers';
 import { createLogger } from '../logger';
 import { createAdminServer } from '../server/admin-server';
 import {

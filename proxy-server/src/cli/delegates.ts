@@ -1,4 +1,4 @@
-import { TunnelInfo } from '../delegate/hub';
+import { TunnelInfo } from '../delegate/sidecar/hub';
 import { FlagSpec, parseCommand, requireString, UsageError } from './flags';
 
 export const DELEGATES_FLAGS: FlagSpec[] = [

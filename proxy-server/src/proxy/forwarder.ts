@@ -1,7 +1,7 @@
 /**
  * Step 8's contract: what the pipeline calls to forward a request, whichever way it
  * travels. Directly to the backend: ServiceForwarder (service-forwarder.ts); through a
- * delegate agent: DelegateForwarder (delegate/delegate-forwarder.ts).
+ * delegate agent: DelegateForwarder (delegate/sidecar/delegate-forwarder.ts).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'http';
 import type { Duplex } from 'stream';

@@ -1,15 +1,15 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { proxyFor } from '../../../proxy-server/src/delegate/https-proxy';
+import { proxyFor } from '../../../../proxy-server/src/delegate/agent/https-proxy';
 import {
   isAllowed,
   isConnectionSpecific,
   parseAllowedHost,
   parseTarget,
   sameSecret,
-} from '../../../proxy-server/src/delegate/protocol';
-import { SecretHeaders } from '../../../proxy-server/src/delegate/secret-headers';
+} from '../../../../proxy-server/src/delegate/protocol/protocol';
+import { SecretHeaders } from '../../../../proxy-server/src/delegate/agent/secret-headers';
 
 describe('delegate allowlist', () => {
   it('parses HOST, HOST:PORT and [v6]:PORT, lowercased; refuses anything else', () => {

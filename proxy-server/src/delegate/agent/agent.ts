@@ -6,10 +6,15 @@ import tls from 'tls';
 import { Duplex, PassThrough } from 'stream';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
-import { Pool } from '../proxy/undici-pool';
-import { Logger } from '../logger';
-import { toUndiciHeaders } from '../proxy/undici-headers';
-import { toTunnelHeaders, TunnelHeaders, TunnelSession, TunnelStream } from './tunnel-session';
+import { Pool } from '../../proxy/undici-pool';
+import { Logger } from '../../logger';
+import { toUndiciHeaders } from '../../proxy/undici-headers';
+import {
+  toTunnelHeaders,
+  TunnelHeaders,
+  TunnelSession,
+  TunnelStream,
+} from '../protocol/tunnel-session';
 import {
   AGENT_ID_HEADER,
   AllowedHost,
@@ -24,7 +29,7 @@ import {
   UPGRADED_HEADER,
   UPGRADE_HEADER,
   UPGRADE_PROTOCOL,
-} from './protocol';
+} from '../protocol/protocol';
 import { SecretHeaders } from './secret-headers';
 import { proxyFor } from './https-proxy';
 
@@ -75,10 +80,10 @@ export class AgentMetrics {
 }
 
 /**
- * The delegate agent: dials out to the sidecar (see protocol.ts), answers tunnel streams on that
- * connection, and makes each stream's request inside its own network — only to hosts in
- * its allowlist, with headers from its own secret directory, so those credentials never
- * leave this network. Reconnects with jittered exponential backoff whenever the tunnel
+ * The delegate agent: dials out to the sidecar (see protocol/protocol.ts), answers tunnel
+ * streams on that connection, and makes each stream's request inside its own network — only
+ * to hosts in its allowlist, with headers from its own secret directory, so those
+ * credentials never leave this network. Reconnects with jittered exponential backoff whenever the tunnel
  * drops; pings detect a dead path.
  */
 export class DelegateAgent {
