@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { AddressInfo } from 'net';
 import { DelegateAgent } from '../delegate/agent/agent';
-import { AllowedHost, parseAllowedHost } from '../delegate/protocol/protocol';
+import { AllowedHost, parseAllowedHost } from '../delegate/agent/allowlist';
 import { SecretHeaders } from '../delegate/agent/secret-headers';
 import { createLogger } from '../logger';
 import { createAdminServer } from '../server/admin-server';
