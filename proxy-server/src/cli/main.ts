@@ -19,11 +19,11 @@ const COMMANDS: Record<string, { load: () => Promise<Run>; summary: string }> = 
     summary: 'Check whether a subject may invoke an extension (exit 0 yes, 1 no).',
   },
   delegate: {
-    load: async () => (await import('./delegate')).runDelegate,
+    load: async () => (await import('./delegate-agent')).runDelegate,
     summary: 'Run a delegate agent: dial out to the sidecar and carry its requests.',
   },
   delegates: {
-    load: async () => (await import('./delegates')).runDelegates,
+    load: async () => (await import('./delegates-list')).runDelegates,
     summary: 'List the delegate agents connected to a sidecar.',
   },
   doctor: {

@@ -16,7 +16,7 @@ const ENTRIES = readdirSync(CLI)
   .filter((file) => file.endsWith('.ts'))
   .map((file) => join(CLI, file));
 /** The `delegate` command: the agent process. */
-const AGENT_ENTRY = join(CLI, 'delegate');
+const AGENT_ENTRY = join(CLI, 'delegate-agent');
 
 /** Loads `entries` in a fresh module registry where requiring `forbidden` throws. */
 function loadWithout(forbidden: string, entries = ENTRIES): unknown[] {
@@ -42,7 +42,7 @@ describe('module footprint', () => {
 
   it('finds main and the command modules to load', () => {
     expect(ENTRIES.map((entry) => entry.slice(CLI.length + 1))).toEqual(
-      expect.arrayContaining(['main.ts', 'serve.ts', 'delegate.ts']),
+      expect.arrayContaining(['main.ts', 'serve.ts', 'delegate-agent.ts']),
     );
   });
 

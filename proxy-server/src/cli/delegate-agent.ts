@@ -1,3 +1,8 @@
+/**
+ * `argocd-extension-proxy delegate`: the delegate agent process, run inside a private
+ * network (delegate/agent/). Its listing counterpart on the sidecar's side is
+ * `delegates` (delegates-list.ts).
+ */
 import { readFileSync } from 'fs';
 import { AddressInfo } from 'net';
 import { DelegateAgent } from '../delegate/agent/agent';
