@@ -27,21 +27,21 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { signLocalToken } from '../test/helpers/local-tokens';
 import { SidecarProcess } from '../test/helpers/sidecar-process';
-import { getStatus, hasWrk, load, LoadResult } from './bench-tools/load';
-import { findNginx, NginxProxy } from './bench-tools/nginx';
-import { generatePolicy, measurePolicy, PolicyCost } from './bench-tools/policy';
-import { runCleanups, stopOnSignals } from './bench-tools/interrupt';
-import { PortProcess, startScript } from './bench-tools/processes';
+import { getStatus, hasWrk, load, LoadResult } from './bench-lib/load';
+import { findNginx, NginxProxy } from './bench-lib/nginx';
+import { generatePolicy, measurePolicy, PolicyCost } from './bench-lib/policy';
+import { runCleanups, stopOnSignals } from './bench-lib/interrupt';
+import { PortProcess, startScript } from './bench-lib/processes';
 import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
-import { streamThrough, StreamResult } from './bench-tools/streaming';
-import { fmt, median, ratio, table } from './bench-tools/report';
+import { streamThrough, StreamResult } from './bench-lib/streaming';
+import { fmt, median, ratio, table } from './bench-lib/report';
 import {
   APP_HEADERS,
   DELEGATE_TOKEN,
   sidecarConfig,
   startBenchArgoCD,
   TWO_LINE_POLICY,
-} from './bench-tools/sidecar-setup';
+} from './bench-lib/sidecar-setup';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 ** 3);

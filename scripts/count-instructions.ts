@@ -21,17 +21,17 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { signLocalToken } from '../test/helpers/local-tokens';
 import { SidecarProcess } from '../test/helpers/sidecar-process';
-import { callgrindWrapper, countDuring, hasCallgrind, requests } from './bench-tools/callgrind';
-import { runCleanups, stopOnSignals } from './bench-tools/interrupt';
-import { generatePolicy } from './bench-tools/policy';
-import { PortProcess, startScript } from './bench-tools/processes';
-import { fmt, median, ratio, table } from './bench-tools/report';
+import { callgrindWrapper, countDuring, hasCallgrind, requests } from './bench-lib/callgrind';
+import { runCleanups, stopOnSignals } from './bench-lib/interrupt';
+import { generatePolicy } from './bench-lib/policy';
+import { PortProcess, startScript } from './bench-lib/processes';
+import { fmt, median, ratio, table } from './bench-lib/report';
 import {
   APP_HEADERS,
   sidecarConfig,
   startBenchArgoCD,
   TWO_LINE_POLICY,
-} from './bench-tools/sidecar-setup';
+} from './bench-lib/sidecar-setup';
 
 const WARMUP = Number(process.env.INSTR_WARMUP ?? 20_000);
 const PER_WINDOW = Number(process.env.INSTR_REQUESTS ?? 3000);

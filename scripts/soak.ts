@@ -27,7 +27,7 @@ import { signLocalToken, TEST_SERVER_SECRET } from '../test/helpers/local-tokens
 import { ArgoCDConfig } from '../test/helpers/mounted-dir';
 import { rssMiB } from '../test/helpers/processes';
 import { GC_ON_SIGNAL, SidecarProcess } from '../test/helpers/sidecar-process';
-import { runCleanups, stopOnSignals } from './bench-tools/interrupt';
+import { runCleanups, stopOnSignals } from './bench-lib/interrupt';
 
 const MIB = 1024 * 1024;
 

@@ -9,7 +9,7 @@ import {
   countDuring,
   parseDumpTotal,
   requests,
-} from '../../scripts/bench-tools/callgrind';
+} from '../../scripts/bench-lib/callgrind';
 
 describe('parseDumpTotal', () => {
   it('reads the summary line, else the totals line', () => {

@@ -5,7 +5,10 @@ import { Duplex } from 'stream';
 import { appHeaders, Environment } from '../helpers/environment';
 import { eventually, request } from '../helpers/http-client';
 import { localSession } from '../helpers/local-tokens';
-import { TunnelSession, TunnelStream } from '../../proxy-server/src/delegate/tunnel-session';
+import {
+  TunnelSession,
+  TunnelStream,
+} from '../../proxy-server/src/delegate/protocol/tunnel-session';
 
 const TOKEN = 'hostile-delegate-token-6e5d4c3b2a190817';
 

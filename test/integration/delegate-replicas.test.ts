@@ -4,7 +4,7 @@ import { AddressInfo } from 'net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { deriveRelayKey, signRelay } from '../../proxy-server/src/delegate/relay-signature';
+import { deriveRelayKey, signRelay } from '../../proxy-server/src/delegate/sidecar/relay-signature';
 import { EchoBackend, SeenRequest } from '../helpers/echo-backend';
 import { appHeaders } from '../helpers/environment';
 import { FakeArgoCD, guestbook } from '../helpers/fake-argocd';

@@ -41,7 +41,9 @@ describeIfRoot('a delegate inside a private network', () => {
 
   beforeAll(async () => {
     net.create();
-    backend = await net.startNode(join(REPO_ROOT, 'scripts', 'bench', 'backend.js'), ['1024']);
+    backend = await net.startNode(join(REPO_ROOT, 'scripts', 'bench-servers', 'backend.js'), [
+      '1024',
+    ]);
     const port = Number(backend.firstLine);
     await argocd.start();
     argocd.setApplications([guestbook(['admin'])]);

@@ -1,6 +1,6 @@
 import http from 'http';
 import { ProxyMetrics } from '../metrics';
-import { TunnelInfo } from '../delegate/hub';
+import { TunnelInfo } from '../delegate/sidecar/hub';
 import type { ConfigProblem } from '../config/settings';
 
 export interface AdminState {

@@ -13,8 +13,8 @@ import { describeError, ServiceUnavailableError } from '../errors';
 import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { ForwardFailure } from '../proxy/forwarder';
-import { DelegateHub } from '../delegate/hub';
-import { ReplicaRegistry } from '../delegate/replica-registry';
+import { DelegateHub } from '../delegate/sidecar/hub';
+import { ReplicaRegistry } from '../delegate/sidecar/replica-registry';
 import { buildRuntime, retireRuntime, Runtime } from './runtime';
 
 export class ConfigLoadError extends Error {

@@ -8,10 +8,10 @@ import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { createAdminServer } from './admin-server';
 import { ConfigManager } from './config-manager';
-import { DelegateHub } from '../delegate/hub';
-import { CONNECT_PATH } from '../delegate/protocol';
-import { createRelayServer } from '../delegate/relay-server';
-import { ReplicaRegistry } from '../delegate/replica-registry';
+import { DelegateHub } from '../delegate/sidecar/hub';
+import { CONNECT_PATH } from '../delegate/protocol/protocol';
+import { createRelayServer } from '../delegate/sidecar/relay-server';
+import { ReplicaRegistry } from '../delegate/sidecar/replica-registry';
 import { RequestPipeline } from './pipeline';
 import { hasRequestBody } from '../proxy/forwarder';
 

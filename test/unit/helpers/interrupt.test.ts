@@ -2,10 +2,10 @@ import { spawn } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { runCleanups } from '../../../scripts/bench-tools/interrupt';
+import { runCleanups } from '../../../scripts/bench-lib/interrupt';
 import { REPO_ROOT } from '../../helpers/sidecar-process';
 
-const HELPER = join(REPO_ROOT, 'dist', 'scripts', 'bench-tools', 'interrupt.js');
+const HELPER = join(REPO_ROOT, 'dist', 'scripts', 'bench-lib', 'interrupt.js');
 
 /**
  * A process that registers three cleanups (the middle one fails) with stopOnSignals, says

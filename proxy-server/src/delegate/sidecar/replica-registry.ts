@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { Logger } from '../logger';
+import { Logger } from '../../logger';
 
 /** Redis key listing the replicas that hold a tunnel of one delegate (a sorted set). */
 export function registryKey(delegate: string): string {

@@ -9,7 +9,7 @@ import {
   HEADER_BYTES,
   MAX_PAYLOAD,
   u32Payload,
-} from '../../../proxy-server/src/delegate/framing';
+} from '../../../../proxy-server/src/delegate/protocol/framing';
 
 function encode(frames: Array<Omit<Frame, 'payload'> & { payload: Buffer }>): Buffer {
   return Buffer.concat(

@@ -1,6 +1,6 @@
 /**
- * Child processes of `npm run bench` that print their port (scripts/bench/*.js). Ports and
- * memory figures: test/helpers/processes.ts.
+ * Child processes of `npm run bench` that print their port (scripts/bench-servers/*.js).
+ * Ports and memory figures: test/helpers/processes.ts.
  */
 import { ChildProcess, spawn } from 'child_process';
 import { join } from 'path';
@@ -13,16 +13,16 @@ export interface PortProcess {
 }
 
 /**
- * Starts scripts/bench/<script> with Node (and the sidecar's V8 flags, so the plain Node proxy
- * is compared on equal terms); resolves with the port it prints. `wrapper`: a command that
- * runs Node (valgrind, for one), its output discarded.
+ * Starts scripts/bench-servers/<script> with Node (and the sidecar's V8 flags, so the plain
+ * Node proxy is compared on equal terms); resolves with the port it prints. `wrapper`: a
+ * command that runs Node (valgrind, for one), its output discarded.
  */
 export function startScript(
   script: string,
   args: string[],
   wrapper: string[] = [],
 ): Promise<PortProcess> {
-  const argv = [...NODE_FLAGS, join(REPO_ROOT, 'scripts', 'bench', script), ...args];
+  const argv = [...NODE_FLAGS, join(REPO_ROOT, 'scripts', 'bench-servers', script), ...args];
   const [command, ...rest] = [...wrapper, process.execPath, ...argv];
   const child = spawn(command, rest, {
     stdio: ['ignore', 'pipe', wrapper.length > 0 ? 'ignore' : 'inherit'],

@@ -1,18 +1,18 @@
 import { IncomingMessage } from 'http';
 import { Duplex } from 'stream';
-import { DELEGATE_NAME } from '../config/extension-config';
-import { AuthenticationError, InputError, ProxyError, ServiceUnavailableError } from '../errors';
-import { Logger } from '../logger';
-import { writeErrorToSocket } from '../proxy/socket-error';
-import { ProxyMetrics } from '../metrics';
+import { DELEGATE_NAME } from '../../config/extension-config-sidecar';
+import { AuthenticationError, InputError, ProxyError, ServiceUnavailableError } from '../../errors';
+import { Logger } from '../../logger';
+import { writeErrorToSocket } from '../../proxy/socket-error';
+import { ProxyMetrics } from '../../metrics';
 import {
   AGENT_ID_HEADER,
   NAME_HEADER,
   OLD_UPGRADE_PROTOCOL,
   sameSecret,
   UPGRADE_PROTOCOL,
-} from './protocol';
-import { TunnelSession } from './tunnel-session';
+} from '../protocol/protocol';
+import { TunnelSession } from '../protocol/tunnel-session';
 
 /** What `/delegates` on the admin port and `argocd-extension-proxy delegates` show. */
 export interface TunnelInfo {
@@ -90,8 +90,8 @@ export class Tunnel {
 
 /**
  * The sidecar's end of the delegate tunnels: accepts agents on
- * `/extensions/.delegate/connect` (see protocol.ts), keeps the live tunnels by delegate
- * name, and hands the least busy one to each request. Several agents with one name share
+ * `/extensions/.delegate/connect` (see protocol/protocol.ts), keeps the live tunnels by
+ * delegate name, and hands the least busy one to each request. Several agents with one name share
  * the load; when one goes away its tunnels leave the set and the others carry on.
  */
 export class DelegateHub {

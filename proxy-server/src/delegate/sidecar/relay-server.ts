@@ -1,16 +1,16 @@
 import http, { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'http';
 import { Duplex } from 'stream';
-import { DELEGATE_NAME } from '../config/extension-config';
+import { DELEGATE_NAME } from '../../config/extension-config-sidecar';
 import {
   AuthenticationError,
   describeError,
   InputError,
   ProxyError,
   toErrorResponse,
-} from '../errors';
-import { Logger } from '../logger';
-import { ProxyMetrics } from '../metrics';
-import { writeErrorToSocket } from '../proxy/socket-error';
+} from '../../errors';
+import { Logger } from '../../logger';
+import { ProxyMetrics } from '../../metrics';
+import { writeErrorToSocket } from '../../proxy/socket-error';
 import { DelegateForwarder } from './delegate-forwarder';
 import { DelegateHub } from './hub';
 import { NonceCache, RelayedRequest, verifyRelay } from './relay-signature';

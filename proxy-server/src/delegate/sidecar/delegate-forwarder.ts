@@ -8,26 +8,21 @@ import {
   validateHeaderValue,
 } from 'http';
 import { Duplex } from 'stream';
-import { BackendConfig, ServiceConfig } from '../config/types';
+import { BackendConfig, ServiceConfig } from '../../config/types';
 import {
   BadGatewayError,
   GatewayTimeoutError,
   ProxyError,
   ServiceUnavailableError,
-} from '../errors';
-import { ProxyMetrics } from '../metrics';
-import {
-  ForwardFailure,
-  Forwarder,
-  hasRequestBody,
-  ServiceForwarder,
-  UpgradeHooks,
-} from '../proxy/forwarder';
+} from '../../errors';
+import { ProxyMetrics } from '../../metrics';
+import { ForwardFailure, Forwarder, hasRequestBody, UpgradeHooks } from '../../proxy/forwarder';
+import { ServiceForwarder } from '../../proxy/service-forwarder';
 import { signRelay } from './relay-signature';
 import { ReplicaRegistry } from './replica-registry';
-import { filterResponseHeaders } from '../proxy/upstream-headers';
+import { filterResponseHeaders } from '../../proxy/upstream-headers';
 import { DelegateHub, Tunnel } from './hub';
-import { toTunnelHeaders, TunnelHeaders, TunnelStream } from './tunnel-session';
+import { toTunnelHeaders, TunnelHeaders, TunnelStream } from '../protocol/tunnel-session';
 import {
   CONNECT_TIMEOUT_HEADER,
   DelegateErrorCode,
@@ -35,7 +30,7 @@ import {
   isConnectionSpecific,
   UPGRADED_HEADER,
   UPGRADE_HEADER,
-} from './protocol';
+} from '../protocol/protocol';
 
 /**
  * Step 8 for a service with `delegate: NAME`: each request becomes one tunnel stream on

@@ -1,8 +1,13 @@
+/**
+ * `argocd-extension-proxy delegate`: the delegate agent process, run inside a private
+ * network (delegate/agent/). Its listing counterpart on the sidecar's side is
+ * `delegates` (delegates-list.ts).
+ */
 import { readFileSync } from 'fs';
 import { AddressInfo } from 'net';
-import { DelegateAgent } from '../delegate/agent';
-import { AllowedHost, parseAllowedHost } from '../delegate/protocol';
-import { SecretHeaders } from '../delegate/secret-headers';
+import { DelegateAgent } from '../delegate/agent/agent';
+import { AllowedHost, parseAllowedHost } from '../delegate/agent/allowlist';
+import { SecretHeaders } from '../delegate/agent/secret-headers';
 import { createLogger } from '../logger';
 import { createAdminServer } from '../server/admin-server';
 import {
@@ -15,7 +20,7 @@ import {
   requireString,
   UsageError,
 } from './flags';
-import { DELEGATE_NAME } from '../config/extension-config';
+import { DELEGATE_NAME } from '../config/extension-config-sidecar';
 
 export const DELEGATE_FLAGS: FlagSpec[] = [
   {

@@ -5,7 +5,7 @@ import {
   RELAY_WINDOW_MS,
   signRelay,
   verifyRelay,
-} from '../../../proxy-server/src/delegate/relay-signature';
+} from '../../../../proxy-server/src/delegate/sidecar/relay-signature';
 
 const key = deriveRelayKey(Buffer.from('server-secret'));
 const relayed = {

@@ -1,13 +1,13 @@
 import net, { AddressInfo, Socket } from 'net';
 import { Readable } from 'stream';
-import { FrameType } from '../../../proxy-server/src/delegate/framing';
+import { FrameType } from '../../../../proxy-server/src/delegate/protocol/framing';
 import {
   RESET_FLOW_CONTROL_ERROR,
   STREAM_WINDOW,
   TunnelHeaders,
   TunnelSession,
   TunnelStream,
-} from '../../../proxy-server/src/delegate/tunnel-session';
+} from '../../../../proxy-server/src/delegate/protocol/tunnel-session';
 
 /** Two connected loopback sockets. */
 async function socketPair(): Promise<[Socket, Socket, () => void]> {

@@ -1,4 +1,9 @@
-import { TunnelInfo } from '../delegate/hub';
+/**
+ * `argocd-extension-proxy delegates`: lists the delegate agents connected to one sidecar
+ * replica, read from its admin port (`/delegates`). A short-lived client run beside the
+ * sidecar; the agent itself is `delegate` (delegate-agent.ts).
+ */
+import { TunnelInfo } from '../delegate/sidecar/hub';
 import { FlagSpec, parseCommand, requireString, UsageError } from './flags';
 
 export const DELEGATES_FLAGS: FlagSpec[] = [
