@@ -43,6 +43,7 @@ export const SIDECAR_BACKEND_FIELDS = [
   'rateLimit',
   'retries',
   'circuitBreaker',
+  'allowRequestsWithoutApplication',
 ];
 
 /** A service's fields beyond Argo CD's ServiceConfig. */
@@ -66,6 +67,33 @@ export function readSidecarBackendFields(
     rateLimit: readRateLimit(doc.rateLimit, `${prefix}rateLimit`, ctx),
     retries: readRetries(doc.retries, `${prefix}retries`, ctx),
   };
+}
+
+/**
+ * A backend's `allowRequestsWithoutApplication`, read after its services: a request without
+ * an application has no destination to route by, so it needs exactly one service, and one
+ * that names no `cluster` (it would otherwise serve other clusters' users too).
+ */
+export function readRequestsWithoutApplication(
+  doc: Obj,
+  prefix: string,
+  services: ServiceConfig[],
+  ctx: Context,
+): boolean {
+  const value = doc.allowRequestsWithoutApplication;
+  const path = `${prefix}allowRequestsWithoutApplication`;
+  if (value === undefined || value === null || value === false) return false;
+  if (value !== true) {
+    ctx.problem(path, 'must be true or false');
+    return false;
+  }
+  if (services.length !== 1 || services[0].cluster) {
+    ctx.problem(
+      path,
+      'needs exactly one service without cluster: a request without an application has no destination to route by',
+    );
+  }
+  return true;
 }
 
 /**

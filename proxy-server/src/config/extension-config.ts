@@ -34,6 +34,7 @@ import {
 } from './extension-config-reader';
 import {
   readBackendCircuitBreaker,
+  readRequestsWithoutApplication,
   readSidecarBackendFields,
   readSidecarServiceFields,
   SIDECAR_BACKEND_FIELDS,
@@ -224,6 +225,9 @@ function readBackend(doc: Obj, prefix: string, ctx: Context): BackendConfig | un
     checkDuplicateClusters(backend.services, `${prefix}services`, ctx);
   }
   backend.circuitBreaker = readBackendCircuitBreaker(doc, prefix, backend.services, ctx);
+  if (readRequestsWithoutApplication(doc, prefix, backend.services, ctx)) {
+    backend.allowRequestsWithoutApplication = true;
+  }
   return ctx.result.problems.length === before ? backend : undefined;
 }
 

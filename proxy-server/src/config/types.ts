@@ -47,6 +47,15 @@ export interface BackendConfig {
    * for services with `failoverUrls`, off otherwise.
    */
   circuitBreaker?: CircuitBreakerConfig;
+  /**
+   * Extension-proxy only, and looser than Argo CD (which refuses such calls): accept
+   * requests that carry neither Argocd-Application-Name nor Argocd-Project-Name. They are
+   * checked for a session and `extensions, invoke, <name>` only, reach the single service
+   * (which must have no `cluster`), and carry the identity headers but no application,
+   * project or cluster header: the backend scopes its answer itself
+   * (docs/backend-teams.md). Default: false (`allowRequestsWithoutApplication: true`).
+   */
+  allowRequestsWithoutApplication?: true;
 }
 
 export interface LimitsConfig {

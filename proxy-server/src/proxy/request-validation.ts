@@ -38,6 +38,17 @@ export function validateApplicationHeaders(headers: IncomingHttpHeaders): Applic
   return { namespace, name, project };
 }
 
+/**
+ * Whether the request names an application at all (either header, even empty): only a
+ * request with neither may take an extension's `allowRequestsWithoutApplication` path; one
+ * with a half or malformed pair is validated, and refused, as always.
+ */
+export function carriesApplicationHeaders(headers: IncomingHttpHeaders): boolean {
+  return (
+    headers[HEADER_APPLICATION_NAME] !== undefined || headers[HEADER_PROJECT_NAME] !== undefined
+  );
+}
+
 function singleHeader(headers: IncomingHttpHeaders, key: string, display: string): string {
   const value = headers[key];
   if (value === undefined || value === '') {

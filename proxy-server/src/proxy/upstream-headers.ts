@@ -20,7 +20,8 @@ import {
 
 export interface UpstreamContext {
   identity: Identity;
-  app: Application;
+  /** Undefined for a request without an application (allowRequestsWithoutApplication). */
+  app: Application | undefined;
   /** The namespace Argo CD's control plane runs in (Argocd-Namespace). */
   controlPlaneNamespace: string;
   /** The service's configured headers, `$secret` values already resolved. */
@@ -79,7 +80,7 @@ export function buildUpstreamHeaders(
   }
 
   for (const [name, value] of identityHeaders(ctx.identity)) out[name] = value;
-  for (const [name, value] of applicationHeaders(ctx.app)) out[name] = value;
+  if (ctx.app) for (const [name, value] of applicationHeaders(ctx.app)) out[name] = value;
   if (ctx.controlPlaneNamespace) out[HEADER_NAMESPACE] = namespaceHeader(ctx.controlPlaneNamespace);
 
   if (ctx.clientAddress) out['x-forwarded-for'] = ctx.clientAddress;

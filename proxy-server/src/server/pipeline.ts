@@ -20,7 +20,11 @@ import {
 import { Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { parseExtensionPath, joinUpstreamPath, ExtensionTarget } from '../proxy/extension-path';
-import { ApplicationRef, validateApplicationHeaders } from '../proxy/request-validation';
+import {
+  ApplicationRef,
+  carriesApplicationHeaders,
+  validateApplicationHeaders,
+} from '../proxy/request-validation';
 import { resolveService } from '../proxy/routing';
 import { checkDeclaredBodySize, checkHeaderSize } from '../proxy/limits';
 import { buildUpstreamHeaders } from '../proxy/upstream-headers';
@@ -214,9 +218,13 @@ export class RequestPipeline {
   ): ForwardPlan | Promise<ForwardPlan> {
     const target = record.target as ExtensionTarget;
     record.identity = identity;
-    // 3 validate headers
+    // 3 validate headers; an extension that allows it takes requests naming no application
+    // (stages 5 and 5b do not apply to them)
     record.stage = 'headers';
-    const ref = validateApplicationHeaders(req.headers);
+    const withoutApplication =
+      runtime.settings.extensions.get(target.name)?.backend.allowRequestsWithoutApplication ===
+        true && !carriesApplicationHeaders(req.headers);
+    const ref = withoutApplication ? undefined : validateApplicationHeaders(req.headers);
     record.app = ref;
     if (upgrade) checkWebSocketUpgrade(req);
     // 4 authorize
@@ -230,6 +238,7 @@ export class RequestPipeline {
         this.deps.metrics.limited.inc({ extension: target.name, reason: `rate-${scope}` }),
       );
     }
+    if (!ref) return this.plan(req, record, upgrade, runtime, identity, undefined);
     // 5 application
     record.stage = 'application';
     const { applications } = this.deps;
@@ -262,14 +271,17 @@ export class RequestPipeline {
       .then(() => this.plan(req, record, upgrade, runtime, identity, app));
   }
 
-  /** Stages 6 and 7, for an application that passed every check. */
+  /**
+   * Stages 6 and 7, for an application that passed every check, or for a request without
+   * one to an extension that allows it (its single service, no application headers).
+   */
   private plan(
     req: IncomingMessage,
     record: RequestRecord,
     upgrade: boolean,
     runtime: Runtime,
     identity: Identity,
-    app: Application,
+    app: Application | undefined,
   ): ForwardPlan {
     const target = record.target as ExtensionTarget;
     // 6 route
@@ -282,7 +294,9 @@ export class RequestPipeline {
         `extension ${target.name} is unavailable: its configuration references an argocd-secret key that is missing or empty (see the extension proxy's log)`,
       );
     }
-    const service = resolveService(extension, app.destination);
+    const service = app
+      ? resolveService(extension, app.destination)
+      : extension.backend.services[0];
     this.limit(record, 'body', () => checkDeclaredBodySize(req, extension.backend.limits));
     // 7 rewrite
     record.stage = 'forward';

@@ -176,6 +176,45 @@ extensions:
     expect(Buffer.from(value, 'latin1').toString('utf8')).toBe('équipe-€');
   });
 
+  it('reads allowRequestsWithoutApplication: off unless true, for one service without cluster', () => {
+    const on = parse({
+      'extension.config.x': 'allowRequestsWithoutApplication: true\nservices: [{url: "http://x"}]',
+    });
+    expect(on.problems).toEqual([]);
+    expect(on.extensions.get('x')!.backend.allowRequestsWithoutApplication).toBe(true);
+    for (const value of ['false', 'null']) {
+      const off = parse({
+        'extension.config.x': `allowRequestsWithoutApplication: ${value}\nservices: [{url: "http://x"}]`,
+      });
+      expect(off.problems).toEqual([]);
+      expect(off.extensions.get('x')!.backend.allowRequestsWithoutApplication).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['a value that is not a boolean', '"yes"', '[{url: "http://x"}]', 'must be true or false'],
+    [
+      'two services',
+      'true',
+      '[{url: "http://x", cluster: {name: a}}, {url: "http://y", cluster: {name: b}}]',
+      'needs exactly one service without cluster: a request without an application has no destination to route by',
+    ],
+    [
+      'a service for one cluster',
+      'true',
+      '[{url: "http://x", cluster: {name: a}}]',
+      'needs exactly one service without cluster: a request without an application has no destination to route by',
+    ],
+  ])('refuses allowRequestsWithoutApplication with %s', (_case, value, services, message) => {
+    const result = parse({
+      'extension.config.x': `allowRequestsWithoutApplication: ${value}\nservices: ${services}`,
+    });
+    expect(result.problems).toEqual([
+      `extension.config.x: allowRequestsWithoutApplication ${message}`,
+    ]);
+    expect(result.extensions.size).toBe(0);
+  });
+
   it('refuses durations a timer cannot hold, instead of firing after 1 ms', () => {
     const result = parse({
       'extension.config.x': 'responseTimeout: 600h\nservices: [{url: "http://x"}]',
