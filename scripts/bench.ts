@@ -15,6 +15,9 @@
  *    worst case for memory), then through the loaded one; throughput and memory growth.
  * 4. Reload: a 100,000-line policy swapped in under a steady stream of requests.
  * 5. RBAC cost per policy size (10 to 100,000 lines), in this process.
+ * 6. New sessions arriving together (bench-lib/sessions.ts): Argo CD and identity-provider
+ *    calls for bursts of first requests, and their p95 against the Argo CD stand-in's own;
+ *    run first, on a sidecar of its own. BENCH_ONLY=sessions runs this section alone.
  *
  * Exit code 1 when a budget is missed or any request failed, with the reasons.
  * Environment: BENCH_DURATION (seconds per load run, default 8), BENCH_WARMUP (seconds of
@@ -34,6 +37,7 @@ import { runCleanups, stopOnSignals } from './bench-lib/interrupt';
 import { PortProcess, startScript } from './bench-lib/processes';
 import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
 import { streamThrough, StreamResult } from './bench-lib/streaming';
+import { benchNewSessions } from './bench-lib/sessions';
 import { fmt, median, ratio, table } from './bench-lib/report';
 import {
   APP_HEADERS,
@@ -157,6 +161,15 @@ async function main(): Promise<void> {
     process.stderr.write(`\nbench: ${line}\n`),
   );
   try {
+    // 6. New sessions (first: it needs a sidecar that has seen no token)
+    const sessions = await benchNewSessions();
+    out(sessions.text);
+    failures.push(...sessions.failures);
+    if (process.env.BENCH_ONLY === 'sessions') {
+      reportFailures(failures);
+      return;
+    }
+
     for (const size of [1024, 256 * 1024]) {
       const backend = await startScript('backend.js', [String(size)]);
       cleanups.push(() => backend.child.kill('SIGTERM'));
@@ -631,6 +644,11 @@ async function main(): Promise<void> {
     stopHandlingSignals();
     await runCleanups(cleanups);
   }
+  reportFailures(failures);
+}
+
+/** The budgets missed (exit code 1), or that every one was met. */
+function reportFailures(failures: string[]): void {
   if (failures.length > 0) {
     process.stderr.write(`\nbench: budgets missed or errors:\n  - ${failures.join('\n  - ')}\n`);
     process.exitCode = 1;

@@ -2,8 +2,10 @@ import { ChildProcess, spawn } from 'child_process';
 import http from 'http';
 import { join } from 'path';
 import { createInterface } from 'readline';
+import { REPO_ROOT } from './sidecar-process';
 
-const SERVER_SCRIPT = join(__dirname, 'oidc-provider-server.mjs');
+// From the source tree: tsc does not copy .mjs files into dist/ (the bench runs from there).
+const SERVER_SCRIPT = join(REPO_ROOT, 'test', 'helpers', 'oidc-provider-server.mjs');
 
 /** A client registered at the provider: an ID token's default audience. */
 export interface OidcClient {
