@@ -80,14 +80,18 @@ const BARE = 'bare undici proxy (no checks)';
 
 /** Budgets (ratios within this run). */
 const BUDGET = {
-  rpsVsNginx: 0.4,
+  /**
+   * Requests/s against the plain Node proxy of the same run: the checks may cost 15 % of a
+   * Node proxy's throughput. (Against nginx the ratio is reported, not judged: on a noisy
+   * machine it moved between 0.23x and 0.41x from one run to the next.)
+   */
+  rpsVsPlain: 0.85,
   /** A plain Node proxy's p99 is itself ~3x nginx's, so the budget is 1.5x plain… */
   p99VsPlain: 1.5,
   /** …and 3x nginx the stretch goal (reported, not failed on). */
   p99VsNginxStretch: 3,
-  /** Without nginx: the budget assumes a plain Node proxy at ~0.47x nginx, so 0.40x ≈ 0.85x. */
-  rpsVsPlainWithoutNginx: 0.85,
-  policy10kVs2: 0.95,
+  /** Cost per request (1 / req/s) with a 10,000-line policy against a 2-line one. */
+  policy10kCostVs2: 1.05,
   reloadSeconds: 1,
   /** Longest single request while a 100,000-line policy is loaded: "does not block". */
   reloadStallMs: 50,
@@ -153,6 +157,8 @@ class Probe {
 async function main(): Promise<void> {
   const failures: string[] = [];
   const notes: string[] = [];
+  /** The hot path's budget lines: what, measured, limit, met. */
+  const hotPath: Array<[string, string, string, boolean]> = [];
   const backends = new Map<number, PortProcess>();
   const plains = new Map<number, PortProcess>();
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -386,34 +392,37 @@ async function main(): Promise<void> {
         `sidecar p99 is ${p99VsPlain.toFixed(2)}x the plain Node proxy's (budget <= ${BUDGET.p99VsPlain}x)`,
       );
     }
+    const rpsVsPlain = headline.rps / headlinePlain.rps;
+    hotPath.push([
+      'sidecar req/s vs the plain Node proxy (1 KiB, 32 connections)',
+      `${rpsVsPlain.toFixed(2)}x`,
+      `>= ${BUDGET.rpsVsPlain}x`,
+      rpsVsPlain >= BUDGET.rpsVsPlain,
+    ]);
+    hotPath.push([
+      "sidecar p99 vs the plain Node proxy's",
+      `${p99VsPlain.toFixed(2)}x`,
+      `<= ${BUDGET.p99VsPlain}x`,
+      p99VsPlain <= BUDGET.p99VsPlain,
+    ]);
+    if (rpsVsPlain < BUDGET.rpsVsPlain) {
+      failures.push(
+        `sidecar req/s is ${rpsVsPlain.toFixed(2)}x the plain Node proxy (budget >= ${BUDGET.rpsVsPlain}x; ` +
+          `same run: ${BARE} ${(find(BARE, 1024, 32)!.rps / headlinePlain.rps).toFixed(2)}x)`,
+      );
+    }
     if (headlineNginx) {
       const rpsRatio = headline.rps / headlineNginx.rps;
       const p99Ratio = headline.p99 / headlineNginx.p99;
-      if (rpsRatio < BUDGET.rpsVsNginx) {
-        const bareRatio = find(BARE, 1024, 32)!.rps / headlineNginx.rps;
-        failures.push(
-          `sidecar req/s is ${rpsRatio.toFixed(2)}x nginx (budget >= ${BUDGET.rpsVsNginx}x; ` +
-            `same run: plain Node proxy ${(headlinePlain.rps / headlineNginx.rps).toFixed(2)}x, ` +
-            `${BARE} ${bareRatio.toFixed(2)}x)`,
-        );
-        if (bareRatio < BUDGET.rpsVsNginx) {
-          notes.push(
-            `even the ${BARE} reached only ${bareRatio.toFixed(2)}x nginx: on this machine no ` +
-              `Node proxy built like the sidecar meets the ${BUDGET.rpsVsNginx}x budget, checks or not`,
-          );
-        }
-      }
+      notes.push(
+        `against nginx (reported, not judged): sidecar ${rpsRatio.toFixed(2)}x req/s, plain Node proxy ` +
+          `${(headlinePlain.rps / headlineNginx.rps).toFixed(2)}x, ${BARE} ` +
+          `${(find(BARE, 1024, 32)!.rps / headlineNginx.rps).toFixed(2)}x`,
+      );
       if (p99Ratio > BUDGET.p99VsNginxStretch) {
         notes.push(
           `stretch goal missed: sidecar p99 is ${p99Ratio.toFixed(2)}x nginx's (stretch <= ${BUDGET.p99VsNginxStretch}x; ` +
             `the plain Node proxy's is ${(headlinePlain.p99 / headlineNginx.p99).toFixed(2)}x)`,
-        );
-      }
-    } else {
-      const rpsRatio = headline.rps / headlinePlain.rps;
-      if (rpsRatio < BUDGET.rpsVsPlainWithoutNginx) {
-        failures.push(
-          `sidecar req/s is ${rpsRatio.toFixed(2)}x the plain Node proxy (budget without nginx >= ${BUDGET.rpsVsPlainWithoutNginx}x)`,
         );
       }
     }
@@ -442,7 +451,13 @@ async function main(): Promise<void> {
       }
     }
     await large.sidecar.stop();
-    const policyRatio = median(largeRuns) / median(smallRuns);
+    const policyCost = median(smallRuns) / median(largeRuns);
+    hotPath.push([
+      'cost per request, 10,000-line policy vs 2-line',
+      `${policyCost.toFixed(3)}x`,
+      `<= ${BUDGET.policy10kCostVs2}x`,
+      policyCost <= BUDGET.policy10kCostVs2,
+    ]);
     out(
       `\nPolicy size, end to end (sidecar, 1 KiB, 32 connections, ${ROUNDS} alternated runs each)\n`,
     );
@@ -460,11 +475,23 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    if (policyRatio < BUDGET.policy10kVs2) {
+    if (policyCost > BUDGET.policy10kCostVs2) {
       failures.push(
-        `10,000-line policy runs at ${policyRatio.toFixed(3)}x the 2-line one (budget >= ${BUDGET.policy10kVs2}x)`,
+        `a request costs ${policyCost.toFixed(3)}x as much with the 10,000-line policy as with the 2-line one (budget <= ${BUDGET.policy10kCostVs2}x)`,
       );
     }
+    out('\nThe hot path, against references of this run\n');
+    out(
+      table(
+        ['budget', 'measured', 'limit', ''],
+        hotPath.map(([what, measured, limit, pass]) => [
+          what,
+          measured,
+          limit,
+          pass ? 'pass' : 'MISS',
+        ]),
+      ),
+    );
 
     // 3. The delegate path against the direct one, same sidecar, alternated runs
     const delegateRows = await measureDelegate(small.sidecar, backends, sidecarHeaders, cleanups);

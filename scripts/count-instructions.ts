@@ -12,7 +12,8 @@
  * V8 still compiling: such windows cost up to 1.7x more), so the lowest window is the
  * steady cost of a request and the ratios are taken on it. System calls are not counted.
  *
- * Needs valgrind (Debian package `valgrind`); takes about 20 minutes (valgrind runs Node
+ * Budgets (BUDGET below), checked on the lowest windows of this run; exit code 1 when one is
+ * missed. Needs valgrind (Debian package `valgrind`); takes about 20 minutes (valgrind runs Node
  * ~50x slower). Environment: INSTR_WARMUP (requests before counting, default 20000),
  * INSTR_REQUESTS (per window, default 3000), INSTR_WINDOWS (default 5).
  */
@@ -145,8 +146,38 @@ async function main(): Promise<number> {
       ]),
     ),
   );
-  return 0;
+  const lowest = (contender: string) =>
+    Math.min(...results.find((r) => r.contender === contender)!.perRequest);
+  const sidecar = lowest('sidecar, all checks, 2-line policy') / lowest('plain Node proxy');
+  const policy =
+    lowest('sidecar, all checks, 10,000-line policy') /
+    lowest('sidecar, all checks, 2-line policy');
+  const lines: Array<[string, number, number]> = [
+    ['sidecar (all checks) vs the plain Node proxy', sidecar, BUDGET.sidecarVsPlain],
+    ['10,000-line policy vs 2-line', policy, BUDGET.policy10kVs2],
+  ];
+  out('\nBudgets (lowest windows, this run)\n');
+  out(
+    table(
+      ['budget', 'measured', 'limit', ''],
+      lines.map(([what, measured, limit]) => [
+        what,
+        `${measured.toFixed(3)}x`,
+        `<= ${limit}x`,
+        measured <= limit ? 'pass' : 'MISS',
+      ]),
+    ),
+  );
+  return lines.every(([, measured, limit]) => measured <= limit) ? 0 : 1;
 }
+
+/**
+ * Instructions per request (lowest windows) against references of the same run: with every
+ * check on, no more than the plain Node `http` proxy (the sidecar's client and parser are
+ * leaner than Node's http client, which pays for the checks); a 10,000-line policy at most
+ * 5 % over a 2-line one (a decision must not grow with the policy).
+ */
+const BUDGET = { sidecarVsPlain: 1.0, policy10kVs2: 1.05 };
 
 main().then(
   (code) => {
