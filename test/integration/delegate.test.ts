@@ -332,6 +332,17 @@ describe('delegates', () => {
   });
 
   it('reports delegates in /metrics and in the `delegates` command', async () => {
+    // Traffic of its own: a request through the tunnel, and an agent refused (wrong token).
+    expect(
+      (await request(`${env.sidecar.url}/extensions/private/metrics-check`, { headers })).status,
+    ).toBe(200);
+    const wrong = join(secretDir, '..wrong-for-metrics');
+    writeFileSync(wrong, 'not-the-token');
+    const refused = await startAgent([], 'onprem', wrong);
+    await refused.waitForLog(
+      (l) => String(l.msg).includes('refused the tunnel') && String(l.msg).includes('401'),
+    );
+    await refused.stop();
     const metrics = await request(`${env.sidecar.adminUrl}/metrics`);
     expect(metrics.body).toMatch(/argocd_extension_proxy_delegate_tunnels\{delegate="onprem"\} 1/);
     expect(metrics.body).toMatch(

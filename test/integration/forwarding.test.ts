@@ -228,10 +228,19 @@ describe('forwarding to backends', () => {
   });
 
   it('logs the cause of backend failures, without secrets', async () => {
+    const reply = await request(`${env.sidecar.url}/extensions/untrusted/log-check`, { headers });
+    expect(reply.status).toBe(502);
+    // Written once the response has ended.
     const line = await env.sidecar.waitForLog(
-      (l) => l.status === 502 && typeof l.error === 'string',
+      (l) => l.path === '/extensions/untrusted/log-check' && l.status === 502,
     );
-    expect(line.stage).toBe('forward');
+    expect(line).toMatchObject({
+      level: 'error',
+      msg: 'extension request failed',
+      stage: 'forward',
+      error:
+        'backend is unreachable or failed: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN)',
+    });
     expect(env.sidecar.output()).not.toContain(tls.clientKey.split('\n')[1]);
   });
 });

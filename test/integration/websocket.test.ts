@@ -144,24 +144,40 @@ describe('WebSocket through the sidecar', () => {
   });
 
   it.each([
-    ['while it is refused (no session)', undefined],
-    ['while the application check is pending', 'valid'],
-  ])('survives a client resetting an upgrade %s', async (_case, session) => {
+    ['while it is refused (no session)', 'refused', false],
+    ['while the application check is pending', 'pending', true],
+  ])('survives a client resetting an upgrade %s', async (_case, id, withSession) => {
     env.argocd.delayMs = 300;
     try {
       const port = Number(new URL(env.sidecar.url).port);
-      const token = session ? `Cookie: argocd.token=${localSession('alice')}\r\n` : '';
-      for (let i = 0; i < 5; i++) {
+      const session = withSession ? localSession('alice') : undefined;
+      const token = session ? `Cookie: argocd.token=${session}\r\n` : '';
+      const paths = [1, 2, 3, 4, 5].map((i) => `/extensions/live/reset-${id}-${i}`);
+      for (const path of paths) {
         const socket = net.connect(port, '127.0.0.1');
         await new Promise((resolve) => socket.once('connect', resolve));
         socket.write(
-          `GET /extensions/live/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
             `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${token}` +
             `Argocd-Application-Name: argocd:guestbook\r\nArgocd-Project-Name: default\r\n\r\n`,
         );
         socket.resetAndDestroy();
       }
-      await new Promise((r) => setTimeout(r, 600));
+      // The sidecar writes an upgrade's access log line when its socket has closed: it has
+      // seen each reset through.
+      for (const path of paths) await env.sidecar.waitForLog((l) => l.path === path);
+      if (session) {
+        // A request with the same session and application waits for the same application
+        // check as the resets (Argo CD answers after 300 ms): once it is answered, the
+        // sidecar has gone on with the upgrades whose client went away.
+        const after = await request(`${env.sidecar.url}/extensions/anomaly/after-resets`, {
+          headers: {
+            cookie: `argocd.token=${session}`,
+            ...appHeaders('argocd:guestbook', 'default'),
+          },
+        });
+        expect(after.status).toBe(200);
+      }
       const health = await request(env.sidecar.adminUrl + '/healthz');
       expect(health.status).toBe(200);
     } finally {

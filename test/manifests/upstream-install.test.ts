@@ -78,7 +78,14 @@ if (!upstreamPresent) {
       const spec = podSpec(objects);
       const volumes = new Set(spec.volumes.map((v) => v.name));
       const sidecar = mounts(spec, 'extension-proxy');
-      expect(sidecar.length).toBeGreaterThan(0);
+      expect(sidecar.map((m) => m.mountPath)).toEqual([
+        '/etc/argocd/argocd-cm',
+        '/etc/argocd/argocd-rbac-cm',
+        '/etc/argocd/argocd-secret',
+        '/etc/argocd/server-tls',
+        '/etc/argocd/extension-proxy-api-token',
+        '/var/run/secrets/kubernetes.io/serviceaccount',
+      ]);
       for (const m of [
         ...sidecar,
         ...(spec.initContainers ?? []).flatMap((c) => c.volumeMounts ?? []),

@@ -262,7 +262,21 @@ describe('hostile requests', () => {
     }
   });
 
-  it('leaked nothing in any response or log line', () => {
+  it('leaked nothing in any response or log line', async () => {
+    // Its own requests first, each with the session token: one forwarded (the backend echoes
+    // what it received), and answers the sidecar writes itself (404, 403).
+    const leakCheck = (path: string, project = 'default') =>
+      base(path, '').replace('Argocd-Project-Name: default', `Argocd-Project-Name: ${project}`);
+    for (const [path, project, status] of [
+      ['/extensions/anomaly/leak-check', 'default', 200],
+      ['/extensions/nonexistent/leak-check', 'default', 404],
+      ['/extensions/anomaly/leak-check', 'team-a', 403],
+    ] as const) {
+      expect((await raw(leakCheck(path, project))).status).toBe(status);
+      tally.rejected++;
+      // The access log line is written once the response has ended.
+      await env.sidecar.waitForLog((l) => l.path === path && l.status === status);
+    }
     expect(tally.leaks).toBe(0);
     const output = env.sidecar.output();
     expect(output).not.toContain(token);

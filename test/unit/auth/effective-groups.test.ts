@@ -11,6 +11,7 @@ import {
 } from '../../../proxy-server/src/auth/session-authenticator';
 import { OidcIssuerConfig, resolveSsoIssuer } from '../../../proxy-server/src/auth/sso-settings';
 import { ProxyError } from '../../../proxy-server/src/errors';
+import { eventually } from '../../helpers/http-client';
 import { localSession, TEST_SERVER_SECRET } from '../../helpers/local-tokens';
 import { OidcProvider, startOidcProvider } from '../../helpers/oidc';
 
@@ -265,7 +266,8 @@ describe('SessionAuthenticator with groups Argo CD replaces (real OpenID provide
     const token = await idp.issueIdToken({ sub: 'u4' });
     const release = argocd.hold();
     const all = Promise.all([1, 2, 3].map(() => auth.authenticate(token)));
-    await new Promise((r) => setTimeout(r, 50));
+    // The three have started before Argo CD is asked; its answer is held until released.
+    await eventually(() => expect(argocd.calls).toHaveLength(1));
     release();
     expect((await all).map((identity) => identity.groups)).toEqual([['g'], ['g'], ['g']]);
     expect(argocd.calls).toHaveLength(1);

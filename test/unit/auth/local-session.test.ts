@@ -241,9 +241,9 @@ describe('SessionAuthenticator cache', () => {
   it('re-verifies a token after five minutes even if it is valid longer', async () => {
     const { auth, clock } = clockedAuthenticator();
     const token = signLocalToken(CLAIMS);
-    await auth.authenticate(token);
+    const identity = await auth.authenticate(token);
     clock.ms += 5 * 60_000 - 1;
-    expect(auth.lookupCached(token)).toBeDefined();
+    expect(auth.lookupCached(token)).toEqual(identity);
     clock.ms += 1;
     expect(auth.lookupCached(token)).toBeUndefined();
     await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: 'alice' });
@@ -270,13 +270,13 @@ describe('SessionAuthenticator cache', () => {
   it('evicts the least recently used token when full', async () => {
     const { auth } = clockedAuthenticator({ cacheSize: 2 });
     const [a, b, c] = ['a', 'b', 'c'].map((user) => localSession(user));
-    await auth.authenticate(a);
+    const identityOfA = await auth.authenticate(a);
     await auth.authenticate(b);
     auth.lookupCached(a);
-    await auth.authenticate(c);
-    expect(auth.lookupCached(a)).toBeDefined();
+    const identityOfC = await auth.authenticate(c);
+    expect(auth.lookupCached(a)).toEqual(identityOfA);
     expect(auth.lookupCached(b)).toBeUndefined();
-    expect(auth.lookupCached(c)).toBeDefined();
+    expect(auth.lookupCached(c)).toEqual(identityOfC);
   });
 
   it('caches nothing with cacheSize 0', async () => {

@@ -97,10 +97,10 @@ describe('SessionAuthenticator with Dex (real OpenID provider at /api/dex)', () 
     const { auth } = ssoAuthenticator(sso);
     await expect(
       auth.authenticate(await dex.issueIdToken({}, { audience: 'argo-cd-cli' })),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ subject: 'test-user' });
     await expect(
       auth.authenticate(await dex.issueIdToken({}, { audience: ['other-app', 'argo-cd'] })),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ subject: 'test-user' });
   });
 
   it('reads groups from every configured scope claim, string or list', async () => {
@@ -285,7 +285,7 @@ describe('SessionAuthenticator with an oidc.config issuer', () => {
       'token audience not allowed',
     );
     const token = await idp.issueIdToken({}, { audience: ['api://argo', 'other'] });
-    await expect(auth.authenticate(token)).resolves.toBeDefined();
+    await expect(auth.authenticate(token)).resolves.toMatchObject({ subject: 'test-user' });
   });
 
   it.each([
@@ -346,7 +346,9 @@ describe('SSO key rotation and availability', () => {
     await auth.authenticate(await idp.issueIdToken({ sub: 'warm-up' }));
     await idp.rotateKeys({ keepOld: true });
     clock.offsetMs += 10_000;
-    await expect(auth.authenticate(await idp.issueIdToken({ sub: 'new' }))).resolves.toBeDefined();
+    await expect(auth.authenticate(await idp.issueIdToken({ sub: 'new' }))).resolves.toMatchObject({
+      subject: 'new',
+    });
     await expect(auth.authenticate(old)).resolves.toMatchObject({ subject: 'old' });
   });
 
@@ -383,7 +385,9 @@ describe('SSO key rotation and availability', () => {
     const { auth, clock } = ssoAuthenticator(sso);
     await auth.authenticate(await idp.issueIdToken({ sub: 'warm-up' }));
     await idp.setAvailable(false);
-    await expect(auth.authenticate(await idp.issueIdToken({ sub: 'erin' }))).resolves.toBeDefined();
+    await expect(auth.authenticate(await idp.issueIdToken({ sub: 'erin' }))).resolves.toMatchObject(
+      { subject: 'erin' },
+    );
     // Even once the keys are due for a refresh (10 minutes): the refresh fails, the keys stay.
     clock.offsetMs += 11 * 60_000;
     await expect(

@@ -206,17 +206,17 @@ describe('fetchAnomalies', () => {
 
   it('aborts a real request to a server that never answers', async () => {
     const http = await import('http');
-    const server = http.createServer(() => undefined);
+    const controller = new AbortController();
+    // Aborted once the request has reached the server: it is in flight, unanswered.
+    const server = http.createServer(() => controller.abort());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const controller = new AbortController();
     const fetchFn: FetchFunction = (url, init) => fetch(url, init);
     const pending = fetchAnomalies(app, deployment, range, {
       fetchFn,
       signal: controller.signal,
       baseURI: `http://127.0.0.1:${port}/`,
     });
-    setTimeout(() => controller.abort(), 50);
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

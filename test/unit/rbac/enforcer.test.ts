@@ -27,8 +27,11 @@ describe('createEnforcer', () => {
     },
   );
 
-  it('has at least 40 decisions in its table', () => {
-    expect(DECISION_CASES.length).toBeGreaterThanOrEqual(40);
+  it('has 74 decisions in its table, 39 allowed and 35 denied, each named differently', () => {
+    expect(DECISION_CASES).toHaveLength(74);
+    expect(DECISION_CASES.filter((c) => c.allowed)).toHaveLength(39);
+    // A name is what `-t` selects: two cases never share one.
+    expect(new Set(DECISION_CASES.map((c) => c.name)).size).toBe(74);
   });
 
   it('answers synchronously and repeatably', async () => {
@@ -125,10 +128,10 @@ describe('createEnforcer against casbin (generated policies)', () => {
         }
       }
     }
-    // The generator must produce both answers often, or the comparison proves little.
+    // The generator must produce both answers often, or the comparison proves little: from
+    // this seed, 2,434 allowed and 16,766 denied.
     expect(decisions).toBe(400 * 4 * 3 * 4);
-    expect(allowed / decisions).toBeGreaterThan(0.1);
-    expect(allowed / decisions).toBeLessThan(0.9);
+    expect(allowed).toBe(2_434);
   });
 
   it('follows role links at most 10 deep, as casbin does', async () => {

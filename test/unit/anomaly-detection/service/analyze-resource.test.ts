@@ -418,7 +418,7 @@ describe('analyzeResource: the history it fetches', () => {
     const incidents = sampleIncidents(range.from, range.to).filter(
       (i) => i.start >= range.from && i.end <= range.to,
     );
-    expect(incidents.length).toBeGreaterThanOrEqual(span === DAY ? 4 : 1);
+    expect(incidents).toHaveLength(span === DAY ? 4 : 1);
     const cpu = report.windows.filter((w) => w.metric === 'cpu');
     for (const incident of incidents) {
       expect(cpu.some((w) => w.start < incident.end && w.end > incident.start)).toBe(true);

@@ -96,7 +96,8 @@ describe('the service with --explore-url', () => {
 
   it('gives every series a link to its own query over the response range', async () => {
     const body = await series(PROMETHEUS);
-    expect(body.series.length).toBeGreaterThan(1);
+    // One per default Deployment query: CPU, memory, restarts, requests, errors, latency.
+    expect(body.series).toHaveLength(6);
     for (const s of body.series) {
       const url = new URL(s.exploreUrl ?? '');
       expect(url.searchParams.get('g0.expr')).toBe(s.query);

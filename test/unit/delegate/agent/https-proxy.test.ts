@@ -13,8 +13,8 @@ describe('proxyFor (HTTPS_PROXY / NO_PROXY)', () => {
     expect(proxyFor(url, { ...env, NO_PROXY: 'argocd.example.com' })).toBeUndefined();
     expect(proxyFor(url, { ...env, NO_PROXY: '.example.com' })).toBeUndefined();
     expect(proxyFor(url, { ...env, no_proxy: 'example.com:443' })).toBeUndefined();
-    expect(proxyFor(url, { ...env, NO_PROXY: 'example.com:8443' })).toBeDefined();
+    expect(proxyFor(url, { ...env, NO_PROXY: 'example.com:8443' })?.host).toBe('proxy:3128');
     expect(proxyFor(url, { ...env, NO_PROXY: '*' })).toBeUndefined();
-    expect(proxyFor(url, { ...env, NO_PROXY: 'ample.com' })).toBeDefined();
+    expect(proxyFor(url, { ...env, NO_PROXY: 'ample.com' })?.host).toBe('proxy:3128');
   });
 });
