@@ -11,11 +11,14 @@ import { type OidcProvider, startOidcProvider } from '../helpers/oidc';
 import { freePort } from '../helpers/processes';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 import { TcpTap } from '../helpers/tcp-tap';
+import { planQueries } from '../../backends/anomaly-detection/src/service/plan-queries';
 import {
   DEFAULT_QUERIES,
   NAME_PATTERN_FALLBACK,
   renderQuery,
+  workloadSummaryQueries,
 } from '../../backends/anomaly-detection/src/sources/metric-queries';
+import { PrometheusSource } from '../../backends/anomaly-detection/src/sources/prometheus-source';
 
 const BACKEND = join(REPO_ROOT, 'backends', 'anomaly-detection', 'bin', 'anomaly-backend');
 /** The public Argo CD URL: Dex's issuer is `<url>/api/dex`. */
@@ -798,6 +801,86 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
     // The same data without the drift (web.v1: flat, the same wiggle) raises nothing.
     const control = await getAnomalies(backend.url, { ...range, name: 'web.v1' });
     expect(control.body.windows).toEqual([]);
+  });
+
+  it('summarises workloads with one query per metric, each scored as its own tab scores it', async () => {
+    /** Range queries Prometheus has answered so far (its own request counter). */
+    const rangeQueries = async () => {
+      const text = await (await fetch(`${prometheus.url}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter(
+          (l) =>
+            l.startsWith('prometheus_http_requests_total{') &&
+            l.includes('handler="/api/v1/query_range"'),
+        )
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    const workloads = [
+      { kind: 'Deployment', namespace: 'shop', name: 'web' },
+      { kind: 'StatefulSet', namespace: 'shop', name: 'web-db' },
+      // No kube-state-metrics in namespace legacy: nothing to score.
+      { kind: 'Deployment', namespace: 'legacy', name: 'web' },
+    ];
+    const params = new URLSearchParams(
+      workloads.map((w) => ['workload', `apps/${w.kind}/${w.namespace}/${w.name}`]),
+    );
+    params.set('from', range.from);
+    params.set('to', range.to);
+    params.set('step', range.step);
+    const before = await rangeQueries();
+    const response = await fetch(`${backend.url}/api/v1/anomalies/summary?${params}`);
+    const after = await rangeQueries();
+    expect(response.status).toBe(200);
+    const summary = (await response.json()) as {
+      workloads: {
+        state: string;
+        score: number;
+        maxScore: number;
+        anomalousWindows: number;
+        podSelection: string;
+      }[];
+    };
+    // One query per default metric and history range, for the three workloads together.
+    const { ranges } = planQueries({ from: Number(range.from), to: Number(range.to), step: STEP });
+    expect(after - before).toBe(DEFAULT_QUERIES.Deployment.length * ranges.length);
+
+    for (const [i, w] of workloads.slice(0, 2).entries()) {
+      const own = await getAnomalies(backend.url, { ...range, ...w });
+      expect(own.status).toBe(200);
+      const { state, score, maxScore, anomalousWindows } = summary.workloads[i];
+      expect({ state, score, maxScore, anomalousWindows }).toEqual(own.body.summary);
+      expect(summary.workloads[i].podSelection).toBe('kube-state-metrics');
+    }
+    expect(summary.workloads[2]).toMatchObject({ state: 'unknown', maxScore: 0, worst: null });
+
+    // The series behind it: the workloads' CPU from the one query equals each one's own query.
+    const source = new PrometheusSource({ url: prometheus.url });
+    const vars = (w: { namespace: string; name: string }) => ({ ...w, rateIntervalSeconds: 300 });
+    const together = renderQuery(
+      workloadSummaryQueries(workloads.map((w) => ({ ...w, kind: w.kind as 'Deployment' })))[0]
+        .query,
+      vars({ namespace: '', name: '' }),
+    );
+    const own = workloads.map((w) =>
+      renderQuery(DEFAULT_QUERIES[w.kind as 'Deployment'][0].query, vars(w)),
+    );
+    const [from, to] = [Number(range.from), Number(range.to)];
+    const grouped = await source.queryRangeGrouped(
+      together,
+      from,
+      to,
+      STEP,
+      workloads.map((w, k) => ({
+        labels: { namespace: w.namespace, workload_kind: w.kind, workload: w.name },
+        query: own[k],
+      })),
+    );
+    expect(grouped[0].length).toBe((to - from) / STEP + 1);
+    for (const k of [0, 1]) {
+      expect(grouped[k]).toEqual(await source.queryRange(own[k], from, to, STEP));
+    }
+    expect(grouped[2]).toEqual([]);
   });
 
   it('matches a name with a regex metacharacter literally', async () => {

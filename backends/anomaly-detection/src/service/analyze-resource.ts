@@ -14,9 +14,9 @@ import {
   renderQuery,
   type QueryVariables,
 } from '../sources/metric-queries';
-import type { MetricSource } from '../sources/metric-source';
+import type { MetricSource, RangeSource } from '../sources/metric-source';
 import type { AnomalyRequest } from './parse-anomaly-request';
-import { planQueries } from './plan-queries';
+import { planQueries, type QueryRange } from './plan-queries';
 import { runBounded } from './run-bounded';
 
 /**
@@ -113,19 +113,15 @@ export interface AnomalyReport {
  */
 export async function analyzeResource(
   request: AnomalyRequest,
-  source: MetricSource,
+  source: RangeSource,
   queries: MetricQueries,
 ): Promise<AnomalyReport> {
   const { step, ranges } = planQueries(request);
-  // The sparse grid: every fetched timestamp. Between the ranges there is nothing, which
-  // the detector treats as a gap.
-  const grid: number[] = [];
-  for (const { start, end } of ranges) for (let t = start; t <= end; t += step) grid.push(t);
-  const firstShown = grid.findIndex((t) => t >= request.from);
+  const grid = gridOf(ranges, step);
   const vars = {
     namespace: request.resource.namespace,
     name: request.resource.name,
-    rateIntervalSeconds: Math.max(MIN_RATE_INTERVAL_SECONDS, 4 * step),
+    rateIntervalSeconds: rateIntervalSeconds(step),
   };
 
   const { podSelection, definitions } = await choosePodSelection(
@@ -149,6 +145,30 @@ export async function analyzeResource(
     query: renderQuery(definition.query, vars),
     points: placeOnGrid(chunks.slice(m * ranges.length, (m + 1) * ranges.length).flat(), grid),
   }));
+  return buildReport(request, step, grid, fetched, podSelection, source.kind);
+}
+
+/** One metric's series of a resource, fetched and placed on the request's grid. */
+export interface FetchedMetric {
+  definition: MetricDefinition;
+  /** The PromQL the series came from, rendered for the resource. */
+  query: string;
+  points: SeriesPoint[];
+}
+
+/**
+ * The report of one resource from its fetched metrics: runs the detector on each and
+ * combines them (see {@link analyzeResource}).
+ */
+export function buildReport(
+  request: AnomalyRequest,
+  step: number,
+  grid: readonly number[],
+  fetched: readonly FetchedMetric[],
+  podSelection: PodSelection,
+  sourceKind: MetricSource['kind'],
+): AnomalyReport {
+  const firstShown = grid.findIndex((t) => t >= request.from);
   const analysed = fetched
     .filter(({ definition, points }) => !definition.optional || points.some(([, v]) => v !== null))
     .map(({ definition, query, points }) =>
@@ -163,7 +183,7 @@ export async function analyzeResource(
   return {
     resource: request.resource,
     range: { from: request.from, to: request.to, step },
-    source: source.kind,
+    source: sourceKind,
     podSelection,
     summary: {
       state: windows.length > 0 ? 'anomalous' : known.length > 0 ? 'normal' : 'unknown',
@@ -187,7 +207,7 @@ export async function analyzeResource(
  */
 async function choosePodSelection(
   request: AnomalyRequest,
-  source: MetricSource,
+  source: Pick<MetricSource, 'queryRange'>,
   queries: MetricQueries,
   vars: QueryVariables,
   lookbackSeconds: number,
@@ -284,8 +304,23 @@ function explainWindows(
   );
 }
 
+/**
+ * The sparse grid of a plan: every fetched timestamp. Between the ranges there is nothing,
+ * which the detector treats as a gap.
+ */
+export function gridOf(ranges: readonly QueryRange[], step: number): number[] {
+  const grid: number[] = [];
+  for (const { start, end } of ranges) for (let t = start; t <= end; t += step) grid.push(t);
+  return grid;
+}
+
+/** The `rate()` range for a step: at least four steps, and never under five minutes. */
+export function rateIntervalSeconds(step: number): number {
+  return Math.max(MIN_RATE_INTERVAL_SECONDS, 4 * step);
+}
+
 /** One point per grid timestamp: the source's value there, else `null` (a gap). */
-function placeOnGrid(points: SeriesPoint[], grid: number[]): SeriesPoint[] {
+export function placeOnGrid(points: SeriesPoint[], grid: readonly number[]): SeriesPoint[] {
   const values = new Map(points.map(([t, v]) => [t, v]));
   return grid.map((t) => [t, values.get(t) ?? null]);
 }

@@ -6,6 +6,7 @@ import { MethodNotAllowedError, NotFoundError, toErrorResponse } from './errors'
 import { renderExploreUrl, type ExploreTemplate } from './explore-link';
 import type { Logger } from './logger';
 import { parseAnomalyRequest } from './parse-anomaly-request';
+import { parseSummaryRequest, summarizeWorkloads } from './summarize-workloads';
 
 /**
  * Identity headers set by the sidecar (README.md, "Headers the backend receives"). They are
@@ -22,11 +23,17 @@ export interface AnomalyServerOptions {
   exploreUrl?: ExploreTemplate;
 }
 
-/** The service: `GET /api/v1/anomalies` (docs/anomaly-api.md) and `GET /healthz`. */
+const SUMMARY_PATH = '/api/v1/anomalies/summary';
+const PATHS = new Set(['/api/v1/anomalies', SUMMARY_PATH, '/healthz']);
+
+/**
+ * The service: `GET /api/v1/anomalies`, `GET /api/v1/anomalies/summary` (docs/anomaly-api.md)
+ * and `GET /healthz`.
+ */
 export function createAnomalyServer(options: AnomalyServerOptions): http.Server {
   return http.createServer((req, res) => {
     const started = process.hrtime.bigint();
-    void handle(req, options).then(({ status, body, cause, podSelection }) => {
+    void handle(req, options).then(({ status, body, cause, podSelection, workloads }) => {
       const payload = JSON.stringify(body);
       res.writeHead(status, {
         'content-type': 'application/json',
@@ -43,6 +50,7 @@ export function createAnomalyServer(options: AnomalyServerOptions): http.Server 
         user: headerValue(req, HEADER_USERNAME),
         application: headerValue(req, HEADER_APPLICATION),
         ...(podSelection ? { podSelection } : {}),
+        ...(workloads !== undefined ? { workloads } : {}),
         ...(cause ? { error: cause } : {}),
       });
     });
@@ -56,18 +64,23 @@ interface Outcome {
   cause?: string;
   /** How the pods were found (a 200 answer only), logged so a fallback is visible. */
   podSelection?: string;
+  /** How many workloads a summary scored (a 200 answer only). */
+  workloads?: number;
 }
 
 async function handle(req: http.IncomingMessage, options: AnomalyServerOptions): Promise<Outcome> {
   try {
     const url = new URL(req.url ?? '/', 'http://backend');
-    if (url.pathname !== '/api/v1/anomalies' && url.pathname !== '/healthz') {
-      throw new NotFoundError(`no such path: ${url.pathname}`);
-    }
+    if (!PATHS.has(url.pathname)) throw new NotFoundError(`no such path: ${url.pathname}`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       throw new MethodNotAllowedError(`method ${req.method} not allowed`);
     }
     if (url.pathname === '/healthz') return { status: 200, body: { status: 'ok' } };
+    if (url.pathname === SUMMARY_PATH) {
+      const request = parseSummaryRequest(url.searchParams);
+      const report = await summarizeWorkloads(request, options.source, options.queries);
+      return { status: 200, body: report, workloads: request.workloads.length };
+    }
     const request = parseAnomalyRequest(url.searchParams);
     const report = await analyzeResource(request, options.source, options.queries);
     const template = options.exploreUrl;

@@ -39,15 +39,7 @@ const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * later (defence in depth: SECURITY, see sources/promql.ts).
  */
 export function parseAnomalyRequest(query: URLSearchParams): AnomalyRequest {
-  const get = (parameter: string, required = true): string | undefined => {
-    const values = query.getAll(parameter);
-    if (values.length > 1) throw new InputError(parameter, `${parameter} is given more than once`);
-    if (values.length === 0 && required) {
-      throw new InputError(parameter, `${parameter} is required`);
-    }
-    return values[0];
-  };
-
+  const get = parameterReader(query);
   const kind = get('kind') as string;
   if (!(SUPPORTED_KINDS as readonly string[]).includes(kind)) {
     throw new InputError(
@@ -64,14 +56,40 @@ export function parseAnomalyRequest(query: URLSearchParams): AnomalyRequest {
     );
   }
   const namespace = get('namespace') as string;
-  if (namespace.length > 63 || !NAMESPACE_NAME.test(namespace)) {
-    throw new InputError('namespace', 'namespace must be a Kubernetes namespace name');
-  }
+  checkNamespace('namespace', namespace);
   const name = get('name') as string;
-  if (name.length > 253 || !OBJECT_NAME.test(name)) {
-    throw new InputError('name', 'name must be a Kubernetes object name');
-  }
+  checkName('name', name);
+  return { resource: { group, kind: supportedKind, namespace, name }, ...parseRange(get) };
+}
 
+/** Reads one parameter: a 400 when it is repeated, or missing and `required`. */
+export type ParameterReader = (parameter: string, required?: boolean) => string | undefined;
+
+export function parameterReader(query: URLSearchParams): ParameterReader {
+  return (parameter, required = true) => {
+    const values = query.getAll(parameter);
+    if (values.length > 1) throw new InputError(parameter, `${parameter} is given more than once`);
+    if (values.length === 0 && required) {
+      throw new InputError(parameter, `${parameter} is required`);
+    }
+    return values[0];
+  };
+}
+
+export function checkNamespace(parameter: string, namespace: string): void {
+  if (namespace.length > 63 || !NAMESPACE_NAME.test(namespace)) {
+    throw new InputError(parameter, `${parameter} must be a Kubernetes namespace name`);
+  }
+}
+
+export function checkName(parameter: string, name: string): void {
+  if (name.length > 253 || !OBJECT_NAME.test(name)) {
+    throw new InputError(parameter, `${parameter} must be a Kubernetes object name`);
+  }
+}
+
+/** `from`, `to` and the optional `step`, validated. */
+export function parseRange(get: ParameterReader): Pick<AnomalyRequest, 'from' | 'to' | 'step'> {
   const from = parseSeconds('from', get('from') as string);
   const to = parseSeconds('to', get('to') as string);
   if (from >= to) throw new InputError('from', 'from must be before to');
@@ -89,7 +107,7 @@ export function parseAnomalyRequest(query: URLSearchParams): AnomalyRequest {
       );
     }
   }
-  return { resource: { group, kind: supportedKind, namespace, name }, from, to, step };
+  return { from, to, step };
 }
 
 /** A non-negative integer number of seconds. */

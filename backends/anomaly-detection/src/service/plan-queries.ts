@@ -54,7 +54,7 @@ export interface QueryPlan {
  * The ranges to fetch for `request`, at the step asked (or the default), coarsened only
  * when the total per metric would exceed MAX_TOTAL_POINTS.
  */
-export function planQueries(request: AnomalyRequest): QueryPlan {
+export function planQueries(request: Pick<AnomalyRequest, 'from' | 'to' | 'step'>): QueryPlan {
   let step = request.step ?? DEFAULT_STEP_SECONDS;
   for (;;) {
     const segments = historySegments(request, step);
@@ -83,7 +83,10 @@ export function chooseStep(request: AnomalyRequest): number {
  * overlap or touch, ascending: `[from − a day, to]` and, per lag, the same range a lag
  * earlier with a long window before it.
  */
-function historySegments(request: AnomalyRequest, step: number): [number, number][] {
+function historySegments(
+  request: Pick<AnomalyRequest, 'from' | 'to'>,
+  step: number,
+): [number, number][] {
   const last = Math.floor((request.to - request.from) / step);
   const longLead = Math.ceil(parameters.HISTORY_WARM_UP_SECONDS / step);
   const segments: [number, number][] = [[-Math.ceil(RECENT_HISTORY_SECONDS / step), last]];

@@ -83,48 +83,56 @@ function ownedQueries(owned: string): MetricDefinition[] {
   return selectorQueries('namespace="{{namespace}}"', ` and on (namespace, pod) (${owned})`);
 }
 
-/** The default metrics for pods matched by `pods` (label matchers), optionally joined by `join`. */
-function selectorQueries(pods: string, join: string): MetricDefinition[] {
+/**
+ * The default metrics for pods matched by `pods` (label matchers), optionally joined by
+ * `join`, summed into one series, or into one series per value of the labels `by`.
+ */
+function selectorQueries(
+  pods: string,
+  join: string,
+  by: readonly string[] = [],
+): MetricDefinition[] {
   const http = `http_requests_total{${pods}}`;
+  const sum = by.length === 0 ? 'sum' : `sum by (${by.join(', ')}) `;
   return [
     {
       metric: 'cpu',
       label: 'CPU',
       unit: 'cores',
-      query: `sum(rate(container_cpu_usage_seconds_total{${pods}, container!=""}[{{rateInterval}}])${join})`,
+      query: `${sum}(rate(container_cpu_usage_seconds_total{${pods}, container!=""}[{{rateInterval}}])${join})`,
     },
     {
       metric: 'memory',
       label: 'Memory',
       unit: 'bytes',
-      query: `sum(container_memory_working_set_bytes{${pods}, container!=""}${join})`,
+      query: `${sum}(container_memory_working_set_bytes{${pods}, container!=""}${join})`,
     },
     {
       metric: 'restarts',
       label: 'Restarts',
       unit: 'restarts',
-      query: `sum(increase(kube_pod_container_status_restarts_total{${pods}}[{{rateInterval}}])${join})`,
+      query: `${sum}(increase(kube_pod_container_status_restarts_total{${pods}}[{{rateInterval}}])${join})`,
     },
     {
       metric: 'requests',
       label: 'Request rate',
       unit: 'req/s',
       optional: true,
-      query: `sum(rate(${http}[{{rateInterval}}])${join})`,
+      query: `${sum}(rate(${http}[{{rateInterval}}])${join})`,
     },
     {
       metric: 'errors',
       label: 'Error rate',
       unit: 'req/s',
       optional: true,
-      query: `sum(rate(http_requests_total{${pods}, code=~"5.."}[{{rateInterval}}])${join})`,
+      query: `${sum}(rate(http_requests_total{${pods}, code=~"5.."}[{{rateInterval}}])${join})`,
     },
     {
       metric: 'latency',
       label: 'Latency (p95)',
       unit: 'seconds',
       optional: true,
-      query: `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${pods}}[{{rateInterval}}])${join}))`,
+      query: `histogram_quantile(0.95, sum by (${['le', ...by].join(', ')}) (rate(http_request_duration_seconds_bucket{${pods}}[{{rateInterval}}])${join}))`,
     },
   ];
 }
@@ -317,4 +325,71 @@ function isInsideDoubleQuotes(text: string, index: number): boolean {
     else if (text[i] === '"') inside = !inside;
   }
   return inside;
+}
+
+/** Kinds the application summary scores together: workloads whose pods kube-state-metrics knows. */
+export const SUMMARY_KINDS = [
+  'Deployment',
+  'Rollout',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+] as const;
+export type SummaryKind = (typeof SUMMARY_KINDS)[number];
+
+/** The labels that tell the series of a {@link workloadSummaryQueries} query apart. */
+export const WORKLOAD_LABELS = ['namespace', 'workload_kind', 'workload'] as const;
+
+/** A workload of the summary. */
+export interface WorkloadRef {
+  kind: SummaryKind;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * The default metrics of all `workloads` at once: each query returns one series per
+ * workload, labelled by {@link WORKLOAD_LABELS}, so the summary costs one query per metric
+ * whatever the number of workloads. A series equals the workload's own default query (the
+ * same pods, by ownership, summed the same way); `* on (namespace, pod) group_left` copies
+ * the workload's labels onto each pod's series, which `and on` (used for one workload)
+ * cannot.
+ */
+export function workloadSummaryQueries(workloads: readonly WorkloadRef[]): MetricDefinition[] {
+  const namespaces = [...new Set(workloads.map((w) => w.namespace))].sort();
+  const pods = `namespace=~"${escapePromqlString(namespaces.map(quoteRegex).join('|'))}"`;
+  const join = ` * on (namespace, pod) group_left (workload_kind, workload) ${podWorkloads(workloads)}`;
+  return selectorQueries(pods, join, WORKLOAD_LABELS);
+}
+
+/**
+ * One series of value 1 per pod of `workloads`, labelled `namespace`, `pod`,
+ * `workload_kind` and `workload`: kube-state-metrics' ownership series relabelled, through
+ * the ReplicaSets for Deployments and Rollouts as {@link replicaSetPods} does. `max by`
+ * keeps one series per pod when kube-state-metrics runs twice. SECURITY: every name is
+ * regex-quoted and escaped.
+ */
+export function podWorkloads(workloads: readonly WorkloadRef[]): string {
+  const owners = new Map<string, { kind: SummaryKind; namespace: string; names: string[] }>();
+  for (const { kind, namespace, name } of workloads) {
+    const key = `${kind}/${namespace}`;
+    const entry = owners.get(key) ?? { kind, namespace, names: [] };
+    entry.names.push(name);
+    owners.set(key, entry);
+  }
+  const asWorkload = (vector: string) =>
+    `label_replace(label_replace(${vector}, "workload", "$1", "owner_name", "(.*)"), "workload_kind", "$1", "owner_kind", "(.*)")`;
+  const parts = [...owners.values()].map(({ kind, namespace, names }) => {
+    const ns = escapePromqlString(namespace);
+    const owned = `owner_kind="${kind}", owner_name=~"${escapePromqlString(names.map(quoteRegex).join('|'))}"`;
+    if (kind === 'Deployment' || kind === 'Rollout') {
+      return (
+        `label_replace(kube_pod_owner{namespace="${ns}", owner_kind="ReplicaSet"}, "replicaset", "$1", "owner_name", "(.*)")` +
+        ' * on (namespace, replicaset) group_left (workload_kind, workload) ' +
+        `max by (namespace, replicaset, workload_kind, workload) (${asWorkload(`kube_replicaset_owner{namespace="${ns}", ${owned}}`)})`
+      );
+    }
+    return asWorkload(`kube_pod_owner{namespace="${ns}", ${owned}}`);
+  });
+  return `max by (namespace, pod, workload_kind, workload) (${parts.join(' or ')})`;
 }

@@ -11,6 +11,30 @@ export interface MetricSource {
    * an unreachable or failing source must never look like "all normal".
    */
   queryRange(query: string, from: number, to: number, step: number): Promise<SeriesPoint[]>;
+  /**
+   * Evaluates `query`, whose result series belong to the groups told apart by their labels
+   * (`groups[i].labels`, every group with the same label names), over the same grid as
+   * {@link queryRange}. Returns each group's points, in the order of `groups`, its series
+   * summed as queryRange sums them; a group without a series gets none, and a series of no
+   * group is ignored. `groups[i].query` is a query for that group's series alone.
+   */
+  queryRangeGrouped(
+    query: string,
+    from: number,
+    to: number,
+    step: number,
+    groups: readonly SeriesGroup[],
+  ): Promise<SeriesPoint[][]>;
+}
+
+/** What analysing one resource needs of a source. */
+export type RangeSource = Pick<MetricSource, 'kind' | 'queryRange'>;
+
+/** One group of a {@link MetricSource.queryRangeGrouped} query. */
+export interface SeriesGroup {
+  labels: Readonly<Record<string, string>>;
+  /** A query of this group's series alone (the sample source generates the series from it). */
+  query: string;
 }
 
 /** A metric source failed; `status` is the HTTP status the service answers with. */

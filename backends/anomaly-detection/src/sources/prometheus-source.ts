@@ -3,6 +3,7 @@ import https from 'https';
 import type { SeriesPoint } from '../detector';
 import {
   type MetricSource,
+  type SeriesGroup,
   SourceQueryError,
   SourceTimeoutError,
   SourceUnavailableError,
@@ -24,7 +25,12 @@ interface PrometheusResponse {
   status?: string;
   error?: string;
   errorType?: string;
-  data?: { resultType?: string; result?: { values?: [number, string][] }[] };
+  data?: { resultType?: string; result?: MatrixSeries[] };
+}
+
+interface MatrixSeries {
+  metric?: Record<string, string>;
+  values?: [number, string][];
 }
 
 /** Reads series with Prometheus's HTTP API, `GET /api/v1/query_range`. */
@@ -42,6 +48,11 @@ export class PrometheusSource implements MetricSource {
   }
 
   async queryRange(query: string, from: number, to: number, step: number): Promise<SeriesPoint[]> {
+    const { status, body } = await this.get(this.rangeUrl(query, from, to, step));
+    return parseRangeResponse(status, body);
+  }
+
+  private rangeUrl(query: string, from: number, to: number, step: number): URL {
     const url = new URL(`${this.base.pathname.replace(/\/$/, '')}/api/v1/query_range`, this.base);
     url.search = new URLSearchParams({
       query,
@@ -49,8 +60,19 @@ export class PrometheusSource implements MetricSource {
       end: String(to),
       step: String(step),
     }).toString();
-    const { status, body } = await this.get(url);
-    return parseRangeResponse(status, body);
+    return url;
+  }
+
+  async queryRangeGrouped(
+    query: string,
+    from: number,
+    to: number,
+    step: number,
+    groups: readonly SeriesGroup[],
+  ): Promise<SeriesPoint[][]> {
+    if (groups.length === 0) return [];
+    const { status, body } = await this.get(this.rangeUrl(query, from, to, step));
+    return groupRangeResponse(status, body, groups);
   }
 
   private get(url: URL): Promise<{ status: number; body: string }> {
@@ -93,6 +115,31 @@ export class PrometheusSource implements MetricSource {
 
 /** Turns a `query_range` answer into one series, summing several result series per timestamp. */
 export function parseRangeResponse(status: number, body: string): SeriesPoint[] {
+  return sumSeries(parseMatrix(status, body));
+}
+
+/**
+ * Turns a `query_range` answer into one series per group: each result series goes to the
+ * group whose labels it carries (and nowhere when none), then each group's are summed.
+ */
+export function groupRangeResponse(
+  status: number,
+  body: string,
+  groups: readonly SeriesGroup[],
+): SeriesPoint[][] {
+  const names = Object.keys(groups[0]?.labels ?? {}).sort();
+  const keyOf = (labels: Readonly<Record<string, string>>) =>
+    JSON.stringify(names.map((name) => labels[name] ?? null));
+  const index = new Map(groups.map((group, i) => [keyOf(group.labels), i]));
+  const members: MatrixSeries[][] = groups.map(() => []);
+  for (const series of parseMatrix(status, body)) {
+    const i = index.get(keyOf(series.metric ?? {}));
+    if (i !== undefined) members[i].push(series);
+  }
+  return members.map(sumSeries);
+}
+
+function parseMatrix(status: number, body: string): MatrixSeries[] {
   let parsed: PrometheusResponse;
   try {
     parsed = JSON.parse(body) as PrometheusResponse;
@@ -106,9 +153,14 @@ export function parseRangeResponse(status: number, body: string): SeriesPoint[] 
   if (parsed.data?.resultType !== 'matrix' || !Array.isArray(parsed.data.result)) {
     throw new SourceQueryError('Prometheus did not return a matrix');
   }
+  return parsed.data.result;
+}
+
+/** The per-timestamp sum of `series`; a timestamp whose only values are not finite is a gap. */
+function sumSeries(series: readonly MatrixSeries[]): SeriesPoint[] {
   const sums = new Map<number, number | null>();
-  for (const series of parsed.data.result) {
-    for (const [t, text] of series.values ?? []) {
+  for (const { values } of series) {
+    for (const [t, text] of values ?? []) {
       const value = Number(text);
       const previous = sums.get(t);
       if (!Number.isFinite(value)) {

@@ -1,6 +1,6 @@
 import type { SeriesPoint } from '../detector';
 import { Prng } from '../eval/prng';
-import type { MetricSource } from './metric-source';
+import type { MetricSource, SeriesGroup } from './metric-source';
 
 const DAY = 86400;
 const HOUR = 3600;
@@ -45,6 +45,17 @@ export class SampleSource implements MetricSource {
       points.push([t, round(level * Math.exp(daily + noise) * incident)]);
     }
     return points;
+  }
+
+  /** Each group's own query's series, so the summary shows what each resource's tab shows. */
+  async queryRangeGrouped(
+    _query: string,
+    from: number,
+    to: number,
+    step: number,
+    groups: readonly SeriesGroup[],
+  ): Promise<SeriesPoint[][]> {
+    return Promise.all(groups.map((group) => this.queryRange(group.query, from, to, step)));
   }
 }
 

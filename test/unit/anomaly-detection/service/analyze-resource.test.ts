@@ -19,7 +19,7 @@ import {
   renderQuery,
 } from '../../../../backends/anomaly-detection/src/sources/metric-queries';
 import {
-  type MetricSource,
+  type RangeSource,
   SourceTimeoutError,
 } from '../../../../backends/anomaly-detection/src/sources/metric-source';
 import {
@@ -47,7 +47,7 @@ const QUERIES: MetricQueries = {
 };
 
 /** A source returning a flat series, with a spike in the CPU series at `spikeAt`. */
-function fakeSource(spikeAt: number, queries: string[] = []): MetricSource {
+function fakeSource(spikeAt: number, queries: string[] = []): RangeSource {
   return {
     kind: 'prometheus',
     async queryRange(query, from, to, step) {
@@ -69,7 +69,7 @@ function fakeSource(spikeAt: number, queries: string[] = []): MetricSource {
  */
 function wiggling(
   level: (query: string, t: number) => number | undefined,
-): MetricSource['queryRange'] {
+): RangeSource['queryRange'] {
   return async (query, from, to, step) => {
     const points: SeriesPoint[] = [];
     for (let t = from; t <= to; t += step) {
@@ -99,7 +99,7 @@ describe('analyzeResource', () => {
 
   it('explains a ×1.6 CPU step: direction, observed, expected, band, factor and query', async () => {
     const stepAt = REQUEST.from + 1800;
-    const source: MetricSource = {
+    const source: RangeSource = {
       kind: 'prometheus',
       queryRange: wiggling((query, t) =>
         query.startsWith('cpu')
@@ -160,7 +160,7 @@ describe('analyzeResource', () => {
   it('names every metric whose window overlaps, its own metric first', async () => {
     const stepAt = REQUEST.from + 1800;
     const up = (t: number) => t >= stepAt && t < stepAt + 900;
-    const source: MetricSource = {
+    const source: RangeSource = {
       kind: 'prometheus',
       queryRange: wiggling((query, t) =>
         query.startsWith('cpu')
@@ -189,7 +189,7 @@ describe('analyzeResource', () => {
 
   it('says how much history there was: a workload created an hour before the range', async () => {
     const created = REQUEST.from - HOUR;
-    const source: MetricSource = {
+    const source: RangeSource = {
       kind: 'prometheus',
       async queryRange(_query, from, to, step) {
         const points: SeriesPoint[] = [];
@@ -217,7 +217,7 @@ describe('analyzeResource', () => {
     'says how much history there was: a workload created %s before the range',
     async (_age, age, seconds) => {
       const created = REQUEST.from - age;
-      const source: MetricSource = {
+      const source: RangeSource = {
         kind: 'prometheus',
         async queryRange(_query, from, to, step) {
           const points: SeriesPoint[] = [];
@@ -239,7 +239,7 @@ describe('analyzeResource', () => {
   );
 
   it('reports unknown, not normal, when there is no data', async () => {
-    const empty: MetricSource = { kind: 'prometheus', queryRange: async () => [] };
+    const empty: RangeSource = { kind: 'prometheus', queryRange: async () => [] };
     const report = await analyzeResource(REQUEST, empty, QUERIES);
     expect(report.summary).toEqual({
       state: 'unknown',
@@ -251,7 +251,7 @@ describe('analyzeResource', () => {
   });
 
   it('fails as a whole when one query fails', async () => {
-    const failing: MetricSource = {
+    const failing: RangeSource = {
       kind: 'prometheus',
       queryRange: async (query) => {
         if (query.startsWith('memory')) throw new SourceTimeoutError('slow');
@@ -273,8 +273,8 @@ describe('analyzeResource', () => {
   });
 });
 
-/** A MetricSource that records every call and counts the calls in flight. */
-class RecordingSource implements MetricSource {
+/** A source that records every call and counts the calls in flight. */
+class RecordingSource implements RangeSource {
   readonly kind = 'prometheus';
   readonly calls: { query: string; from: number; to: number; step: number }[] = [];
   maxInFlight = 0;
@@ -517,7 +517,7 @@ describe('analyzeResource: how the pods are selected', () => {
     );
     expect([...queries].every((q) => q.includes('pod=~"web-[a-z0-9]+-[a-z0-9]+"'))).toBe(true);
     // An empty answer (no series at all) is "absent" too.
-    const empty: MetricSource = {
+    const empty: RangeSource = {
       kind: 'prometheus',
       queryRange: async (query) => (isCheck(query) ? [] : [[from, 1]]),
     };
