@@ -34,13 +34,22 @@ export interface ApplicationDestination {
   name?: string;
 }
 
+/** models.ResourceStatus: an object the application manages (`status.resources`). */
+export interface ResourceStatus {
+  group?: string;
+  version?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
 /** models.Application (the fields we read). */
 export interface Application {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
   spec: { project: string; destination?: ApplicationDestination };
-  status?: unknown;
+  status?: { resources?: ResourceStatus[] } & Record<string, unknown>;
 }
 
 /** models.ResourceRef / ResourceNode (the fields we read). */
@@ -68,6 +77,19 @@ export interface ExtensionComponentProps {
 
 export type ExtensionComponent = React.ComponentType<ExtensionComponentProps>;
 
+/** StatusPanelComponentProps: what Argo CD passes to a status panel item. */
+export interface StatusPanelComponentProps {
+  application: Application;
+  /** Opens the item's flyout (the sliding panel with the flyout component). */
+  openFlyout: () => unknown;
+}
+
+/** StatusPanelFlyoutProps: what Argo CD passes to a status panel item's flyout. */
+export interface StatusPanelFlyoutProps {
+  application: Application;
+  tree: ApplicationTree;
+}
+
 /**
  * `window.extensionsAPI` as Argo CD defines it. `group` and `kind` are minimatch globs
  * matched case-sensitively against the resource's group and kind; the core group is
@@ -80,5 +102,15 @@ export interface ExtensionsAPI {
     kind: string,
     tabTitle: string,
     opts?: { icon: string },
+  ): void;
+  /**
+   * An item in the application page's status panel; `flyout` is shown in a sliding panel
+   * when the item calls `openFlyout`. Absent before Argo CD 2.10.
+   */
+  registerStatusPanelExtension?(
+    component: React.ComponentType<StatusPanelComponentProps>,
+    title: string,
+    id: string,
+    flyout?: React.ComponentType<StatusPanelFlyoutProps>,
   ): void;
 }

@@ -46,6 +46,7 @@ const DEPLOYMENT = {
 /** Our tab is the only resource extension on a Deployment: extension-0. */
 const TAB = 'extension-0';
 const ANOMALIES_PATH = '/extensions/anomaly/api/v1/anomalies';
+const SUMMARY_PATH = '/extensions/anomaly/api/v1/anomalies/summary';
 
 interface UiBuild {
   /** The tag, or `custom` for ARGOCD_UI_DIST. */
@@ -197,10 +198,18 @@ if (BUILDS.length === 0) {
         });
       // The tab's own content (Argo CD has a Refresh button of its own, and Monaco's empty
       // live regions have role alert).
-      const tab = () => page.locator('.anomaly-ext');
+      const tab = () => page.locator('.anomaly-ext[data-anomaly-tab]');
       const chart = () => tab().getByRole('img', { name: /Anomaly chart/ });
       const refresh = () => tab().getByRole('button', { name: 'Refresh' });
       const alert = () => tab().getByRole('alert');
+      const panel = () => page.locator('[data-anomaly-status]');
+      const flyout = () => page.locator('[data-anomaly-flyout]');
+      /** The backend's log lines since `before` of the tab's requests (not the summary's). */
+      const tabRequests = (before: number) =>
+        backend
+          .requestLogs()
+          .slice(before)
+          .filter((r) => !r.path.startsWith('/api/v1/anomalies/summary'));
 
       beforeAll(async () => {
         const options = {
@@ -280,7 +289,8 @@ if (BUILDS.length === 0) {
       function expectCleanPage(expectedFailedLoads: string[] = []) {
         expect(record.pageErrors).toEqual([]);
         expect(record.consoleErrors).toEqual([]);
-        expect(record.failedLoads).toEqual(expectedFailedLoads);
+        // In any order: the tab and the status panel load side by side.
+        expect([...record.failedLoads].sort()).toEqual([...expectedFailedLoads].sort());
         expect(record.foreign).toEqual([]);
       }
 
@@ -349,7 +359,7 @@ if (BUILDS.length === 0) {
         // The request reached the backend through the sidecar, for alice and this application.
         // The backend logs a request once it has answered it: wait for the line.
         await eventually(() =>
-          expect(backend.requestLogs().slice(before)).toEqual([
+          expect(tabRequests(before)).toEqual([
             expect.objectContaining({
               path: expect.stringMatching(
                 /^\/api\/v1\/anomalies\?group=apps&kind=Deployment&namespace=guestbook&name=guestbook-ui&/,
@@ -365,7 +375,7 @@ if (BUILDS.length === 0) {
         // Argo CD's panel scrolls inside the page.
         const viewport = page.viewportSize()!;
         await page.setViewportSize({ width: viewport.width, height: 1800 });
-        await page.locator('.anomaly-ext').screenshot({
+        await tab().screenshot({
           path: join(ARTIFACTS, `${version}-tab.png`),
           animations: 'disabled',
         });
@@ -397,6 +407,68 @@ if (BUILDS.length === 0) {
         expectCleanPage();
       });
 
+      it('shows the application’s worst anomaly in the status panel, every workload in its flyout', async () => {
+        await signIn('alice');
+        const before = backend.requestLogs().length;
+        const answered = page.waitForResponse((r) => new URL(r.url()).pathname === SUMMARY_PATH);
+        await page.goto(`${host.baseUrl}applications/${APP.namespace}/${APP.name}`);
+        const summary = (await (await answered).json()) as {
+          workloads: {
+            resource: typeof DEPLOYMENT;
+            state: string;
+            maxScore: number;
+            worst: { label: string } | null;
+          }[];
+        };
+        // status.resources has the Deployment and its Service: only the Deployment runs pods.
+        expect(summary.workloads.map((w) => w.resource)).toEqual([DEPLOYMENT]);
+        const [web] = summary.workloads;
+        // The sample data's incidents come and go: the badge shows what the backend answered.
+        const value =
+          web.state === 'anomalous'
+            ? `Score ${web.maxScore.toFixed(1)}`
+            : web.state === 'normal'
+              ? 'Normal'
+              : 'No data';
+        await panel().getByText(value).waitFor();
+        if (web.worst) {
+          await panel().getByText(`${web.worst.label} in Deployment guestbook-ui`).waitFor();
+        }
+        await expect(panel().locator('label').textContent()).resolves.toBe('ANOMALIES');
+        // One request, through the sidecar, for alice and this application.
+        await eventually(() =>
+          expect(backend.requestLogs().slice(before)).toEqual([
+            expect.objectContaining({
+              path: expect.stringMatching(
+                /^\/api\/v1\/anomalies\/summary\?workload=apps%2FDeployment%2Fguestbook%2Fguestbook-ui&from=\d+&to=\d+$/,
+              ),
+              status: 200,
+              user: 'alice',
+              application: 'argocd:guestbook',
+            }),
+          ]),
+        );
+        // Status panel items extend it to the right; scroll ours into view for the picture.
+        await panel().scrollIntoViewIfNeeded();
+        await shot('status-panel');
+
+        await panel().getByRole('button', { name: 'Show the anomalies of every workload' }).click();
+        const link = flyout().getByRole('link', { name: 'Deployment guestbook/guestbook-ui' });
+        await link.waitFor();
+        await expect(flyout().locator('.ae-workload').count()).resolves.toBe(1);
+        await shot('status-flyout');
+        // The flyout used the panel's answer.
+        expect(backend.requestLogs().slice(before)).toHaveLength(1);
+
+        await link.click();
+        await chart().waitFor();
+        const url = new URL(page.url());
+        expect(url.pathname).toBe(`/applications/${APP.namespace}/${APP.name}`);
+        expect(url.searchParams.get('node')).toBe('apps/Deployment/guestbook/guestbook-ui/0');
+        expect(url.searchParams.get('tab')).toBe(TAB);
+        expectCleanPage();
+      });
+
       it('explains to bob which permission he lacks (403)', async () => {
         await signIn('bob');
         await openTab();
@@ -404,7 +476,9 @@ if (BUILDS.length === 0) {
         await expect(alert().textContent()).resolves.toContain('extensions, invoke, anomaly');
         await expect(chart().count()).resolves.toBe(0);
         await shot('403');
-        expectCleanPage([`403 ${ANOMALIES_PATH}`]);
+        // The status panel's summary is refused for the same reason.
+        await panel().getByText('Unavailable').waitFor();
+        expectCleanPage([`403 ${ANOMALIES_PATH}`, `403 ${SUMMARY_PATH}`]);
       });
 
       it('says the session has ended when Refresh runs after a logout (401)', async () => {
@@ -455,7 +529,9 @@ if (BUILDS.length === 0) {
           await openTab();
           await chart().waitFor();
           // Layout puts theme-<theme> on its root and paints the body (layout.tsx getBGColor).
-          await expect(page.locator(`.theme-${theme} .anomaly-ext`).count()).resolves.toBe(1);
+          await expect(
+            page.locator(`.theme-${theme} .anomaly-ext[data-anomaly-tab]`).count(),
+          ).resolves.toBe(1);
           await expect(
             page.evaluate<string>('getComputedStyle(document.body).backgroundColor'),
           ).resolves.toBe(theme === 'dark' ? 'rgb(16, 15, 15)' : 'rgb(222, 230, 235)');
@@ -490,7 +566,7 @@ if (BUILDS.length === 0) {
         // The tab's first control (in tab order: a radio group is one stop, its checked radio).
         // Argo CD's tab headers are links without href: Tab cannot reach into the panel from them.
         await page.evaluate(
-          "document.querySelector('.anomaly-ext input:checked, .anomaly-ext button').focus()",
+          "document.querySelector('[data-anomaly-tab] input:checked, [data-anomaly-tab] button').focus()",
         );
         await expect(focused()).resolves.toBe('last 6 hours');
         await page.keyboard.press('Tab');
@@ -506,7 +582,7 @@ if (BUILDS.length === 0) {
           return Number(query.get('to')) - Number(query.get('from'));
         };
         await eventually(() => {
-          const reached = backend.requestLogs().slice(before);
+          const reached = tabRequests(before);
           expect(reached.map((r) => [range(r.path), r.status, r.user])).toEqual([
             [86400, 200, 'alice'],
           ]);
@@ -518,7 +594,7 @@ if (BUILDS.length === 0) {
         await shot('keyboard');
         await page.keyboard.press('Enter');
         await eventually(() => {
-          const reached = backend.requestLogs().slice(before);
+          const reached = tabRequests(before);
           expect(reached.map((r) => range(r.path))).toEqual([86400, 86400]);
         }, 10_000);
         expectCleanPage();
@@ -543,7 +619,10 @@ if (BUILDS.length === 0) {
           page.off('request', onRequest);
         }
         await expect(page.evaluate('document.baseURI')).resolves.toBe(rootHost.baseUrl);
-        expect(new Set(calls)).toEqual(new Set([`${ROOT_PATH}${ANOMALIES_PATH}`]));
+        // The tab's request and the status panel's summary, both under the root path.
+        expect(new Set(calls)).toEqual(
+          new Set([`${ROOT_PATH}${ANOMALIES_PATH}`, `${ROOT_PATH}${SUMMARY_PATH}`]),
+        );
         expect(rootSidecar.loggedRequest(`${ROOT_PATH}${ANOMALIES_PATH}`)).toBe(true);
         await shot('rootpath');
         expectCleanPage();
@@ -581,7 +660,7 @@ const TEXT_CONTRASTS = `(() => {
     return { r: 255, g: 255, b: 255, a: 1 };
   };
   const found = [];
-  for (const element of document.querySelectorAll('.anomaly-ext *')) {
+  for (const element of document.querySelectorAll('[data-anomaly-tab] *')) {
     if (element.closest('button, fieldset, style, title, desc')) continue;
     const ownText = [...element.childNodes]
       .filter((node) => node.nodeType === 3)

@@ -94,6 +94,35 @@ export interface AnomaliesResponse {
   windows: AnomalyWindow[];
 }
 
+/** One workload of `GET /api/v1/anomalies/summary`. */
+export interface WorkloadSummary {
+  resource: ResourceRef;
+  state: AnomalyState;
+  /** Latest score, 0–10. */
+  score: number;
+  /** Highest score in the range, 0–10. */
+  maxScore: number;
+  anomalousWindows: number;
+  /** The workload's strongest window in the range, and the metric that drove it. */
+  worst: {
+    start: number;
+    end: number;
+    score: number;
+    metric: string;
+    label: string;
+    unit: string;
+  } | null;
+}
+
+/** `GET /api/v1/anomalies/summary`: an application's workloads over one range. */
+export interface SummaryResponse {
+  range: { from: number; to: number; step: number };
+  source: 'prometheus' | 'sample';
+  summary: { state: AnomalyState; maxScore: number; anomalousWorkloads: number };
+  /** In the order asked. */
+  workloads: WorkloadSummary[];
+}
+
 /** The JSON error body of the sidecar and the backend. */
 export interface ErrorBody {
   error: string;

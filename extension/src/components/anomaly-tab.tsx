@@ -44,6 +44,7 @@ export function AnomalyTab({ application, resource }: ExtensionComponentProps): 
   return (
     <section
       className={ROOT_CLASS}
+      data-anomaly-tab=""
       aria-labelledby={`${id}-title`}
       aria-busy={load.status === 'loading'}
     >

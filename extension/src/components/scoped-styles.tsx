@@ -63,6 +63,9 @@ const CSS = `
 .${ROOT_CLASS} .ae-query code { display: block; padding: 6px 8px; background: rgba(128,128,128,.15); white-space: pre-wrap; word-break: break-all; font-size: 12px; }
 .${ROOT_CLASS} .ae-query-actions { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 6px; }
 .${ROOT_CLASS} a.argo-button:focus-visible { outline: 2px solid #0dadea; outline-offset: 2px; }
+.${ROOT_CLASS} .ae-workloads { list-style: none; margin: 0; padding: 0; }
+.${ROOT_CLASS} .ae-workload { padding: 6px 10px; margin: 0 0 4px; border: 1px solid rgba(128,128,128,.35); border-radius: 4px; }
+.${ROOT_CLASS} .ae-workload--anomalous { border-left: 4px solid rgba(233,109,118,.6); }
 .${ROOT_CLASS} .ae-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
