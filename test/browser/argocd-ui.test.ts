@@ -451,6 +451,10 @@ if (BUILDS.length === 0) {
         // Status panel items extend it to the right; scroll ours into view for the picture.
         await panel().scrollIntoViewIfNeeded();
         await shot('status-panel');
+        await panel().screenshot({
+          path: join(ARTIFACTS, `${version}-status-panel-item.png`),
+          animations: 'disabled',
+        });
 
         await panel().getByRole('button', { name: 'Show the anomalies of every workload' }).click();
         const link = flyout().getByRole('link', { name: 'Deployment guestbook/guestbook-ui' });
