@@ -823,7 +823,10 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
       { kind: 'Deployment', namespace: 'legacy', name: 'web' },
     ];
     const params = new URLSearchParams(
-      workloads.map((w) => ['workload', `apps/${w.kind}/${w.namespace}/${w.name}`]),
+      workloads.map((w): [string, string] => [
+        'workload',
+        `apps/${w.kind}/${w.namespace}/${w.name}`,
+      ]),
     );
     params.set('from', range.from);
     params.set('to', range.to);

@@ -224,7 +224,7 @@ class CountingSource extends SampleSource {
     return super.queryRange(q, from, to, step);
   }
   override async queryRangeGrouped(
-    q: string,
+    _query: string,
     from: number,
     to: number,
     step: number,
