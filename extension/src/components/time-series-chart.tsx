@@ -98,12 +98,14 @@ export function TimeSeriesChart(props: TimeSeriesChartProps): React.ReactElement
   const height = plotBottom + AXIS_HEIGHT;
   const bands = windowBands(data.windows, data.range, x);
   const tickSpacing = (span > 86400 ? 14 : 7) * CHAR_WIDTH + 24;
-  // A label reaching into the y labels' column or past the drawing's edge is left out
-  // rather than overlapped or cut.
-  const ticks = timeTicks(from, to, Math.max(2, Math.floor((right - LEFT) / tickSpacing))).filter(
+  // A label that would reach into the y labels' column or past the drawing's edge is moved
+  // inside, by at most half its width: dropping it would leave a 24-hour range with one
+  // label at some times of day, when its two round times fall near the edges. Labels are
+  // tickSpacing apart, more than a label's width, so a moved one still overlaps nothing.
+  const ticks = timeTicks(from, to, Math.max(2, Math.floor((right - LEFT) / tickSpacing))).map(
     (tick) => {
       const half = (formatTime(tick, span).length * CHAR_WIDTH) / 2;
-      return x(tick) - half >= LEFT - 2 && x(tick) + half <= width;
+      return { tick, at: Math.min(width - half, Math.max(LEFT - 2 + half, x(tick))) };
     },
   );
   const descId = `${titleId}-desc`;
@@ -176,10 +178,10 @@ export function TimeSeriesChart(props: TimeSeriesChartProps): React.ReactElement
       })}
       <SyncMarkers syncs={visibleSyncs} x={x} top={0} bottom={plotBottom} right={width} />
       <g aria-hidden="true">
-        {ticks.map((tick) => (
+        {ticks.map(({ tick, at }) => (
           <text
             key={tick}
-            x={x(tick)}
+            x={at}
             y={height - 6}
             textAnchor="middle"
             fontSize={11}
