@@ -158,6 +158,7 @@ export async function fetchSummary(
   range: TimeRange,
   options: FetchAnomaliesOptions = {},
 ): Promise<SummaryResponse> {
+  if (workloads.length === 0) throw new Error('fetchSummary needs at least one workload');
   const answers: SummaryResponse[] = [];
   for (let i = 0; i < workloads.length; i += SUMMARY_BATCH) {
     const url = buildSummaryUrl(workloads.slice(i, i + SUMMARY_BATCH), range, options.baseURI);

@@ -1,5 +1,4 @@
-import type { SeriesGroup } from '../sources/metric-source';
-import type { MetricSource } from '../sources/metric-source';
+import type { MetricSource, SeriesGroup } from '../sources/metric-source';
 import {
   DEFAULT_QUERIES,
   type MetricQueries,
