@@ -11,7 +11,21 @@ import {
   applicationWorkloads,
   byConcern,
   resourceTabHref,
+  SUMMARY_KINDS,
 } from '../../../extension/src/model/workloads';
+import { KIND_GROUPS } from '../../../backends/anomaly-detection/src/service/parse-anomaly-request';
+import { MAX_SUMMARY_WORKLOADS } from '../../../backends/anomaly-detection/src/service/summarize-workloads';
+import { SUMMARY_KINDS as BACKEND_SUMMARY_KINDS } from '../../../backends/anomaly-detection/src/sources/metric-queries';
+
+describe('the extension and the backend agree', () => {
+  it('on the kinds a summary scores, and the batch fits the backend’s limit', () => {
+    const key = ({ group, kind }: { group: string; kind: string }) => `${group}/${kind}`;
+    expect(SUMMARY_KINDS.map(key).sort()).toEqual(
+      BACKEND_SUMMARY_KINDS.map((kind) => key({ group: KIND_GROUPS[kind], kind })).sort(),
+    );
+    expect(SUMMARY_BATCH).toBeLessThanOrEqual(MAX_SUMMARY_WORKLOADS);
+  });
+});
 
 const BASE = 'https://h/argocd/';
 const RANGE = { from: 1795300000, to: 1795303600 };

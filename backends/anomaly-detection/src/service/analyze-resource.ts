@@ -118,11 +118,7 @@ export async function analyzeResource(
 ): Promise<AnomalyReport> {
   const { step, ranges } = planQueries(request);
   const grid = gridOf(ranges, step);
-  const vars = {
-    namespace: request.resource.namespace,
-    name: request.resource.name,
-    rateIntervalSeconds: rateIntervalSeconds(step),
-  };
+  const vars = queryVariables(request.resource, step);
 
   const { podSelection, definitions } = await choosePodSelection(
     request,
@@ -314,9 +310,19 @@ export function gridOf(ranges: readonly QueryRange[], step: number): number[] {
   return grid;
 }
 
-/** The `rate()` range for a step: at least four steps, and never under five minutes. */
-export function rateIntervalSeconds(step: number): number {
-  return Math.max(MIN_RATE_INTERVAL_SECONDS, 4 * step);
+/**
+ * What a resource's query templates are rendered with at `step`: its names, and a `rate()`
+ * range of at least four steps and never under five minutes.
+ */
+export function queryVariables(
+  resource: { namespace: string; name: string },
+  step: number,
+): QueryVariables {
+  return {
+    namespace: resource.namespace,
+    name: resource.name,
+    rateIntervalSeconds: Math.max(MIN_RATE_INTERVAL_SECONDS, 4 * step),
+  };
 }
 
 /** One point per grid timestamp: the source's value there, else `null` (a gap). */

@@ -15,7 +15,7 @@ import {
   gridOf,
   MAX_CONCURRENT_QUERIES,
   placeOnGrid,
-  rateIntervalSeconds,
+  queryVariables,
 } from './analyze-resource';
 import { InputError } from './errors';
 import {
@@ -155,20 +155,19 @@ export async function summarizeWorkloads(
   const reports = new Map<AnomalyRequest, AnomalyReport>();
 
   if (builtIn.length > 0) {
-    const vars = (namespace: string, name: string) => ({
-      namespace,
-      name,
-      rateIntervalSeconds: rateIntervalSeconds(step),
-    });
     const together = workloadSummaryQueries(builtIn.map(({ resource }) => resource));
     // Each workload's own queries: what its series equals, reported as its `query`.
     const own = builtIn.map(({ resource }) =>
       DEFAULT_QUERIES[resource.kind].map((d) =>
-        renderQuery(d.query, vars(resource.namespace, resource.name)),
+        renderQuery(d.query, queryVariables(resource, step)),
       ),
     );
     const tasks = together.flatMap((definition, m) => {
-      const query = renderQuery(definition.query, vars('', ''));
+      // Its names are written in already: only {{rateInterval}} is left to fill.
+      const query = renderQuery(
+        definition.query,
+        queryVariables({ namespace: '', name: '' }, step),
+      );
       const groups: SeriesGroup[] = builtIn.map(({ resource }, w) => ({
         labels: {
           namespace: resource.namespace,
