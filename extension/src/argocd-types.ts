@@ -104,6 +104,16 @@ export interface ExtensionsAPI {
     opts?: { icon: string },
   ): void;
   /**
+   * A page of its own at `path`, with a sidebar entry `title` and icon class `fa <icon>`;
+   * the component gets no props.
+   */
+  registerSystemLevelExtension?(
+    component: React.ComponentType,
+    title: string,
+    path: string,
+    icon: string,
+  ): void;
+  /**
    * An item in the application page's status panel; `flyout` is shown in a sliding panel
    * when the item calls `openFlyout`. Absent before Argo CD 2.10.
    */

@@ -473,6 +473,43 @@ if (BUILDS.length === 0) {
         expectCleanPage();
       });
 
+      it('lists alice’s applications on the Anomalies page, each scored by the backend', async () => {
+        await signIn('alice');
+        const before = backend.requestLogs().length;
+        const answered = page.waitForResponse((r) => new URL(r.url()).pathname === SUMMARY_PATH);
+        await page.goto(`${host.baseUrl}anomalies`);
+        const summary = (await (await answered).json()) as {
+          summary: { state: string; maxScore: number };
+        };
+        const overview = page.locator('[data-anomaly-overview][aria-busy="false"]');
+        await overview.waitFor();
+        const row = (app: string) => overview.locator(`tr[data-application="${app}"]`);
+        const { state, maxScore } = summary.summary;
+        await expect(row('argocd/guestbook').locator('td').nth(2).textContent()).resolves.toBe(
+          state === 'anomalous'
+            ? `Score ${maxScore.toFixed(1)}`
+            : state === 'normal'
+              ? 'Normal'
+              : 'No data',
+        );
+        // payments and nowhere manage nothing that runs pods: nothing is asked for them.
+        for (const app of ['team-a/payments', 'argocd/nowhere']) {
+          await expect(row(app).locator('td').nth(2).textContent()).resolves.toBe('No workloads');
+        }
+        await eventually(() =>
+          expect(backend.requestLogs().slice(before)).toEqual([
+            expect.objectContaining({
+              path: expect.stringMatching(/^\/api\/v1\/anomalies\/summary\?/),
+              status: 200,
+              user: 'alice',
+              application: 'argocd:guestbook',
+            }),
+          ]),
+        );
+        await shot('overview');
+        expectCleanPage();
+      });
+
       it('explains to bob which permission he lacks (403)', async () => {
         await signIn('bob');
         await openTab();

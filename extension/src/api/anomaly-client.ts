@@ -183,10 +183,13 @@ export function mergeSummaries(answers: readonly SummaryResponse[]): SummaryResp
   };
 }
 
-/** A same-origin GET with the application's headers; errors as {@link AnomalyApiError}. */
-async function getJson<T>(
+/**
+ * A same-origin GET, with the application's headers when there is one; errors as
+ * {@link AnomalyApiError}.
+ */
+export async function getJson<T>(
   url: string,
-  application: Application,
+  application: Application | undefined,
   options: FetchAnomaliesOptions,
 ): Promise<T> {
   const fetchFn: FetchFunction = options.fetchFn ?? ((input, init) => fetch(input, init));
@@ -195,7 +198,10 @@ async function getJson<T>(
     response = await fetchFn(url, {
       method: 'GET',
       credentials: 'same-origin',
-      headers: { Accept: 'application/json', ...buildApplicationHeaders(application) },
+      headers: {
+        Accept: 'application/json',
+        ...(application ? buildApplicationHeaders(application) : {}),
+      },
       signal: options.signal,
     });
   } catch (err) {
@@ -218,4 +224,29 @@ async function getJson<T>(
 /** True for the rejection `fetch` gives when its signal is aborted. */
 export function isAbortError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as Error).name === 'AbortError';
+}
+
+/**
+ * The fields of `GET /api/v1/applications` the overview needs (Argo CD's `?fields=`,
+ * pkg/apiclient/application/forwarder_overwrite.go appFields): a list of 500 applications
+ * without their specs and histories.
+ */
+export const APPLICATION_LIST_FIELDS = [
+  'items.metadata.name',
+  'items.metadata.namespace',
+  'items.spec.project',
+  'items.status.resources',
+];
+
+/**
+ * The applications the signed-in user may see, from Argo CD's own API with the session
+ * cookie: Argo CD filters them by the user's `applications, get` grants.
+ */
+export async function fetchApplications(
+  options: FetchAnomaliesOptions = {},
+): Promise<Application[]> {
+  const query = new URLSearchParams({ fields: APPLICATION_LIST_FIELDS.join(',') });
+  const url = new URL(`api/v1/applications?${query.toString()}`, options.baseURI ?? pageBaseURI());
+  const list = await getJson<{ items?: Application[] | null }>(url.href, undefined, options);
+  return list.items ?? [];
 }

@@ -66,6 +66,10 @@ const CSS = `
 .${ROOT_CLASS} .ae-workloads { list-style: none; margin: 0; padding: 0; }
 .${ROOT_CLASS} .ae-workload { padding: 6px 10px; margin: 0 0 4px; border: 1px solid rgba(128,128,128,.35); border-radius: 4px; }
 .${ROOT_CLASS} .ae-workload--anomalous { border-left: 4px solid rgba(233,109,118,.6); }
+.${ROOT_CLASS}[data-anomaly-overview] { padding: 16px 24px; }
+.${ROOT_CLASS} .ae-overview { width: 100%; border-collapse: collapse; }
+.${ROOT_CLASS} .ae-overview th, .${ROOT_CLASS} .ae-overview td { text-align: left; padding: 6px 10px; border-bottom: 1px solid rgba(128,128,128,.35); }
+.${ROOT_CLASS} .ae-progress { display: flex; align-items: center; gap: 8px; }
 .${ROOT_CLASS} .ae-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 
