@@ -34,6 +34,20 @@ function noisy(n: number, shape: (i: number, v: number) => number | null = (_i, 
 }
 
 describe('detectAnomalies', () => {
+  it('gives the same results from outputFrom on as without it, and the same windows', () => {
+    const points = noisy(3000, (i, v) => (i >= 2500 && i < 2510 ? v * 4 : i % 97 === 0 ? null : v));
+    const all = detectAnomalies(points, { step: STEP });
+    const from = points[2400][0];
+    const part = detectAnomalies(points, { step: STEP, outputFrom: from });
+    expect(part.scores).toEqual(all.scores.slice(2400));
+    expect(part.expected).toEqual(all.expected.slice(2400));
+    expect(part.band).toEqual(all.band.slice(2400));
+    expect(part.baselines).toEqual(all.baselines.slice(2400));
+    expect(part.windows).toEqual(all.windows);
+    expect(part.windows.length).toBeGreaterThan(0);
+    expect(part.explanations).toEqual(all.explanations);
+  });
+
   it('finds a spike and reports it as one window with a high score', () => {
     const points = series(400, (i, v) => (i >= 300 && i < 304 ? v * 5 : v));
     const { windows, summary } = detectAnomalies(points, { step: STEP });

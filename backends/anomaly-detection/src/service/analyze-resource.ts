@@ -14,7 +14,7 @@ import {
   renderQuery,
   type QueryVariables,
 } from '../sources/metric-queries';
-import type { MetricSource, RangeSource } from '../sources/metric-source';
+import type { MetricSource, QueryCounters, RangeSource } from '../sources/metric-source';
 import type { AnomalyRequest } from './parse-anomaly-request';
 import { planQueries, type QueryRange } from './plan-queries';
 import { runBounded } from './run-bounded';
@@ -109,12 +109,14 @@ export interface AnomalyReport {
  * detector compares it with (plan-queries.ts), runs the detector on each, and combines
  * them: the score at a point is the highest of the metrics' scores there, and each window
  * names the metric that drove it. Only `[from, to]` is reported. A failing query fails the
- * whole report (502/504): a partial answer could read as "normal".
+ * whole report (502/504): a partial answer could read as "normal". `counters`, when given,
+ * add up what the queries cost.
  */
 export async function analyzeResource(
   request: AnomalyRequest,
   source: RangeSource,
   queries: MetricQueries,
+  counters?: QueryCounters,
 ): Promise<AnomalyReport> {
   const { step, ranges } = planQueries(request);
   const grid = gridOf(ranges, step);
@@ -129,11 +131,14 @@ export async function analyzeResource(
     ranges[ranges.length - 1].end - ranges[0].start + vars.rateIntervalSeconds,
     ranges[ranges.length - 1].end,
     step,
+    counters,
   );
   // One query per metric and range, metric by metric; a few at a time.
   const tasks = definitions.flatMap((definition) => {
     const query = renderQuery(definition.query, vars);
-    return ranges.map((range) => () => source.queryRange(query, range.start, range.end, step));
+    return ranges.map(
+      (range) => () => source.queryRange(query, range.start, range.end, step, counters),
+    );
   });
   const chunks = await runBounded(tasks, MAX_CONCURRENT_QUERIES);
   const fetched = definitions.map((definition, m) => ({
@@ -209,6 +214,7 @@ async function choosePodSelection(
   lookbackSeconds: number,
   at: number,
   step: number,
+  counters: QueryCounters | undefined,
 ): Promise<{ podSelection: PodSelection; definitions: MetricDefinition[] }> {
   const { kind } = request.resource;
   const definitions = queries[kind];
@@ -222,7 +228,7 @@ async function choosePodSelection(
   }
   // A range query of one point is an instant query, with the same timeout and error
   // handling as every other query.
-  const found = await source.queryRange(check, at, at, step);
+  const found = await source.queryRange(check, at, at, step, counters);
   return found.some(([, v]) => v !== null && v > 0)
     ? { podSelection: 'kube-state-metrics', definitions }
     : { podSelection: 'name-pattern', definitions: fallback.queries };
@@ -236,13 +242,14 @@ function analyse(
   firstShown: number,
   request: AnomalyRequest,
 ) {
-  const result = detectAnomalies(points, { step });
+  // Results for the shown points only: the history before them is scored, not reported.
+  const result = detectAnomalies(points, { step, outputFrom: points[firstShown]?.[0] ?? Infinity });
   const since = points.find(([, v]) => v !== null)?.[0] ?? null;
   const baselines: Record<Baseline, number> = { seasonal: 0, trend: 0 };
-  for (const baseline of result.baselines.slice(firstShown)) {
+  for (const baseline of result.baselines) {
     if (baseline !== null) baselines[baseline]++;
   }
-  const scores = result.scores.slice(firstShown);
+  const scores = result.scores;
   return {
     series: {
       metric: definition.metric,
@@ -251,8 +258,8 @@ function analyse(
       query,
       points: points.slice(firstShown),
       scores,
-      expected: result.expected.slice(firstShown),
-      band: result.band.slice(firstShown),
+      expected: result.expected,
+      band: result.band,
       history: {
         since,
         seconds: since === null ? 0 : Math.max(0, request.from - since),

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'net';
 import { DEFAULT_QUERIES, loadMetricQueries } from '../sources/metric-queries';
 import type { MetricSource } from '../sources/metric-source';
-import { PrometheusSource } from '../sources/prometheus-source';
+import { DEFAULT_CACHE_BYTES, HistoryCache } from '../sources/history-cache';
+import { DEFAULT_MAX_CONCURRENT, PrometheusSource } from '../sources/prometheus-source';
 import { SampleSource } from '../sources/sample-source';
 import { createAnomalyServer } from './anomaly-server';
 import { parseExploreTemplate, type ExploreTemplate } from './explore-link';
@@ -13,7 +14,8 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: anomaly-backend --listen HOST:PORT (--prometheus URL | --sample) [--queries FILE]
-                       [--timeout SECONDS] [--explore-url TEMPLATE]
+                       [--timeout SECONDS] [--max-queries N] [--cache-mb MIB]
+                       [--explore-url TEMPLATE]
   --listen      address to serve on, e.g. 127.0.0.1:8080 (port 0: any free port)
                 env ARGOCD_EXTENSION_PROXY_LISTEN
   --prometheus  Prometheus base URL            env ARGOCD_EXTENSION_PROXY_PROMETHEUS_URL
@@ -23,6 +25,10 @@ export const USAGE = `usage: anomaly-backend --listen HOST:PORT (--prometheus UR
                 defaults)                      env ARGOCD_EXTENSION_PROXY_QUERIES
   --timeout     seconds per Prometheus request (default 10)
                 env ARGOCD_EXTENSION_PROXY_PROMETHEUS_TIMEOUT
+  --max-queries most queries in flight to Prometheus at once, over all requests
+                (default ${DEFAULT_MAX_CONCURRENT})   env ARGOCD_EXTENSION_PROXY_PROMETHEUS_MAX_QUERIES
+  --cache-mb    memory for history that can no longer change, in MiB; 0 turns the cache
+                off (default ${DEFAULT_CACHE_BYTES / 1024 / 1024})   env ARGOCD_EXTENSION_PROXY_CACHE_MB
   --explore-url link from each metric to its query in Prometheus or Grafana, with
                 {{query}}, {{queryJson}}, {{from}}, {{to}}, {{fromMs}}, {{toMs}},
                 {{fromIso}}, {{toIso}}, {{range}}, {{step}}, e.g.
@@ -37,6 +43,8 @@ export interface BackendArgs {
   sample: boolean;
   queriesFile?: string;
   timeoutMs: number;
+  maxQueries: number;
+  cacheBytes: number;
   exploreUrl?: ExploreTemplate;
   help: boolean;
 }
@@ -47,6 +55,8 @@ const FLAGS: Record<string, string> = {
   '--queries': 'ARGOCD_EXTENSION_PROXY_QUERIES',
   '--timeout': 'ARGOCD_EXTENSION_PROXY_PROMETHEUS_TIMEOUT',
   '--explore-url': 'ARGOCD_EXTENSION_PROXY_EXPLORE_URL',
+  '--max-queries': 'ARGOCD_EXTENSION_PROXY_PROMETHEUS_MAX_QUERIES',
+  '--cache-mb': 'ARGOCD_EXTENSION_PROXY_CACHE_MB',
 };
 
 /** Parses the arguments; a flag wins over its environment variable. */
@@ -83,6 +93,17 @@ export function parseBackendArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!(timeout > 0) || !Number.isFinite(timeout)) {
     problems.push(`--timeout must be a positive number of seconds, got ${timeoutText}`);
   }
+  const maxQueriesText = values.get('--max-queries') ?? String(DEFAULT_MAX_CONCURRENT);
+  const maxQueries = Number(maxQueriesText);
+  if (!/^\d{1,4}$/.test(maxQueriesText) || maxQueries < 1) {
+    problems.push(`--max-queries must be a whole number from 1 to 9999, got ${maxQueriesText}`);
+  }
+  const cacheText = values.get('--cache-mb') ?? String(DEFAULT_CACHE_BYTES / 1024 / 1024);
+  if (!/^\d{1,5}$/.test(cacheText)) {
+    problems.push(
+      `--cache-mb must be a whole number of MiB (0 turns the cache off), got ${cacheText}`,
+    );
+  }
   let exploreUrl: ExploreTemplate | undefined;
   const exploreText = values.get('--explore-url');
   if (exploreText) {
@@ -100,6 +121,8 @@ export function parseBackendArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     sample,
     queriesFile: values.get('--queries'),
     timeoutMs: timeout * 1000,
+    maxQueries,
+    cacheBytes: Number(cacheText) * 1024 * 1024,
     exploreUrl,
     help,
   };
@@ -116,9 +139,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    source = args.sample
+    const raw = args.sample
       ? new SampleSource()
-      : new PrometheusSource({ url: args.prometheusUrl as string, timeoutMs: args.timeoutMs });
+      : new PrometheusSource({
+          url: args.prometheusUrl as string,
+          timeoutMs: args.timeoutMs,
+          maxConcurrent: args.maxQueries,
+        });
+    source = new HistoryCache(raw, { maxBytes: args.cacheBytes });
     if (args.queriesFile) queries = loadMetricQueries(args.queriesFile);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

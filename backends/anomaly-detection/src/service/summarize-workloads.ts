@@ -1,4 +1,4 @@
-import type { MetricSource, SeriesGroup } from '../sources/metric-source';
+import type { MetricSource, QueryCounters, SeriesGroup } from '../sources/metric-source';
 import {
   DEFAULT_QUERIES,
   type MetricQueries,
@@ -140,6 +140,7 @@ export async function summarizeWorkloads(
   request: SummaryRequest,
   source: MetricSource,
   queries: MetricQueries,
+  counters?: QueryCounters,
 ): Promise<SummaryReport> {
   const { step, ranges } = planQueries(request);
   const grid = gridOf(ranges, step);
@@ -177,7 +178,8 @@ export async function summarizeWorkloads(
         query: own[w][m],
       }));
       return ranges.map(
-        (range) => () => source.queryRangeGrouped(query, range.start, range.end, step, groups),
+        (range) => () =>
+          source.queryRangeGrouped(query, range.start, range.end, step, groups, counters),
       );
     });
     const chunks = await runBounded(tasks, MAX_CONCURRENT_QUERIES);
@@ -200,7 +202,7 @@ export async function summarizeWorkloads(
   }
   for (const workload of perWorkload) {
     if (!reports.has(workload))
-      reports.set(workload, await analyzeResource(workload, source, queries));
+      reports.set(workload, await analyzeResource(workload, source, queries, counters));
   }
 
   const workloads = perWorkload.map((workload) => summarize(reports.get(workload)!));

@@ -10,7 +10,13 @@ export interface MetricSource {
    * series are summed. Throws a {@link SourceError} subclass when the answer cannot be trusted:
    * an unreachable or failing source must never look like "all normal".
    */
-  queryRange(query: string, from: number, to: number, step: number): Promise<SeriesPoint[]>;
+  queryRange(
+    query: string,
+    from: number,
+    to: number,
+    step: number,
+    counters?: QueryCounters,
+  ): Promise<SeriesPoint[]>;
   /**
    * Evaluates `query`, whose result series belong to the groups told apart by their labels
    * (`groups[i].labels`, every group with the same label names), over the same grid as
@@ -24,7 +30,26 @@ export interface MetricSource {
     to: number,
     step: number,
     groups: readonly SeriesGroup[],
+    counters?: QueryCounters,
   ): Promise<SeriesPoint[][]>;
+}
+
+/**
+ * What answering one request cost, added to by every query made for it (logged per request,
+ * and read by `npm run bench`).
+ */
+export interface QueryCounters {
+  /** Queries sent to Prometheus (or made of the sample generator). */
+  queries: number;
+  /** Points those queries answered with, over all their series. */
+  points: number;
+  /** Grid points answered from the history cache instead. */
+  cachedPoints: number;
+}
+
+/** Counters that have counted nothing yet. */
+export function newQueryCounters(): QueryCounters {
+  return { queries: 0, points: 0, cachedPoints: 0 };
 }
 
 /** What analysing one resource needs of a source. */

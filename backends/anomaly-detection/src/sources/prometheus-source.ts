@@ -3,6 +3,7 @@ import https from 'https';
 import type { SeriesPoint } from '../detector';
 import {
   type MetricSource,
+  type QueryCounters,
   type SeriesGroup,
   SourceQueryError,
   SourceTimeoutError,
@@ -12,9 +13,22 @@ import {
 export interface PrometheusSourceOptions {
   /** Base URL of Prometheus. Example: `http://prometheus.monitoring:9090` (a path prefix is kept). */
   url: string;
-  /** Per-request timeout in milliseconds. Default: 10000. */
+  /** Per-request timeout in milliseconds, counted from when the request is sent. Default: 10000. */
   timeoutMs?: number;
+  /**
+   * Most queries in flight to this Prometheus at once, over every request the service is
+   * answering; the rest wait their turn. Default: {@link DEFAULT_MAX_CONCURRENT}.
+   */
+  maxConcurrent?: number;
 }
+
+/**
+ * Default bound on queries in flight to one Prometheus: twice one request's own bound
+ * (analyze-resource.ts, MAX_CONCURRENT_QUERIES), so two tabs opening at once both progress
+ * while a crowd of them cannot flood Prometheus (which runs 20 queries at once by default,
+ * `--query.max-concurrency`, for every user of it, dashboards and rules included).
+ */
+export const DEFAULT_MAX_CONCURRENT = 8;
 
 /** Largest response body read from Prometheus (bounded so a bad upstream cannot exhaust memory). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -38,6 +52,9 @@ export class PrometheusSource implements MetricSource {
   readonly kind = 'prometheus';
   private readonly base: URL;
   private readonly timeoutMs: number;
+  private readonly maxConcurrent: number;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(options: PrometheusSourceOptions) {
     this.base = new URL(options.url);
@@ -45,11 +62,21 @@ export class PrometheusSource implements MetricSource {
       throw new Error(`Prometheus URL must be http or https, got ${options.url}`);
     }
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
+    if (!(this.maxConcurrent >= 1)) throw new Error('maxConcurrent must be at least 1');
   }
 
-  async queryRange(query: string, from: number, to: number, step: number): Promise<SeriesPoint[]> {
-    const { status, body } = await this.get(this.rangeUrl(query, from, to, step));
-    return parseRangeResponse(status, body);
+  async queryRange(
+    query: string,
+    from: number,
+    to: number,
+    step: number,
+    counters?: QueryCounters,
+  ): Promise<SeriesPoint[]> {
+    const { status, body } = await this.get(this.rangeUrl(query, from, to, step), counters);
+    const points = parseRangeResponse(status, body);
+    if (counters) counters.points += points.length;
+    return points;
   }
 
   private rangeUrl(query: string, from: number, to: number, step: number): URL {
@@ -69,13 +96,32 @@ export class PrometheusSource implements MetricSource {
     to: number,
     step: number,
     groups: readonly SeriesGroup[],
+    counters?: QueryCounters,
   ): Promise<SeriesPoint[][]> {
     if (groups.length === 0) return [];
-    const { status, body } = await this.get(this.rangeUrl(query, from, to, step));
-    return groupRangeResponse(status, body, groups);
+    const { status, body } = await this.get(this.rangeUrl(query, from, to, step), counters);
+    const perGroup = groupRangeResponse(status, body, groups);
+    if (counters) for (const points of perGroup) counters.points += points.length;
+    return perGroup;
   }
 
-  private get(url: URL): Promise<{ status: number; body: string }> {
+  /** A GET once fewer than `maxConcurrent` are in flight. */
+  private async get(url: URL, counters?: QueryCounters): Promise<{ status: number; body: string }> {
+    // A finished query hands its slot straight to the longest waiting one, so a query that
+    // arrives in between cannot take it too.
+    if (this.active < this.maxConcurrent) this.active++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (counters) counters.queries++;
+    try {
+      return await this.send(url);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+
+  private send(url: URL): Promise<{ status: number; body: string }> {
     const client = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = client.get(url, { headers: { accept: 'application/json' } }, (response) => {

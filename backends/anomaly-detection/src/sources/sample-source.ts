@@ -1,6 +1,6 @@
 import type { SeriesPoint } from '../detector';
 import { Prng } from '../eval/prng';
-import type { MetricSource, SeriesGroup } from './metric-source';
+import type { MetricSource, QueryCounters, SeriesGroup } from './metric-source';
 
 const DAY = 86400;
 const HOUR = 3600;
@@ -31,7 +31,22 @@ const INCIDENT_FACTOR = 4;
 export class SampleSource implements MetricSource {
   readonly kind = 'sample';
 
-  async queryRange(query: string, from: number, to: number, step: number): Promise<SeriesPoint[]> {
+  async queryRange(
+    query: string,
+    from: number,
+    to: number,
+    step: number,
+    counters?: QueryCounters,
+  ): Promise<SeriesPoint[]> {
+    const points = this.generate(query, from, to, step);
+    if (counters) {
+      counters.queries++;
+      counters.points += points.length;
+    }
+    return points;
+  }
+
+  private generate(query: string, from: number, to: number, step: number): SeriesPoint[] {
     const seed = hashText(query);
     const level = levelFor(query, seed);
     const phase = (seed % 24) * HOUR;
@@ -54,8 +69,14 @@ export class SampleSource implements MetricSource {
     to: number,
     step: number,
     groups: readonly SeriesGroup[],
+    counters?: QueryCounters,
   ): Promise<SeriesPoint[][]> {
-    return Promise.all(groups.map((group) => this.queryRange(group.query, from, to, step)));
+    const perGroup = groups.map((group) => this.generate(group.query, from, to, step));
+    if (counters) {
+      counters.queries++;
+      for (const points of perGroup) counters.points += points.length;
+    }
+    return perGroup;
   }
 }
 

@@ -17,8 +17,15 @@ describe('parseBackendArgs', () => {
       sample: false,
       queriesFile: 'q.yaml',
       timeoutMs: 2500,
+      maxQueries: 8,
+      cacheBytes: 32 * 1024 * 1024,
       help: false,
     });
+    expect(
+      parseBackendArgs(['--sample', '--listen=:1', '--max-queries', '2'], {
+        ARGOCD_EXTENSION_PROXY_CACHE_MB: '0',
+      }),
+    ).toMatchObject({ maxQueries: 2, cacheBytes: 0 });
     expect(
       parseBackendArgs(['--sample'], { ARGOCD_EXTENSION_PROXY_LISTEN: '[::1]:8080' }),
     ).toMatchObject({ host: '::1', port: 8080, sample: true });
@@ -29,6 +36,10 @@ describe('parseBackendArgs', () => {
     [['--listen', ':1'], 'give --prometheus URL or --sample'],
     [['--listen', ':1', '--sample', '--prometheus', 'http://p'], 'not both'],
     [['--listen', ':1', '--sample', '--timeout', '0'], '--timeout must be a positive number'],
+    [['--listen', ':1', '--sample', '--max-queries', '0'], '--max-queries must be a whole number'],
+    [['--listen', ':1', '--sample', '--max-queries', '2.5'], '--max-queries must be a whole'],
+    [['--listen', ':1', '--sample', '--cache-mb', '-1'], '--cache-mb must be a whole number'],
+    [['--listen', ':1', '--sample', '--cache-mb', 'lots'], '--cache-mb must be a whole number'],
     [['--bogus'], 'unknown argument "--bogus"'],
     [['--listen'], 'flag --listen needs a value'],
   ])('refuses %j', (argv, message) => {
