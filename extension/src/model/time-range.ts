@@ -30,11 +30,17 @@ export function timeRangeOption(id: TimeRangeId): TimeRangeOption {
   return TIME_RANGES.find((option) => option.id === id) ?? TIME_RANGES[0];
 }
 
-/** The range `id` ending at `nowSeconds`, with a step that is a multiple of 15 s. */
+/**
+ * The range `id` ending at the last multiple of its step at or before `nowSeconds`, with a
+ * step that is a multiple of 15 s. Ending on the step's grid makes the tab opened again
+ * within a step the same request (the backend reuses its report), and a later open asks
+ * for the same points as the first plus new ones (the backend has the rest cached): the
+ * newest point is at most a step old, 15 s for 1h and 42 min for 7d.
+ */
 export function timeRangeEndingAt(id: TimeRangeId, nowSeconds: number): Required<TimeRange> {
   const { seconds } = timeRangeOption(id);
-  const to = Math.floor(nowSeconds);
   const rawStep = seconds / TARGET_POINTS;
   const step = Math.max(MIN_STEP_SECONDS, Math.ceil(rawStep / MIN_STEP_SECONDS) * MIN_STEP_SECONDS);
+  const to = Math.floor(nowSeconds / step) * step;
   return { from: to - seconds, to, step };
 }

@@ -10,11 +10,13 @@ describe('timeRangeEndingAt', () => {
     ['24h', 86400, 360],
     ['7d', 604800, 2520],
   ] as const)('gives %s as %i seconds with a step of %i s', (id, seconds, step) => {
-    expect(timeRangeEndingAt(id, 1795303600.9)).toEqual({
-      from: 1795303600 - seconds,
-      to: 1795303600,
-      step,
-    });
+    // 1795303440 is a multiple of every step (2520 s); the range ends on the step's grid.
+    const grid = 1795303440;
+    for (const now of [grid, grid + 0.9, grid + step - 1]) {
+      expect(timeRangeEndingAt(id, now)).toEqual({ from: grid - seconds, to: grid, step });
+    }
+    expect(timeRangeEndingAt(id, grid + step).to).toBe(grid + step);
+    expect(timeRangeEndingAt(id, grid - 1).to).toBe(grid - step);
   });
 
   it('offers the four ranges of the selector', () => {
