@@ -164,9 +164,11 @@ describe.each(['16', '19'])('the Anomalies tab on a React %s host', (react) => {
     const item = page.locator('.anomaly-ext .ae-window-item');
     await expect(item.count()).resolves.toBe(1);
     const text = (await item.textContent()) ?? '';
-    // The fixture's CPU runs at 2.6× its expectation in the window.
+    // The fixture's CPU runs at 2.6× its expectation in the window. The sync is 4 minutes
+    // before 2.4 hours ago, the window 2.4 hours before the range's end, which is the last
+    // multiple of the 90 s step: between 2.5 and 4 minutes after the sync.
     expect(text).toMatch(
-      /^CPU [23](\.\d)?× above usual .+–.+ \(expected 0\.\d+ cores, saw 0\.\d+ cores\)began [345] min after sync to abc1234$/,
+      /^CPU [23](\.\d)?× above usual .+–.+ \(expected 0\.\d+ cores, saw 0\.\d+ cores\)began [234] min after sync to abc1234$/,
     );
     await expect(item.getAttribute('aria-pressed')).resolves.toBe('true');
     // The chosen window is emphasised and its metric's expected band drawn, in the CPU

@@ -14,8 +14,8 @@ export const SAMPLE_APPLICATION: Application & State = {
 
 /**
  * Two syncs (status.history, models.RevisionHistory): one 5 hours ago and one 4 minutes
- * before the sample CPU window, which the fixtures place 2.4 hours before now in the
- * default 6-hour range.
+ * before 2.4 hours ago, about where the fixtures place the sample CPU window in the default
+ * 6-hour range (2.4 hours before its end, which is at most a 90 s step before now).
  */
 function sampleHistory(now: number) {
   const at = (secondsAgo: number) => new Date((now - secondsAgo) * 1000).toISOString();
