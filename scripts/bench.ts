@@ -18,11 +18,21 @@
  * 6. New sessions arriving together (bench-lib/sessions.ts): Argo CD and identity-provider
  *    calls for bursts of first requests, and their p95 against the Argo CD stand-in's own;
  *    run first, on a sidecar of its own. BENCH_ONLY=sessions runs this section alone.
+ * 7. The Anomalies tab (bench-lib/tab.ts): opening a Deployment's tab through the sidecar
+ *    and the anomaly backend, against a real Prometheus (Debian `prometheus`) on 22 days of
+ *    backfilled data, for the 1h, 6h, 24h and 7d ranges: first opens (a fresh backend) and
+ *    second ones within a minute; p50/p95, Prometheus queries and samples per open against
+ *    the samples the chart and the detector need, the backend's CPU per open. Run after the
+ *    sessions, on a sidecar of its own; skipped with a note when Prometheus is not
+ *    installed (a failure under CI=true). BENCH_ONLY=tab runs this section alone.
  *
  * Exit code 1 when a budget is missed or any request failed, with the reasons.
  * Environment: BENCH_DURATION (seconds per load run, default 8), BENCH_WARMUP (seconds of
  * discarded load per contender and row group, default 10), BENCH_STREAM_BYTES (default
- * 1 GiB), BENCH_QUICK=1 (one connection count and size, one run each: a smoke run).
+ * 1 GiB), BENCH_QUICK=1 (one connection count and size, one run each, 3 cold samples and 3
+ * warm opens in the tab section: a smoke run), BENCH_ONLY (`sessions` or `tab`: that section
+ * alone), BENCH_TAB_COLD (cold samples per range in the tab section: fresh backends, default
+ * 7), BENCH_TAB_WARM (warm opens after each cold one, default 5).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import http from 'http';
@@ -38,6 +48,7 @@ import { PortProcess, startScript } from './bench-lib/processes';
 import { cpuSeconds, peakRssMiB, resetPeakRss, rssMiB } from '../test/helpers/processes';
 import { streamThrough, StreamResult } from './bench-lib/streaming';
 import { benchNewSessions } from './bench-lib/sessions';
+import { benchAnomaliesTab } from './bench-lib/tab';
 import { fmt, median, ratio, table } from './bench-lib/report';
 import {
   APP_HEADERS,
@@ -167,11 +178,26 @@ async function main(): Promise<void> {
     process.stderr.write(`\nbench: ${line}\n`),
   );
   try {
+    const only = process.env.BENCH_ONLY;
+    if (only !== undefined && only !== '' && only !== 'sessions' && only !== 'tab') {
+      throw new Error(`BENCH_ONLY must be sessions or tab, got ${JSON.stringify(only)}`);
+    }
     // 6. New sessions (first: it needs a sidecar that has seen no token)
-    const sessions = await benchNewSessions();
-    out(sessions.text);
-    failures.push(...sessions.failures);
-    if (process.env.BENCH_ONLY === 'sessions') {
+    if (only !== 'tab') {
+      const sessions = await benchNewSessions();
+      out(sessions.text);
+      failures.push(...sessions.failures);
+      if (only === 'sessions') {
+        reportFailures(failures);
+        return;
+      }
+    }
+
+    // 7. The Anomalies tab (its own Prometheus, backend and sidecar)
+    const tab = await benchAnomaliesTab(cleanups);
+    out(tab.text);
+    failures.push(...tab.failures);
+    if (only === 'tab') {
       reportFailures(failures);
       return;
     }

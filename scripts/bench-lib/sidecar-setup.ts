@@ -1,7 +1,7 @@
 /**
  * What `npm run bench` and `npm run bench:instructions` give a sidecar: its configuration
- * (the bench extensions, each with a backend token), the Argo CD stand-in with the one
- * application the requests name, and the request headers that name it.
+ * (the bench extensions, each with a backend token, and the Anomalies tab's), the Argo CD
+ * stand-in with the one application the requests name, and the request headers that name it.
  */
 import { FakeArgoCD, guestbook } from '../../test/helpers/fake-argocd';
 import { TEST_SERVER_SECRET } from '../../test/helpers/local-tokens';
@@ -19,21 +19,44 @@ export const APP_HEADERS = {
   'Argocd-Project-Name': 'default',
 };
 
+export interface SidecarConfigOptions {
+  /**
+   * The anomaly backend's URL: adds extension `anomaly` (the name the Anomalies tab calls),
+   * configured as docs/configuration.md shows it, without a rate limit.
+   */
+  anomalyBackendUrl?: string;
+}
+
 /**
  * Extensions `bench` and `stream` (the 1 KiB backend), `viadelegate` (the same through a
- * delegate), and `bench256` when a 256 KiB backend is given.
+ * delegate), `bench256` when a 256 KiB backend is given, and `anomaly` when
+ * `options.anomalyBackendUrl` is.
  */
-export function sidecarConfig(backends: Map<number, PortProcess>, policyCsv: string): ArgoCDConfig {
+export function sidecarConfig(
+  backends: Map<number, PortProcess>,
+  policyCsv: string,
+  options: SidecarConfigOptions = {},
+): ArgoCDConfig {
   const service = (port: number) =>
     `maxIdleConnections: 256\nservices:\n- url: http://127.0.0.1:${port}/\n  headers:\n  - name: Authorization\n    value: $bench.token\n`;
-  const small = service(backends.get(1024)!.port);
+  const small = backends.get(1024);
   const large = backends.get(256 * 1024);
+  const smallService = small ? service(small.port) : undefined;
   return new ArgoCDConfig({
     cm: {
-      'extension.config.bench': small,
+      ...(smallService
+        ? {
+            'extension.config.bench': smallService,
+            'extension.config.stream': smallService,
+            'extension.config.viadelegate': `${smallService}  delegate: bench\n`,
+          }
+        : {}),
       ...(large ? { 'extension.config.bench256': service(large.port) } : {}),
-      'extension.config.stream': small,
-      'extension.config.viadelegate': `${small}  delegate: bench\n`,
+      ...(options.anomalyBackendUrl
+        ? {
+            'extension.config.anomaly': `responseTimeout: 60s\nservices:\n- url: ${options.anomalyBackendUrl}\n`,
+          }
+        : {}),
     },
     rbac: { 'policy.csv': policyCsv },
     secret: {

@@ -82,6 +82,11 @@ export class AnomalyBackendProcess {
     await exited;
   }
 
+  /** Its process id while it runs (NaN otherwise). */
+  get pid(): number {
+    return this.running ? (this.child?.pid ?? NaN) : NaN;
+  }
+
   get running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }

@@ -1,14 +1,13 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import http from 'http';
 import type { AddressInfo } from 'net';
-import { tmpdir } from 'os';
 import { join } from 'path';
 import { Blackhole } from '../helpers/blackhole';
 import { appHeaders, DEFAULT_POLICY, Environment } from '../helpers/environment';
 import { localSession } from '../helpers/local-tokens';
 import { type OidcProvider, startOidcProvider } from '../helpers/oidc';
 import { freePort } from '../helpers/processes';
+import { PrometheusProcess } from '../helpers/prometheus-process';
 import { REPO_ROOT } from '../helpers/sidecar-process';
 import { TcpTap } from '../helpers/tcp-tap';
 import { planQueries } from '../../backends/anomaly-detection/src/service/plan-queries';
@@ -422,8 +421,15 @@ const describeWithPrometheus = HAS_PROMETHEUS ? describe : describe.skip;
 const STEP = 60;
 const DAY = 86400;
 const WEEK = 7 * DAY;
-/** End of the backfilled data: a whole hour, three hours ago (backfill must be in the past). */
-const DATA_END = Math.floor(Date.now() / 1000 / 3600) * 3600 - 3 * 3600;
+/**
+ * End of the backfilled data: a fixed Monday 11:00 UTC in the past (backfill must be in the
+ * past), so that every run scores the same data. The series' wiggle depends on absolute
+ * time, and an end that followed the clock made the detector's answers change hour by
+ * hour: with the data ending 2026-12-07 11:00 it raised a false CPU window at the edge of
+ * the weekly burst (score 7.4, down, factor 0.83), and on several other days the ×1.5
+ * release measured 1.63.
+ */
+const DATA_END = Date.UTC(2026, 10, 30, 11) / 1000;
 /**
  * 15 days of data, so the history the service reads for the last two hours is there: down
  * to two weeks and 12 hours before them (backends/anomaly-detection/README.md, "History").
@@ -560,64 +566,6 @@ function generateOpenMetrics(): string {
   return lines.join('\n') + '\n';
 }
 
-/** A real Prometheus on a loopback port, serving a TSDB backfilled with promtool. */
-class PrometheusProcess {
-  url = '';
-  private child?: ChildProcess;
-  private dir = '';
-
-  async start(): Promise<this> {
-    this.dir = mkdtempSync(join(tmpdir(), 'anomaly-prometheus-'));
-    const input = join(this.dir, 'series.om');
-    writeFileSync(input, generateOpenMetrics());
-    const data = join(this.dir, 'data');
-    const backfill = spawnSync(
-      'promtool',
-      ['tsdb', 'create-blocks-from', 'openmetrics', input, data],
-      {
-        encoding: 'utf8',
-      },
-    );
-    if (backfill.status !== 0) throw new Error(`promtool failed: ${backfill.stderr}`);
-    const config = join(this.dir, 'prometheus.yml');
-    writeFileSync(config, 'global:\n  scrape_interval: 1m\n');
-    const port = await freePort();
-    this.child = spawn(
-      'prometheus',
-      [
-        `--config.file=${config}`,
-        `--storage.tsdb.path=${data}`,
-        '--storage.tsdb.retention.time=10y',
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const stderr: string[] = [];
-    this.child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-    this.url = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i++) {
-      if (this.child.exitCode !== null) throw new Error(`prometheus exited:\n${stderr.join('')}`);
-      const ready = await fetch(`${this.url}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (i > 300) throw new Error(`prometheus not ready:\n${stderr.join('')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
-      const exited = new Promise((resolve) => this.child!.once('exit', resolve));
-      this.child.kill('SIGTERM');
-      await exited;
-    }
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometheus', () => {
   let prometheus: PrometheusProcess;
   let backend: BackendProcess;
@@ -630,7 +578,7 @@ describeWithPrometheus('bin/anomaly-backend --prometheus, against a real Prometh
   // Backfilling two weeks of every series with promtool took over a minute on a busy 2-core
   // machine: room for that, so a slow machine fails nothing.
   beforeAll(async () => {
-    prometheus = await new PrometheusProcess().start();
+    prometheus = await new PrometheusProcess(generateOpenMetrics()).start();
     backend = await new BackendProcess(['--prometheus', prometheus.url]).start();
   }, 240_000);
   afterAll(async () => {
