@@ -1,4 +1,7 @@
 import type { SeriesPoint } from '../../../../backends/anomaly-detection/src/detector';
+import { analyzeResource } from '../../../../backends/anomaly-detection/src/service/analyze-resource';
+import { DEFAULT_QUERIES } from '../../../../backends/anomaly-detection/src/sources/metric-queries';
+import { SampleSource } from '../../../../backends/anomaly-detection/src/sources/sample-source';
 import {
   BLOCK_POINTS,
   BLOCK_TTL_MS,
@@ -209,5 +212,28 @@ describe('HistoryCache', () => {
       { query: 'check', from: to, to, step: STEP },
       { query: 'check', from: to, to, step: STEP },
     ]);
+  });
+});
+
+describe('HistoryCache under analyzeResource', () => {
+  it('gives the same reports as the source alone, cold and warm, with only new points read', async () => {
+    const resource = { group: 'apps', kind: 'Deployment' as const, namespace: 'shop', name: 'web' };
+    const step = 90;
+    // The clock is a minute past the range's end: the newest 10 minutes are not settled.
+    const to = Math.floor(NOW / step) * step;
+    const { cache, clock } = cacheOn(new SampleSource(), NOW + 60);
+    for (const shift of [0, step, 2 * step]) {
+      clock.now = (NOW + 60 + shift) * 1000;
+      const request = { resource, from: to + shift - 6 * 3600, to: to + shift, step };
+      const counters = newQueryCounters();
+      const cached = await analyzeResource(request, cache, DEFAULT_QUERIES, counters);
+      const direct = await analyzeResource(request, new SampleSource(), DEFAULT_QUERIES);
+      expect(cached).toEqual(direct);
+      if (shift > 0) {
+        // Warm: the settled history comes from the cache; only the unsettled tail is read.
+        expect(counters.cachedPoints).toBeGreaterThan(20 * counters.points);
+        expect(counters.points).toBeLessThan(DEFAULT_QUERIES.Deployment.length * 20);
+      }
+    }
   });
 });
