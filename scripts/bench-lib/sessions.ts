@@ -16,7 +16,7 @@ import { localSession, TEST_SERVER_SECRET } from '../../test/helpers/local-token
 import { ArgoCDConfig } from '../../test/helpers/mounted-dir';
 import { startOidcProvider } from '../../test/helpers/oidc';
 import { SidecarProcess } from '../../test/helpers/sidecar-process';
-import { fmt, table } from './report';
+import { fmt, percentile, table } from './report';
 import { APP_HEADERS } from './sidecar-setup';
 
 /** How long the stand-in takes to answer each Argo CD API call (milliseconds). */
@@ -56,11 +56,6 @@ function timedGet(url: string, headers: http.OutgoingHttpHeaders): Promise<Timed
     });
     req.on('error', reject);
   });
-}
-
-function p95(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)];
 }
 
 export interface SessionsReport {
@@ -124,7 +119,10 @@ export async function benchNewSessions(): Promise<SessionsReport> {
         }),
       ),
     );
-    const standinP95 = p95(direct.map((r) => r.ms));
+    const standinP95 = percentile(
+      direct.map((r) => r.ms),
+      0.95,
+    );
 
     let before = lookups();
     const oneUser = localSession('one-user');
@@ -163,7 +161,10 @@ export async function benchNewSessions(): Promise<SessionsReport> {
         `100 new SSO users: ${fetched.discovery} discovery and ${fetched.jwks} key fetches (budget ${SESSION_BUDGET.discovery} and ${SESSION_BUDGET.keyFetches})`,
       );
     }
-    const usersP95 = p95(users.map((r) => r.ms));
+    const usersP95 = percentile(
+      users.map((r) => r.ms),
+      0.95,
+    );
     const p95Ratio = usersP95 / standinP95;
     if (!(p95Ratio <= SESSION_BUDGET.p95VsStandin)) {
       failures.push(
@@ -182,7 +183,13 @@ export async function benchNewSessions(): Promise<SessionsReport> {
       String(results.length),
       calls,
       perRequest,
-      fmt(p95(results.map((r) => r.ms)), 1),
+      fmt(
+        percentile(
+          results.map((r) => r.ms),
+          0.95,
+        ),
+        1,
+      ),
       budget,
       pass ? 'pass' : 'MISS',
     ];

@@ -42,7 +42,7 @@ import { cpuSeconds } from '../../test/helpers/processes';
 import { hasPrometheus, PrometheusProcess } from '../../test/helpers/prometheus-process';
 import { SidecarProcess } from '../../test/helpers/sidecar-process';
 import { runCleanups } from './interrupt';
-import { fmt, table } from './report';
+import { fmt, percentile, table } from './report';
 import { APP_HEADERS, sidecarConfig, startBenchArgoCD, TWO_LINE_POLICY } from './sidecar-setup';
 
 /** Most cold samples or warm opens an environment variable may ask for: the section stays bounded. */
@@ -553,13 +553,6 @@ function timedGet(
     req.setTimeout(OPEN_TIMEOUT_MS, () => req.destroy(new Error('timed out')));
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started, body: '' }));
   });
-}
-
-/** Nearest-rank percentile (of 7 values, p95 is the largest). */
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))];
 }
 
 /** A mean count: one decimal below 100 (a warm open may fetch 1 sample in 3 opens). */

@@ -105,8 +105,8 @@ function historySegments(
   return merged;
 }
 
-/** Splits `[first, last]` into pieces of at most MAX_POINTS points. */
-function chunk(first: number, last: number): [number, number][] {
+/** Splits the grid indices `[first, last]` into pieces of at most MAX_POINTS points. */
+export function chunk(first: number, last: number): [number, number][] {
   const pieces: [number, number][] = [];
   for (let start = first; start <= last; start += MAX_POINTS) {
     pieces.push([start, Math.min(last, start + MAX_POINTS - 1)]);

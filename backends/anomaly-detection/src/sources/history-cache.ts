@@ -1,6 +1,6 @@
 import { BoundedCache } from '../../../../proxy-server/src/util/bounded-cache';
 import type { SeriesPoint } from '../detector';
-import { MAX_POINTS } from '../service/plan-queries';
+import { chunk } from '../service/plan-queries';
 import type { MetricSource, QueryCounters, SeriesGroup } from './metric-source';
 
 /**
@@ -24,8 +24,8 @@ export const SETTLE_SECONDS = 600;
 export const BLOCK_TTL_MS = 6 * 3600 * 1000;
 /** Default memory for cached points: 32 MiB, about 3.4 million points (1,280 bytes a block). */
 export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
-/** What a block weighs besides its values (key, object, map slot), for the byte budget. */
-const BLOCK_OVERHEAD_BYTES = 256;
+/** What a block weighs for the byte budget: its values, and its key, object and map slot. */
+export const BLOCK_BYTES = BLOCK_POINTS * 8 + 256;
 
 export interface HistoryCacheOptions {
   /** Most bytes of cached points (0: cache nothing, only coalesce). Default 32 MiB. */
@@ -66,9 +66,8 @@ export class HistoryCache implements MetricSource {
     this.kind = source.kind;
     this.now = options.now ?? Date.now;
     const maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
-    const blockBytes = BLOCK_POINTS * 8 + BLOCK_OVERHEAD_BYTES;
     this.blocks = new BoundedCache<Block>(
-      { maxEntries: Math.floor(maxBytes / blockBytes), maxBytes },
+      { maxEntries: Math.floor(maxBytes / BLOCK_BYTES), maxBytes },
       this.now,
     );
   }
@@ -123,11 +122,8 @@ export class HistoryCache implements MetricSource {
       if (previous && previous[1] + 1 >= from) previous[1] = Math.max(previous[1], until);
       else wanted.push([from, until]);
     }
-    const pieces = wanted.flatMap(([a, z]) => {
-      const out: [number, number][] = [];
-      for (let s = a; s <= z; s += MAX_POINTS) out.push([s, Math.min(z, s + MAX_POINTS - 1)]);
-      return out;
-    });
+    // Prometheus answers at most MAX_POINTS points per query.
+    const pieces = wanted.flatMap(([a, z]) => chunk(a, z));
     const answers = await Promise.all(
       pieces.map(([a, z]) => this.fetch(query, phase + a * step, phase + z * step, step, counters)),
     );
@@ -185,12 +181,7 @@ export class HistoryCache implements MetricSource {
       if (start + known < a || start + known > end) continue;
       if (!block) {
         block = { values: new Float64Array(BLOCK_POINTS).fill(NaN), final: 0 };
-        this.blocks.set(
-          key,
-          block,
-          this.now() + BLOCK_TTL_MS,
-          BLOCK_POINTS * 8 + BLOCK_OVERHEAD_BYTES,
-        );
+        this.blocks.set(key, block, this.now() + BLOCK_TTL_MS, BLOCK_BYTES);
       }
       const stop = Math.min(end, start + BLOCK_POINTS - 1);
       for (let g = start + known; g <= stop; g++) block.values[g - start] = values.get(g) ?? NaN;

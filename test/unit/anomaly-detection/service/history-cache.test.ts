@@ -3,6 +3,7 @@ import { analyzeResource } from '../../../../backends/anomaly-detection/src/serv
 import { DEFAULT_QUERIES } from '../../../../backends/anomaly-detection/src/sources/metric-queries';
 import { SampleSource } from '../../../../backends/anomaly-detection/src/sources/sample-source';
 import {
+  BLOCK_BYTES,
   BLOCK_POINTS,
   BLOCK_TTL_MS,
   HistoryCache,
@@ -181,7 +182,7 @@ describe('HistoryCache', () => {
   it('stays within its memory and forgets blocks after BLOCK_TTL_MS', async () => {
     const source = new RecordingSource();
     // Room for about three blocks.
-    const { cache } = cacheOn(source, NOW, 3 * (BLOCK_POINTS * 8 + 256));
+    const { cache } = cacheOn(source, NOW, 3 * BLOCK_BYTES);
     await cache.queryRange('cpu', from, to, STEP);
     expect(await cache.queryRange('cpu', from, to, STEP)).toEqual(source.answer(from, to, STEP));
     // Most of the day's blocks did not fit: they are fetched again, correctly.
